@@ -1,0 +1,16 @@
+# Every dependency comes from Debian 12 packages; cmake/bootstrap.sh installs them.
+
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+if(MCPCERT_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(MCPCERT_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

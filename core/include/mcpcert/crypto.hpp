@@ -1,0 +1,67 @@
+#pragma once
+/// Cryptographic primitives, through OpenSSL 3 EVP only.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace mcpcert {
+
+std::string sha256(std::string_view bytes);
+/// HMAC-SHA-256 of `data` under `key`.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+/// Bytes from the operating system's CSPRNG (RAND_bytes).
+std::string random_bytes(std::size_t n);
+/// `n` random bytes as base64url text: session ids, codes, refresh tokens.
+std::string random_token(std::size_t n = 32);
+/// Compares secrets without leaking where they differ (CRYPTO_memcmp).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+/// A P-256 public key that verifies ES256 signatures.
+class EcPublicKey {
+public:
+  /// From a JWK object (kty EC, crv P-256, x, y); nullopt when any member is missing or wrong.
+  static std::optional<EcPublicKey> from_jwk(const nlohmann::json& jwk);
+  /// `signature` is the JOSE form: 64 bytes, r || s (RFC 7518 section 3.4).
+  bool verify_es256(std::string_view signing_input, std::string_view signature) const;
+
+  EcPublicKey(EcPublicKey&&) noexcept;
+  EcPublicKey& operator=(EcPublicKey&&) noexcept;
+  ~EcPublicKey();
+
+private:
+  struct Impl;
+  explicit EcPublicKey(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class EcSigningKey;
+};
+
+/// A P-256 key pair that signs ES256; generated at start-up, never stored.
+class EcSigningKey {
+public:
+  static EcSigningKey generate(std::string kid);
+  /// From a private JWK (with `d`); used for published test vectors.
+  static std::optional<EcSigningKey> from_private_jwk(const nlohmann::json& jwk, std::string kid);
+
+  const std::string& kid() const { return kid_; }
+  /// JOSE-form signature (64 bytes, r || s).
+  std::string sign_es256(std::string_view signing_input) const;
+  /// Public JWK with kid, alg ES256, use sig.
+  nlohmann::json public_jwk() const;
+  EcPublicKey public_key() const;
+
+  EcSigningKey(EcSigningKey&&) noexcept;
+  EcSigningKey& operator=(EcSigningKey&&) noexcept;
+  ~EcSigningKey();
+
+private:
+  struct Impl;
+  EcSigningKey(std::unique_ptr<Impl> impl, std::string kid);
+  std::unique_ptr<Impl> impl_;
+  std::string kid_;
+};
+
+} // namespace mcpcert

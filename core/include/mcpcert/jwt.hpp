@@ -1,0 +1,83 @@
+#pragma once
+/// Signed JWTs (RFC 7519) with ES256 only: signing for the authorization
+/// server, verification for the connector and the backend. The algorithm is
+/// pinned per key; `none` and anything but ES256 is refused.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/result.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/crypto.hpp"
+
+namespace mcpcert {
+
+/// Why a token was refused: one value per failure, so verdicts and logs can name it.
+enum class JwtStatus {
+  ok = 0,
+  malformed,         ///< not three base64url parts of JSON objects
+  alg_none,          ///< `alg: none` (unsigned)
+  alg_not_allowed,   ///< any algorithm other than the key's pinned ES256
+  missing_kid,
+  unknown_kid,
+  bad_signature,
+  wrong_type,        ///< `typ` is not the expected one (e.g. at+jwt, RFC 9068)
+  expired,
+  not_yet_valid,
+  wrong_issuer,
+  wrong_audience,
+  missing_claim,     ///< exp, iat, sub or another required claim absent or ill-typed
+};
+
+const char* to_string(JwtStatus status);
+const boost::system::error_category& jwt_category();
+boost::system::error_code make_error_code(JwtStatus status);
+
+/// A JWS compact token split into its parts; nothing verified yet.
+struct DecodedJwt {
+  nlohmann::json header;
+  nlohmann::json claims;
+  std::string signing_input; ///< "<b64 header>.<b64 payload>"
+  std::string signature;     ///< raw bytes
+};
+
+boost::system::result<DecodedJwt> decode_jwt(std::string_view token);
+
+/// Signs `claims` with `key`; the header gets alg ES256, the key's kid and `typ`.
+std::string sign_jwt(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ = "JWT");
+
+/// Verification keys by kid.
+class JwkSet {
+public:
+  /// Loads every EC P-256 key of a JWKS document (`{"keys":[...]}`); others are ignored.
+  static JwkSet from_json(const nlohmann::json& jwks);
+  void add(std::string kid, EcPublicKey key);
+  const EcPublicKey* find(std::string_view kid) const;
+  std::size_t size() const { return keys_.size(); }
+
+private:
+  std::map<std::string, EcPublicKey, std::less<>> keys_;
+};
+
+/// What the verifier demands beyond a good signature.
+struct JwtExpectations {
+  std::optional<std::string> type;      ///< required `typ` header, e.g. "at+jwt"
+  std::vector<std::string> issuers;     ///< `iss` must be one of these (empty: not checked)
+  std::optional<std::string> audience;  ///< must equal `aud` or be one of its elements
+  std::int64_t now = 0;                 ///< unix seconds
+  std::int64_t leeway_seconds = 0;      ///< tolerance on exp / nbf
+};
+
+/// Checks signature, algorithm, typ, iss, aud, exp and nbf in that order.
+/// Returns the claims on success.
+boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const JwkSet& keys,
+                                                 const JwtExpectations& expect);
+
+} // namespace mcpcert
+
+template <> struct boost::system::is_error_code_enum<mcpcert::JwtStatus> : std::true_type {};

@@ -1,0 +1,173 @@
+#include "mcpcert/encoding.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace mcpcert {
+namespace {
+
+constexpr std::string_view b64url_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view hex_digits = "0123456789abcdef";
+
+constexpr std::array<std::int8_t, 256> make_b64url_table() {
+  std::array<std::int8_t, 256> table{};
+  for (auto& v : table) v = -1;
+  for (std::size_t i = 0; i < b64url_alphabet.size(); ++i)
+    table[static_cast<unsigned char>(b64url_alphabet[i])] = static_cast<std::int8_t>(i);
+  return table;
+}
+constexpr auto b64url_table = make_b64url_table();
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+} // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    std::uint32_t n = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += b64url_alphabet[n >> 18 & 63];
+    out += b64url_alphabet[n >> 12 & 63];
+    out += b64url_alphabet[n >> 6 & 63];
+    out += b64url_alphabet[n & 63];
+  }
+  std::size_t rest = bytes.size() - i;
+  if (rest == 1) {
+    std::uint32_t n = byte(i) << 16;
+    out += b64url_alphabet[n >> 18 & 63];
+    out += b64url_alphabet[n >> 12 & 63];
+  } else if (rest == 2) {
+    std::uint32_t n = byte(i) << 16 | byte(i + 1) << 8;
+    out += b64url_alphabet[n >> 18 & 63];
+    out += b64url_alphabet[n >> 12 & 63];
+    out += b64url_alphabet[n >> 6 & 63];
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  // Same bits as base64url; only two symbols and the padding differ.
+  auto out = base64url_encode(bytes);
+  for (auto& c : out) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+  }
+  out.append((4 - out.size() % 4) % 4, '=');
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    auto v = b64url_table[static_cast<unsigned char>(c)];
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  // Non-zero leftover bits mean a second spelling of the same bytes; refuse it
+  // so a signature can't be altered without changing what it covers.
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string hex_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += hex_digits[c >> 4];
+    out += hex_digits[c & 15];
+  }
+  return out;
+}
+
+std::string url_encode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (unreserved(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += "0123456789ABCDEF"[c >> 4];
+      out += "0123456789ABCDEF"[c & 15];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> url_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex_value(text[i + 1]);
+      int lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi << 4 | lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+FormParse parse_form(std::string_view body) {
+  FormParse result;
+  while (!body.empty()) {
+    auto amp = body.find('&');
+    auto pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+    if (pair.empty()) continue;
+
+    auto eq = pair.find('=');
+    auto raw_name = pair.substr(0, eq);
+    auto raw_value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    auto name = url_decode(raw_name);
+    if (!name) return {FormStatus::malformed_escape, std::string(raw_name), {}};
+    auto value = url_decode(raw_value);
+    if (!value) return {FormStatus::malformed_escape, std::move(*name), {}};
+    if (result.fields.contains(*name)) return {FormStatus::repeated_field, std::move(*name), {}};
+    result.fields.emplace(std::move(*name), std::move(*value));
+  }
+  return result;
+}
+
+std::string encode_form(const FormFields& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out += '&';
+    out += url_encode(name);
+    out += '=';
+    out += url_encode(value);
+  }
+  return out;
+}
+
+} // namespace mcpcert

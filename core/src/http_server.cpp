@@ -1,0 +1,266 @@
+#include "mcpcert/http_server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
+
+namespace mcpcert::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Errors the server itself answers (before any handler runs) are RFC 9457
+// problem details, so every client of every part sees one error shape.
+Response make_problem(unsigned version, unsigned status, std::string_view title, std::string_view detail) {
+  Response response{static_cast<beast::http::status>(status), version};
+  response.set(beast::http::field::content_type, "application/problem+json");
+  response.set(beast::http::field::cache_control, "no-store");
+  response.body() = nlohmann::json{{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}}.dump();
+  response.keep_alive(false);
+  response.prepare_payload();
+  return response;
+}
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false}; // a request is being handled or answered; read by stop()
+};
+
+} // namespace
+
+struct Server::State : std::enable_shared_from_this<Server::State> {
+  State(asio::any_io_executor executor_in, Handler handler_in, ServerLimits limits_in)
+      : executor(std::move(executor_in)), acceptor(executor), handler(std::move(handler_in)), limits(limits_in) {}
+
+  asio::any_io_executor executor;
+  tcp::acceptor acceptor;
+  Handler handler;
+  ServerLimits limits;
+  std::string host;
+
+  std::mutex mutex; // guards stopping and connections
+  bool stopping = false;
+  std::unordered_set<std::shared_ptr<Connection>> connections;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  void forget(const std::shared_ptr<Connection>& connection);
+  bool is_stopping() {
+    std::lock_guard lock(mutex);
+    return stopping;
+  }
+};
+
+asio::awaitable<void> Server::State::accept_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(executor), use_tuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      continue; // e.g. EMFILE: keep serving the connections we have
+    }
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) co_return;
+      connections.insert(connection);
+    }
+    auto connection_executor = connection->stream.get_executor();
+    asio::co_spawn(connection_executor, serve(connection), asio::detached);
+  }
+}
+
+void Server::State::forget(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(mutex);
+  connections.erase(connection);
+}
+
+asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connection) {
+  auto self = shared_from_this();
+  auto& stream = connection->stream;
+  RequestContext context;
+  boost::system::error_code endpoint_ec;
+  if (auto remote = stream.socket().remote_endpoint(endpoint_ec); !endpoint_ec) {
+    context.remote_address = remote.address().to_string();
+    context.remote_port = remote.port();
+  }
+  if (auto local = stream.socket().local_endpoint(endpoint_ec); !endpoint_ec) {
+    context.local_address = local.address().to_string();
+    context.local_port = local.port();
+  }
+
+  beast::flat_buffer buffer;
+  for (;;) {
+    beast::http::request_parser<beast::http::string_body> parser;
+    parser.body_limit(limits.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+
+    stream.expires_after(limits.idle_timeout);
+    auto [header_ec, header_bytes] = co_await beast::http::async_read_header(stream, buffer, parser, use_tuple);
+    boost::system::error_code read_ec = header_ec;
+    if (!read_ec) {
+      stream.expires_after(limits.request_timeout);
+      auto [body_ec, body_bytes] = co_await beast::http::async_read(stream, buffer, parser, use_tuple);
+      read_ec = body_ec;
+    }
+    if (read_ec) {
+      std::optional<Response> refusal;
+      if (read_ec == beast::http::error::body_limit) {
+        refusal = make_problem(11, 413, "Payload Too Large",
+                               "request body exceeds " + std::to_string(limits.body_limit) + " bytes");
+      } else if (read_ec == beast::http::error::header_limit) {
+        refusal = make_problem(11, 431, "Request Header Fields Too Large",
+                               "request header exceeds " + std::to_string(limits.header_limit) + " bytes");
+      } else if (read_ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category() &&
+                 read_ec != beast::http::error::end_of_stream && read_ec != beast::http::error::partial_message) {
+        refusal = make_problem(11, 400, "Bad Request", "malformed HTTP request: " + read_ec.message());
+      }
+      if (refusal) {
+        stream.expires_after(limits.request_timeout);
+        co_await beast::http::async_write(stream, *refusal, use_tuple);
+      }
+      break;
+    }
+
+    connection->busy = true;
+    Request request = parser.release();
+    Response response;
+    try {
+      response = co_await handler(request, context);
+    } catch (const std::exception& e) {
+      // A handler bug must not take the server down with it; the client gets a 500.
+      response = make_problem(request.version(), 500, "Internal Server Error", e.what());
+    }
+    const bool keep_alive = request.keep_alive() && response.keep_alive() && !is_stopping();
+    response.version(request.version());
+    response.keep_alive(keep_alive);
+    if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
+
+    stream.expires_after(limits.request_timeout);
+    auto [write_ec, written] = co_await beast::http::async_write(stream, response, use_tuple);
+    connection->busy = false;
+    if (write_ec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().close(ignored);
+  forget(connection);
+}
+
+Server::Server(asio::any_io_executor executor, const std::string& host, std::uint16_t port, Handler handler,
+               ServerLimits limits)
+    : state_(std::make_shared<State>(std::move(executor), std::move(handler), limits)) {
+  const auto address = asio::ip::make_address(host);
+  tcp::endpoint endpoint{address, port};
+  state_->acceptor.open(endpoint.protocol());
+  state_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  state_->acceptor.bind(endpoint);
+  state_->acceptor.listen(asio::socket_base::max_listen_connections);
+  state_->host = host;
+}
+
+Server::~Server() { stop(); }
+
+std::uint16_t Server::port() const { return state_->acceptor.local_endpoint().port(); }
+
+std::string Server::base_url() const {
+  const bool v6 = state_->host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + state_->host + "]" : state_->host) + ":" + std::to_string(port());
+}
+
+void Server::start() { asio::co_spawn(state_->executor, state_->accept_loop(), asio::detached); }
+
+void Server::stop() {
+  std::vector<std::shared_ptr<Connection>> idle;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopping) return;
+    state_->stopping = true;
+    for (const auto& connection : state_->connections) {
+      if (!connection->busy) idle.push_back(connection);
+    }
+  }
+  auto state = state_;
+  asio::post(state->acceptor.get_executor(), [state] {
+    boost::system::error_code ignored;
+    state->acceptor.close(ignored);
+  });
+  // Idle keep-alive connections are closed now; busy ones close after their response.
+  for (auto& connection : idle) {
+    asio::post(connection->stream.get_executor(), [connection] { connection->stream.cancel(); });
+  }
+}
+
+std::size_t Server::connection_count() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->connections.size();
+}
+
+Handler make_async(SyncHandler handler) {
+  return [handler = std::move(handler)](Request& request, const RequestContext& context) -> asio::awaitable<Response> {
+    co_return handler(request, context);
+  };
+}
+
+Response make_response(const Request& request, unsigned status, std::string content_type, std::string body) {
+  Response response{static_cast<beast::http::status>(status), request.version()};
+  response.set(beast::http::field::content_type, content_type);
+  response.body() = std::move(body);
+  response.keep_alive(request.keep_alive());
+  response.prepare_payload();
+  return response;
+}
+
+Response make_json_response(const Request& request, unsigned status, const std::string& json_body) {
+  return make_response(request, status, "application/json", json_body);
+}
+
+std::pair<std::string, std::uint16_t> parse_listen_address(const std::string& value) {
+  std::string host;
+  std::string port_text;
+  if (!value.empty() && value.front() == '[') {
+    const auto close = value.find(']');
+    if (close == std::string::npos || close + 1 >= value.size() || value[close + 1] != ':') {
+      throw std::invalid_argument("expected [ipv6]:port, got '" + value + "'");
+    }
+    host = value.substr(1, close - 1);
+    port_text = value.substr(close + 2);
+  } else {
+    const auto colon = value.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("expected host:port, got '" + value + "'");
+    host = value.substr(0, colon);
+    port_text = value.substr(colon + 1);
+  }
+  if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos) {
+    throw std::invalid_argument("expected host:port, got '" + value + "'");
+  }
+  const auto port = std::stoul(port_text);
+  if (port > 65535) throw std::invalid_argument("port out of range in '" + value + "'");
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument("'" + host + "' is not an IP address");
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+} // namespace mcpcert::http
