@@ -1,0 +1,55 @@
+#pragma once
+/// The backend process's configuration file: which tenants to host, where
+/// they listen, and whether the simulation control plane is on.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/mock_backend/authorization_server.hpp"
+
+namespace mcpcert::backend {
+
+/// A loopback host and port, already validated.
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct ResourceRegistration {
+  std::string resource;
+  std::string client_id;
+};
+
+struct TenantConfig {
+  std::string id;
+  std::string region;
+  std::filesystem::path fixture; ///< absolute
+  ListenAddress api_listen;
+  ListenAddress issuer_listen;
+  TokenLifetimes lifetimes;
+  /// Resources known from the start, for runs without the control plane.
+  std::vector<ResourceRegistration> resources;
+};
+
+struct ControlConfig {
+  ListenAddress listen;
+  std::string secret;
+};
+
+struct BackendConfig {
+  bool simulation = false;
+  std::optional<ControlConfig> control; ///< present exactly when simulation is on
+  std::vector<TenantConfig> tenants;
+};
+
+/// Throws ConfigError naming the file and the field.
+BackendConfig load_backend_config(const std::filesystem::path& file);
+/// Relative fixture paths resolve against `file`'s directory.
+BackendConfig parse_backend_config(const nlohmann::json& document, const std::filesystem::path& file);
+
+} // namespace mcpcert::backend

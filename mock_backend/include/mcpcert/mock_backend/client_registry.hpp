@@ -1,0 +1,68 @@
+#pragma once
+/// OAuth clients the tenant's authorization server knows, and the protected
+/// resources (MCP server URLs) tokens may be issued for.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mcpcert::backend {
+
+inline constexpr std::string_view grant_authorization_code = "authorization_code";
+inline constexpr std::string_view grant_refresh_token = "refresh_token";
+inline constexpr std::string_view grant_token_exchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+enum class ClientType { public_client, confidential };
+
+struct OAuthClient {
+  std::string id;
+  std::string name;
+  ClientType type = ClientType::public_client;
+  std::vector<std::string> redirect_uris;
+  std::string secret_hash; ///< sha256 of the secret; empty for public clients
+  std::set<std::string, std::less<>> grant_types;
+
+  bool may_use(std::string_view grant_type) const { return grant_types.contains(grant_type); }
+  /// Some registered redirect URI matches `requested` (see redirect_uri_matches).
+  bool accepts_redirect(std::string_view requested) const;
+};
+
+/// Exact match, except that for a loopback http redirect URI (127.0.0.1, [::1],
+/// localhost) any port is accepted, as native apps bind an ephemeral one (RFC 8252 7.3).
+bool redirect_uri_matches(std::string_view registered, std::string_view requested);
+
+/// A client as the fixture or the control API describes it; the secret is hashed here.
+struct ClientParse {
+  std::optional<OAuthClient> client;
+  std::string field; ///< the offending field when `client` is empty
+  std::string problem;
+};
+/// Unknown fields, a public client with a secret, a confidential one without
+/// (or with one under 16 characters) are refused. Public clients default to
+/// authorization_code + refresh_token, confidential ones to token exchange.
+ClientParse parse_client(const nlohmann::json& description);
+
+class ClientRegistry {
+public:
+  /// Replaces a client of the same id.
+  void add_client(OAuthClient client);
+  const OAuthClient* find(std::string_view id) const;
+  /// Compares hashes in constant time, so the comparison leaks neither content nor length.
+  bool secret_matches(const OAuthClient& client, std::string_view secret) const;
+
+  /// A resource that authorization requests may name and whose tokens `client_id` may exchange.
+  void register_resource(std::string resource, std::string client_id);
+  bool is_registered(std::string_view resource) const;
+  bool may_exchange(std::string_view resource, std::string_view client_id) const;
+
+private:
+  std::map<std::string, OAuthClient, std::less<>> clients_;
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> resources_;
+};
+
+} // namespace mcpcert::backend

@@ -1,0 +1,43 @@
+#pragma once
+/// The simulation control plane: moves virtual time, performs admin actions
+/// and reads back the audit. Only exists in simulation mode, on loopback,
+/// behind a shared secret.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/http_server.hpp"
+#include "mcpcert/mock_backend/audit_trail.hpp"
+#include "mcpcert/mock_backend/tenant.hpp"
+
+namespace mcpcert::backend {
+
+class ControlApi {
+public:
+  using TenantLookup = std::function<Tenant*(std::string_view id)>;
+
+  ControlApi(std::string secret, VirtualClock& clock, AuditTrail& audit, TenantLookup tenants);
+
+  http::Response handle(const http::Request& request);
+
+private:
+  http::Response route(const http::Request& request);
+  http::Response advance_clock(const http::Request& request);
+  http::Response read_audit(const http::Request& request, Tenant& tenant, std::string_view query);
+  http::Response register_resource(const http::Request& request, Tenant& tenant);
+  /// Adds or re-keys an OAuth client, e.g. the connector with a secret made for one run.
+  http::Response register_client(const http::Request& request, Tenant& tenant);
+  /// The fixture's users with their sign-in passwords, so the harness can act as them.
+  http::Response list_users(const http::Request& request, Tenant& tenant);
+  http::Response change_mcp_access(const http::Request& request, Tenant& tenant);
+  http::Response list_grants(const http::Request& request, Tenant& tenant, std::string_view query);
+
+  std::string secret_;
+  VirtualClock& clock_;
+  AuditTrail& audit_;
+  TenantLookup tenants_;
+};
+
+} // namespace mcpcert::backend

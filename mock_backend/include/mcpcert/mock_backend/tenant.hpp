@@ -1,0 +1,54 @@
+#pragma once
+/// One simulated tenant: its organisation, finance data, authorization server
+/// and the two HTTP faces (issuer and API) over them. Listener-agnostic, so
+/// tests can drive it without sockets.
+
+#include <memory>
+#include <vector>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/http_server.hpp"
+#include "mcpcert/mock_backend/audit_trail.hpp"
+#include "mcpcert/mock_backend/authorization_server.hpp"
+#include "mcpcert/mock_backend/grant_store.hpp"
+#include "mcpcert/mock_backend/tenant_fixture.hpp"
+
+namespace mcpcert::backend {
+
+/// A response together with who the request acted as, for the audit.
+struct HandledRequest {
+  http::Response response;
+  AuditFacts facts;
+};
+
+class Tenant {
+public:
+  Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture fixture, const Clock& clock,
+         std::unique_ptr<GrantStore> grants);
+  Tenant(const Tenant&) = delete;
+  Tenant& operator=(const Tenant&) = delete;
+
+  const IssuerIdentity& identity() const { return authorization_server_.identity(); }
+  TenantDirectory& directory() { return directory_; }
+  const FinanceLedger& ledger() const { return ledger_; }
+  ClientRegistry& clients() { return clients_; }
+  GrantStore& grants() { return *grants_; }
+  AuthorizationServer& authorization_server() { return authorization_server_; }
+  /// Empty unless the backend runs in simulation mode.
+  const std::vector<FixtureCredential>& fixture_credentials() const { return credentials_; }
+
+  /// The issuer listener's routes: metadata, JWKS, authorize, login, consent, token.
+  HandledRequest handle_issuer(const http::Request& request);
+  /// The API listener's routes: the finance REST API.
+  HandledRequest handle_api(const http::Request& request);
+
+private:
+  TenantDirectory directory_;
+  FinanceLedger ledger_;
+  ClientRegistry clients_;
+  std::unique_ptr<GrantStore> grants_;
+  AuthorizationServer authorization_server_;
+  std::vector<FixtureCredential> credentials_;
+};
+
+} // namespace mcpcert::backend

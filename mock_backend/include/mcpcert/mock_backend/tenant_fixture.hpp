@@ -1,0 +1,37 @@
+#pragma once
+/// The seed data of one tenant (organisation, finance data, OAuth clients),
+/// read strictly: an unknown field or a dangling reference refuses start-up.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/mock_backend/client_registry.hpp"
+#include "mcpcert/mock_backend/finance_ledger.hpp"
+#include "mcpcert/mock_backend/tenant_directory.hpp"
+
+namespace mcpcert::backend {
+
+/// A fixture user's password as written in the fixture. Only the simulation
+/// control plane keeps these, so the harness can sign in as test users; the
+/// directory itself holds salted hashes only.
+struct FixtureCredential {
+  std::string user;
+  std::string password;
+};
+
+struct TenantFixture {
+  TenantDirectory directory;
+  FinanceLedger ledger;
+  ClientRegistry clients;
+  std::vector<FixtureCredential> credentials;
+};
+
+/// Throws ConfigError naming the file and field.
+TenantFixture load_tenant_fixture(const std::filesystem::path& file);
+/// `file` only names the source in error messages.
+TenantFixture parse_tenant_fixture(const nlohmann::json& document, const std::string& file);
+
+} // namespace mcpcert::backend

@@ -1,0 +1,69 @@
+#include "mcpcert/mock_backend/audit_trail.hpp"
+
+#include "http_replies.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+void set_if_known(nlohmann::json& object, const char* name, const std::string& value) {
+  if (!value.empty()) object[name] = value;
+}
+
+} // namespace
+
+const char* to_string(Listener listener) { return listener == Listener::api ? "api" : "issuer"; }
+
+std::optional<Listener> parse_listener(std::string_view text) {
+  if (text == "api") return Listener::api;
+  if (text == "issuer") return Listener::issuer;
+  return std::nullopt;
+}
+
+nlohmann::json to_json(const AuditRecord& record) {
+  nlohmann::json out = {
+      {"seq", record.seq},
+      {"time", format_rfc3339(record.time)},
+      {"region", record.region},
+      {"tenant", record.tenant},
+      {"listener", to_string(record.listener)},
+      {"method", record.method},
+      {"path", record.path},
+      {"status", record.status},
+      {"response_bytes", record.response_bytes},
+  };
+  set_if_known(out, "subject", record.facts.subject);
+  set_if_known(out, "actor", record.facts.actor);
+  set_if_known(out, "token_id", record.facts.token_id);
+  set_if_known(out, "client_id", record.facts.client_id);
+  return out;
+}
+
+AuditTrail::AuditTrail(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+
+std::uint64_t AuditTrail::append(AuditRecord record) {
+  std::lock_guard lock(mutex_);
+  record.seq = ++last_seq_;
+  records_.push_back(std::move(record));
+  if (records_.size() > capacity_) records_.pop_front();
+  return last_seq_;
+}
+
+std::vector<AuditRecord> AuditTrail::select(const AuditFilter& filter) const {
+  std::lock_guard lock(mutex_);
+  std::vector<AuditRecord> out;
+  for (const auto& record : records_) {
+    if (record.seq <= filter.since_seq) continue;
+    if (!filter.tenant.empty() && record.tenant != filter.tenant) continue;
+    if (filter.listener && record.listener != *filter.listener) continue;
+    if (filter.subject && record.facts.subject != *filter.subject) continue;
+    out.push_back(record);
+  }
+  return out;
+}
+
+std::uint64_t AuditTrail::last_seq() const {
+  std::lock_guard lock(mutex_);
+  return last_seq_;
+}
+
+} // namespace mcpcert::backend

@@ -1,0 +1,609 @@
+#include "mcpcert/mock_backend/authorization_server.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "mcpcert/pkce.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+constexpr std::array<std::string_view, 2> supported_scopes = {scope_finance_read, scope_finance_write};
+constexpr std::size_t max_pending_authorizations = 10'000;
+constexpr int max_login_attempts = 5;
+
+// RFC 6749 3.1: a parameter sent without a value is treated as omitted.
+const std::string* field(const FormFields& form, std::string_view name) {
+  auto it = form.find(name);
+  return it == form.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+std::vector<std::string_view> split_scope(std::string_view scope) {
+  std::vector<std::string_view> out;
+  while (!scope.empty()) {
+    auto space = scope.find(' ');
+    auto item = scope.substr(0, space);
+    if (!item.empty()) out.push_back(item);
+    if (space == std::string_view::npos) break;
+    scope.remove_prefix(space + 1);
+  }
+  return out;
+}
+
+bool scope_supported(std::string_view scope) {
+  auto items = split_scope(scope);
+  if (items.empty()) return false;
+  return std::all_of(items.begin(), items.end(), [](std::string_view item) {
+    return std::find(supported_scopes.begin(), supported_scopes.end(), item) != supported_scopes.end();
+  });
+}
+
+bool scope_subset(std::string_view requested, std::string_view granted) {
+  auto items = split_scope(requested);
+  if (items.empty()) return false;
+  return std::all_of(items.begin(), items.end(), [&](std::string_view item) { return scope_contains(granted, item); });
+}
+
+// Codes and refresh tokens are stored only as this digest.
+std::string secret_digest(std::string_view secret) { return hex_encode(sha256(secret)); }
+
+bool base64url_text(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+std::int64_t unix_floor(TimePoint time) {
+  return std::chrono::floor<Seconds>(time.time_since_epoch()).count();
+}
+
+// `exp` is rounded up: a token then lives at least its full lifetime, so a
+// check at ttl - 1 s never fails because the token was issued late in a second
+// (and a check at ttl + 1 s still does).
+std::int64_t expiry(TimePoint issued, Seconds lifetime) {
+  return std::chrono::ceil<Seconds>(issued.time_since_epoch()).count() + lifetime.count();
+}
+
+std::string claim_string(const nlohmann::json& claims, std::string_view name) {
+  auto it = claims.find(name);
+  return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+TokenResponse oauth_error(unsigned status, std::string_view error, std::string_view description) {
+  TokenResponse response;
+  response.status = status;
+  response.body = {{"error", std::string(error)}, {"error_description", std::string(description)}};
+  return response;
+}
+
+TokenResponse invalid_request(std::string_view description) {
+  return oauth_error(400, "invalid_request", description);
+}
+
+TokenResponse invalid_grant(std::string_view description) { return oauth_error(400, "invalid_grant", description); }
+
+bool same_url(std::string_view a, std::string_view b) {
+  if (a.ends_with('/')) a.remove_suffix(1);
+  if (b.ends_with('/')) b.remove_suffix(1);
+  return a == b;
+}
+
+std::string describe_subject_token_failure(JwtStatus status) {
+  if (status == JwtStatus::expired) return "subject token expired";
+  return std::string("subject token invalid: ") + to_string(status);
+}
+
+} // namespace
+
+bool scope_contains(std::string_view scope, std::string_view wanted) {
+  auto items = split_scope(scope);
+  return std::find(items.begin(), items.end(), wanted) != items.end();
+}
+
+struct AuthorizationServer::ClientCheck {
+  const OAuthClient* client = nullptr;
+  std::optional<TokenResponse> error;
+};
+
+AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
+                                         TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants)
+    : identity_(std::move(identity)),
+      lifetimes_(lifetimes),
+      clock_(clock),
+      directory_(directory),
+      clients_(clients),
+      grants_(grants),
+      key_(EcSigningKey::generate(identity_.tenant + "-" + random_token(6))) {
+  verification_keys_.add(key_.kid(), key_.public_key());
+}
+
+nlohmann::json AuthorizationServer::metadata() const {
+  return {
+      {"issuer", identity_.issuer},
+      {"authorization_endpoint", identity_.issuer + "/authorize"},
+      {"token_endpoint", identity_.issuer + "/token"},
+      {"jwks_uri", identity_.issuer + "/jwks"},
+      {"response_types_supported", {"code"}},
+      {"grant_types_supported", {grant_authorization_code, grant_refresh_token, grant_token_exchange}},
+      {"code_challenge_methods_supported", {"S256"}},
+      {"token_endpoint_auth_methods_supported", {"none", "client_secret_basic", "client_secret_post"}},
+      {"scopes_supported", supported_scopes},
+      {"authorization_response_iss_parameter_supported", true},
+  };
+}
+
+nlohmann::json AuthorizationServer::jwks() const { return {{"keys", {key_.public_jwk()}}}; }
+
+AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
+  drop_expired_pending();
+  // Until client and redirect URI are known good, an error must not redirect:
+  // that would make this server an open redirector (RFC 6749 4.1.2.1).
+  const std::string* client_id = field(query, "client_id");
+  if (!client_id) return ErrorPage{400, "The request has no client_id."};
+  const OAuthClient* client = clients_.find(*client_id);
+  if (!client) return ErrorPage{400, "Unknown client \"" + *client_id + "\"."};
+  const std::string* redirect_uri = field(query, "redirect_uri");
+  if (!redirect_uri) return ErrorPage{400, "The request has no redirect_uri."};
+  if (!client->accepts_redirect(*redirect_uri))
+    return ErrorPage{400, "The redirect_uri is not registered for client \"" + client->id + "\"."};
+
+  PendingAuthorization pending;
+  pending.client_id = client->id;
+  pending.redirect_uri = *redirect_uri;
+  if (const auto* state = field(query, "state")) pending.state = *state;
+  auto fail = [&](std::string_view error, std::string_view description) -> AuthorizationStep {
+    return Redirect{error_redirect(pending, error, description)};
+  };
+
+  const std::string* response_type = field(query, "response_type");
+  if (!response_type) return fail("invalid_request", "response_type is required");
+  if (*response_type != "code") return fail("unsupported_response_type", "only response_type=code is supported");
+  if (!client->may_use(grant_authorization_code))
+    return fail("unauthorized_client", "client may not use the authorization code grant");
+
+  const std::string* method = field(query, "code_challenge_method");
+  if (!method) return fail("invalid_request", "code_challenge_method is required; only S256 is supported");
+  if (*method == "plain") return fail("invalid_request", "code_challenge_method plain is not supported; use S256");
+  if (*method != "S256") return fail("invalid_request", "unsupported code_challenge_method; use S256");
+  const std::string* challenge = field(query, "code_challenge");
+  if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE)");
+  // An S256 challenge is always 32 bytes of base64url: 43 characters.
+  if (challenge->size() != 43 || !base64url_text(*challenge))
+    return fail("invalid_request", "code_challenge is not a base64url SHA-256 digest");
+  pending.code_challenge = *challenge;
+
+  const std::string* resource = field(query, "resource");
+  if (!resource) return fail("invalid_target", "resource is required (RFC 8707)");
+  if (!clients_.is_registered(*resource))
+    return fail("invalid_target", "resource " + *resource + " is not registered at this authorization server");
+  pending.resource = *resource;
+
+  const std::string* scope = field(query, "scope");
+  pending.scope = scope ? *scope : std::string(scope_finance_read);
+  if (!scope_supported(pending.scope)) return fail("invalid_scope", "unsupported scope: " + pending.scope);
+
+  if (pending_.size() >= max_pending_authorizations)
+    return fail("temporarily_unavailable", "too many sign-ins in progress");
+  pending.expires_at = clock_.now() + lifetimes_.pending_authorization;
+  auto txn = random_token(32);
+  pending_.emplace(txn, std::move(pending));
+  return LoginForm{txn, client->name, {}};
+}
+
+AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_view username,
+                                             std::string_view password) {
+  PendingAuthorization* pending = find_pending(txn);
+  if (!pending) return ErrorPage{400, "This sign-in has expired or is unknown. Start again from the application."};
+  if (!pending->user.empty()) return ErrorPage{400, "This sign-in is already complete."};
+  const OAuthClient* client = clients_.find(pending->client_id);
+  std::string client_name = client ? client->name : pending->client_id;
+
+  if (!directory_.verify_password(username, password)) {
+    if (++pending->failed_logins >= max_login_attempts) {
+      auto location = error_redirect(*pending, "access_denied", "too many failed sign-in attempts");
+      pending_.erase(pending_.find(txn));
+      return Redirect{location};
+    }
+    return LoginForm{std::string(txn), client_name, "Unknown user name or wrong password."};
+  }
+
+  const User* user = directory_.find_user(username);
+  auto refusal = session_refusal(user->id, user->default_entity);
+  if (!refusal.empty()) {
+    auto location = error_redirect(*pending, "access_denied", refusal);
+    pending_.erase(pending_.find(txn));
+    return Redirect{location};
+  }
+  pending->user = user->id;
+  pending->entity = user->default_entity;
+  const Entity* entity = directory_.find_entity(pending->entity);
+  return ConsentForm{std::string(txn), client_name, user->id, user->display_name, pending->scope, pending->entity,
+                     entity ? entity->name : pending->entity};
+}
+
+AuthorizationStep AuthorizationServer::consent(std::string_view txn, std::string_view decision) {
+  PendingAuthorization* pending = find_pending(txn);
+  if (!pending) return ErrorPage{400, "This sign-in has expired or is unknown. Start again from the application."};
+  if (pending->user.empty()) return ErrorPage{400, "Sign in before answering the consent request."};
+  if (decision != "approve" && decision != "deny") return ErrorPage{400, "The decision must be approve or deny."};
+
+  auto finish = [&](std::string location) -> AuthorizationStep {
+    pending_.erase(pending_.find(txn));
+    return Redirect{std::move(location)};
+  };
+  if (decision == "deny") return finish(error_redirect(*pending, "access_denied", "the user denied the request"));
+  // MCP Access may have been withdrawn while the consent page was open.
+  auto refusal = session_refusal(pending->user, pending->entity);
+  if (!refusal.empty()) return finish(error_redirect(*pending, "access_denied", refusal));
+
+  auto now = clock_.now();
+  Grant grant{"grt_" + random_token(12), pending->user, pending->client_id, pending->scope, pending->entity,
+              pending->resource, now, std::nullopt, {}};
+  auto code = random_token(32);
+  AuthorizationCode record;
+  record.code_hash = secret_digest(code);
+  record.grant_id = grant.id;
+  record.client_id = pending->client_id;
+  record.redirect_uri = pending->redirect_uri;
+  record.code_challenge = pending->code_challenge;
+  record.resource = pending->resource;
+  record.scope = pending->scope;
+  record.user = pending->user;
+  record.entity = pending->entity;
+  record.expires_at = now + lifetimes_.code;
+  grants_.add_grant(std::move(grant));
+  grants_.add_code(std::move(record));
+  return finish(redirect_with(pending->redirect_uri, {{"code", code}}, pending->state));
+}
+
+TokenResponse AuthorizationServer::token(const FormFields& form, const std::optional<ClientCredentials>& basic) {
+  auto check = authenticate_client(form, basic);
+  if (check.error) return *check.error;
+  const OAuthClient& client = *check.client;
+
+  TokenResponse response;
+  const std::string* grant_type = field(form, "grant_type");
+  if (!grant_type) {
+    response = invalid_request("grant_type is required");
+  } else if (*grant_type != grant_authorization_code && *grant_type != grant_refresh_token &&
+             *grant_type != grant_token_exchange) {
+    response = oauth_error(400, "unsupported_grant_type", "unsupported grant_type " + *grant_type);
+  } else if (!client.may_use(*grant_type)) {
+    response = oauth_error(400, "unauthorized_client", "client may not use grant_type " + *grant_type);
+  } else if (*grant_type == grant_authorization_code) {
+    response = redeem_code(client, form);
+  } else if (*grant_type == grant_refresh_token) {
+    response = refresh(client, form);
+  } else {
+    response = exchange(client, form);
+  }
+  response.client_id = client.id;
+  return response;
+}
+
+AuthorizationServer::ClientCheck
+AuthorizationServer::authenticate_client(const FormFields& form, const std::optional<ClientCredentials>& basic) const {
+  auto unauthorized = [&](std::string_view description) {
+    ClientCheck check;
+    check.error = oauth_error(401, "invalid_client", description);
+    check.error->www_authenticate = "Basic realm=\"" + identity_.issuer + "\"";
+    return check;
+  };
+  auto bad_request = [](std::string_view description) {
+    ClientCheck check;
+    check.error = invalid_request(description);
+    return check;
+  };
+
+  const std::string* body_id = field(form, "client_id");
+  const std::string* body_secret = field(form, "client_secret");
+  if (basic && body_secret) return bad_request("use only one client authentication method");
+  if (basic && body_id && *body_id != basic->client_id)
+    return bad_request("client_id does not match the Authorization header");
+  const std::string* id = basic ? &basic->client_id : body_id;
+  if (!id) return unauthorized("client authentication required");
+  const OAuthClient* client = clients_.find(*id);
+  if (!client) return unauthorized("unknown client");
+
+  const std::string* secret = basic ? &basic->client_secret : body_secret;
+  if (client->type == ClientType::confidential) {
+    if (!secret) return unauthorized("client authentication required");
+    if (!clients_.secret_matches(*client, *secret)) return unauthorized("client authentication failed");
+  } else if (secret && !secret->empty()) {
+    return unauthorized("a public client has no secret");
+  }
+  ClientCheck check;
+  check.client = client;
+  return check;
+}
+
+TokenResponse AuthorizationServer::redeem_code(const OAuthClient& client, const FormFields& form) {
+  const std::string* code = field(form, "code");
+  if (!code) return invalid_request("code is required");
+  const std::string* redirect_uri = field(form, "redirect_uri");
+  if (!redirect_uri) return invalid_request("redirect_uri is required");
+  const std::string* verifier = field(form, "code_verifier");
+  if (!verifier) return invalid_request("code_verifier is required (PKCE)");
+
+  auto digest = secret_digest(*code);
+  auto record = grants_.find_code(digest);
+  if (!record) return invalid_grant("unknown authorization code");
+  auto refused = [&](TokenResponse response) {
+    response.subject = record->user;
+    return response;
+  };
+  // Claimed before any other check, so a failed attempt also burns the code
+  // and a guessed verifier gets exactly one try.
+  if (!grants_.claim_code(digest)) {
+    revoke_grant(record->grant_id, "authorization code reused");
+    return refused(invalid_grant("authorization code already used; the grant and its tokens are revoked"));
+  }
+  if (clock_.now() >= record->expires_at) return refused(invalid_grant("authorization code expired"));
+  if (record->client_id != client.id) return refused(invalid_grant("authorization code was issued to another client"));
+  if (record->redirect_uri != *redirect_uri)
+    return refused(invalid_grant("redirect_uri does not match the authorization request"));
+  if (!pkce_verifier_well_formed(*verifier))
+    return refused(invalid_request("code_verifier is malformed (RFC 7636 4.1)"));
+  if (!pkce_s256_matches(*verifier, record->code_challenge))
+    return refused(invalid_grant("code_verifier does not match the code_challenge"));
+  if (const auto* resource = field(form, "resource"); resource && *resource != record->resource)
+    return refused(oauth_error(400, "invalid_target", "resource differs from the authorization request"));
+  auto grant = grants_.find_grant(record->grant_id);
+  if (!grant || grant->revoked()) return refused(invalid_grant("grant revoked"));
+  auto refusal = session_refusal(record->user, record->entity);
+  if (!refusal.empty()) return refused(invalid_grant(refusal));
+  return issue_tokens(*grant, record->scope, record->scope);
+}
+
+TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const FormFields& form) {
+  const std::string* token = field(form, "refresh_token");
+  if (!token) return invalid_request("refresh_token is required");
+  auto digest = secret_digest(*token);
+  auto record = grants_.find_refresh_token(digest);
+  if (!record) return invalid_grant("unknown refresh token");
+  // A stolen token presented by another client must not burn the family.
+  if (record->client_id != client.id) return invalid_grant("refresh token was issued to another client");
+  auto grant = grants_.find_grant(record->grant_id);
+  if (!grant) return invalid_grant("grant revoked");
+  auto refused = [&](TokenResponse response) {
+    response.subject = grant->user;
+    return response;
+  };
+  auto reused = [&] {
+    revoke_grant(grant->id, "refresh token reused");
+    return refused(invalid_grant("refresh token already used; the grant and all its tokens are revoked"));
+  };
+  if (record->used) return reused();
+  if (grant->revoked()) return refused(invalid_grant("grant revoked"));
+  if (clock_.now() >= record->expires_at) return refused(invalid_grant("refresh token expired"));
+
+  std::string scope = record->scope;
+  if (const auto* requested = field(form, "scope")) {
+    if (!scope_subset(*requested, record->scope))
+      return refused(oauth_error(400, "invalid_scope", "scope exceeds the original grant"));
+    scope = *requested;
+  }
+  if (const auto* resource = field(form, "resource"); resource && *resource != grant->resource)
+    return refused(oauth_error(400, "invalid_target", "resource differs from the grant's"));
+  auto refusal = session_refusal(grant->user, grant->entity);
+  if (!refusal.empty()) return refused(invalid_grant(refusal));
+  // Of two concurrent refreshes with one token, the second lands here and is treated as reuse.
+  if (!grants_.claim_refresh_token(digest)) return reused();
+  // RFC 6749 6: a rotated refresh token keeps the scope of the one it replaces.
+  return issue_tokens(*grant, scope, record->scope);
+}
+
+TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const FormFields& form) {
+  if (client.type != ClientType::confidential)
+    return oauth_error(400, "unauthorized_client", "token exchange is for confidential clients");
+  const std::string* subject_token = field(form, "subject_token");
+  if (!subject_token) return invalid_request("subject_token is required");
+  const std::string* subject_type = field(form, "subject_token_type");
+  if (!subject_type) return invalid_request("subject_token_type is required");
+  if (*subject_type != token_type_access_token) return invalid_request("unsupported subject_token_type");
+  if (const auto* requested = field(form, "requested_token_type"); requested && *requested != token_type_access_token)
+    return invalid_request("unsupported requested_token_type");
+  if (field(form, "actor_token")) return invalid_request("actor_token is not supported");
+
+  const std::string* audience = field(form, "audience");
+  const std::string* resource = field(form, "resource");
+  if (!audience && !resource) return invalid_request("audience or resource is required");
+  for (const std::string* target : {audience, resource}) {
+    if (target && !same_url(*target, identity_.api_base))
+      return oauth_error(400, "invalid_target", *target + " is not this tenant's API (" + identity_.api_base + ")");
+  }
+
+  JwtExpectations expect;
+  expect.type = "at+jwt";
+  expect.issuers = {identity_.issuer};
+  expect.now = clock_.unix_seconds();
+  auto verified = verify_jwt(*subject_token, verification_keys_, expect);
+  if (!verified) return invalid_grant(describe_subject_token_failure(static_cast<JwtStatus>(verified.error().value())));
+  const nlohmann::json& claims = *verified;
+
+  auto about_subject = [&](TokenResponse response) {
+    response.subject = claim_string(claims, "sub");
+    response.token_id = claim_string(claims, "jti");
+    return response;
+  };
+  bool audience_allowed = false;
+  if (auto aud = claims.find("aud"); aud != claims.end()) {
+    if (aud->is_string()) audience_allowed = clients_.may_exchange(aud->get<std::string>(), client.id);
+    if (aud->is_array())
+      for (const auto& item : *aud)
+        audience_allowed = audience_allowed || (item.is_string() && clients_.may_exchange(item.get<std::string>(), client.id));
+  }
+  if (!audience_allowed)
+    return about_subject(invalid_grant("subject token's audience is not a resource of client " + client.id));
+
+  auto jti = claim_string(claims, "jti");
+  auto issued = grants_.find_access_token(jti);
+  if (!issued) return about_subject(invalid_grant("subject token was not issued by this issuer"));
+  if (issued->revoked) return about_subject(invalid_grant("subject token revoked"));
+  auto grant = grants_.find_grant(issued->grant_id);
+  if (!grant || grant->revoked()) return about_subject(invalid_grant("grant revoked"));
+  auto user = claim_string(claims, "sub");
+  auto entity = claim_string(claims, "entity");
+  // Checked on every exchange: this is what makes an admin's removal of MCP
+  // Access bite on the connector's very next upstream call.
+  auto refusal = session_refusal(user, entity);
+  if (!refusal.empty()) return about_subject(invalid_grant(refusal));
+
+  auto subject_scope = claim_string(claims, "scope");
+  auto scope = subject_scope;
+  if (const auto* requested = field(form, "scope")) {
+    if (!scope_subset(*requested, subject_scope))
+      return about_subject(oauth_error(400, "invalid_scope", "scope exceeds the subject token's"));
+    scope = *requested;
+  }
+
+  auto now = clock_.now();
+  auto iat = unix_floor(now);
+  auto subject_exp = claims.value("exp", iat);
+  auto exp = std::min<std::int64_t>(subject_exp, expiry(now, lifetimes_.exchanged));
+  nlohmann::json backend_claims = {
+      {"iss", identity_.issuer},
+      {"sub", user},
+      {"aud", identity_.api_base},
+      {"act", {{"sub", client.id}}},
+      {"client_id", client.id},
+      {"scope", scope},
+      {"entity", entity},
+      {"tenant", identity_.tenant},
+      {"region", identity_.region},
+      {"jti", random_token(16)},
+      {"iat", iat},
+      {"exp", exp},
+  };
+  auto access_token = sign_jwt(key_, backend_claims, "at+jwt");
+  grants_.add_access_token({backend_claims["jti"].get<std::string>(), grant->id,
+                            TimePoint(Seconds(exp)), false});
+
+  TokenResponse response;
+  response.body = {
+      {"access_token", access_token},
+      {"issued_token_type", token_type_access_token},
+      {"token_type", "Bearer"},
+      {"expires_in", exp - iat},
+      {"scope", scope},
+  };
+  return about_subject(std::move(response));
+}
+
+TokenResponse AuthorizationServer::issue_tokens(const Grant& grant, const std::string& access_scope,
+                                                const std::string& refresh_scope) {
+  auto now = clock_.now();
+  auto iat = unix_floor(now);
+  auto exp = expiry(now, lifetimes_.access);
+  nlohmann::json claims = {
+      {"iss", identity_.issuer},
+      {"sub", grant.user},
+      {"aud", grant.resource},
+      {"client_id", grant.client_id},
+      {"scope", access_scope},
+      {"jti", random_token(16)},
+      {"iat", iat},
+      {"exp", exp},
+      {"tenant", identity_.tenant},
+      {"region", identity_.region},
+      {"entity", grant.entity},
+  };
+  auto access_token = sign_jwt(key_, claims, "at+jwt");
+  grants_.add_access_token({claims["jti"].get<std::string>(), grant.id, TimePoint(Seconds(exp)), false});
+
+  auto refresh_token = random_token(32);
+  grants_.add_refresh_token(
+      {secret_digest(refresh_token), grant.id, grant.client_id, refresh_scope, now + lifetimes_.refresh, false});
+
+  TokenResponse response;
+  response.subject = grant.user;
+  response.body = {
+      {"access_token", access_token},
+      {"token_type", "Bearer"},
+      {"expires_in", lifetimes_.access.count()},
+      {"refresh_token", refresh_token},
+      {"scope", access_scope},
+  };
+  return response;
+}
+
+BearerVerdict AuthorizationServer::verify_api_token(std::string_view token) const {
+  JwtExpectations expect;
+  expect.type = "at+jwt";
+  expect.issuers = {identity_.issuer};
+  expect.audience = identity_.api_base;
+  expect.now = clock_.unix_seconds();
+  auto verified = verify_jwt(token, verification_keys_, expect);
+  if (!verified) return {std::nullopt, to_string(static_cast<JwtStatus>(verified.error().value()))};
+  const nlohmann::json& claims = *verified;
+
+  AccessClaims access;
+  access.subject = claim_string(claims, "sub");
+  access.token_id = claim_string(claims, "jti");
+  access.entity = claim_string(claims, "entity");
+  access.scope = claim_string(claims, "scope");
+  access.client_id = claim_string(claims, "client_id");
+  if (auto act = claims.find("act"); act != claims.end() && act->is_object()) access.actor = claim_string(*act, "sub");
+  if (access.subject.empty() || access.token_id.empty() || access.entity.empty())
+    return {std::nullopt, "token lacks sub, jti or entity"};
+
+  auto issued = grants_.find_access_token(access.token_id);
+  if (!issued) return {std::nullopt, "token was not issued by this issuer"};
+  if (issued->revoked) return {std::nullopt, "token revoked"};
+  auto grant = grants_.find_grant(issued->grant_id);
+  if (!grant || grant->revoked()) return {std::nullopt, "grant revoked"};
+  return {std::move(access), {}};
+}
+
+void AuthorizationServer::revoke_grant(std::string_view grant_id, std::string_view reason) {
+  grants_.revoke_grant(grant_id, reason, clock_.now());
+}
+
+std::string AuthorizationServer::session_refusal(std::string_view user, std::string_view entity) const {
+  const User* found = directory_.find_user(user);
+  if (!found) return "user " + std::string(user) + " no longer exists";
+  if (found->suspended) return "user " + std::string(user) + " is suspended";
+  if (!directory_.has_mcp_access(user, entity)) return "user has no MCP Access on entity " + std::string(entity);
+  return {};
+}
+
+AuthorizationServer::PendingAuthorization* AuthorizationServer::find_pending(std::string_view txn) {
+  auto it = pending_.find(txn);
+  if (it == pending_.end()) return nullptr;
+  if (clock_.now() >= it->second.expires_at) {
+    pending_.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void AuthorizationServer::drop_expired_pending() {
+  auto now = clock_.now();
+  std::erase_if(pending_, [&](const auto& entry) { return now >= entry.second.expires_at; });
+}
+
+std::string AuthorizationServer::redirect_with(const std::string& redirect_uri,
+                                               const std::vector<std::pair<std::string, std::string>>& params,
+                                               const std::string& state) const {
+  std::string location = redirect_uri;
+  char separator = redirect_uri.find('?') == std::string::npos ? '?' : '&';
+  auto append = [&](std::string_view name, std::string_view value) {
+    location += separator;
+    location += name;
+    location += '=';
+    location += url_encode(value);
+    separator = '&';
+  };
+  for (const auto& [name, value] : params) append(name, value);
+  if (!state.empty()) append("state", state);
+  append("iss", identity_.issuer); // RFC 9207: lets the client detect mix-up attacks
+  return location;
+}
+
+std::string AuthorizationServer::error_redirect(const PendingAuthorization& pending, std::string_view error,
+                                                std::string_view description) const {
+  return redirect_with(pending.redirect_uri,
+                       {{"error", std::string(error)}, {"error_description", std::string(description)}}, pending.state);
+}
+
+} // namespace mcpcert::backend

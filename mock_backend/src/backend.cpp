@@ -1,0 +1,132 @@
+#include "mcpcert/mock_backend/backend.hpp"
+
+#include <optional>
+
+#include "http_replies.hpp"
+#include "mcpcert/config.hpp"
+
+namespace mcpcert::backend {
+
+struct Backend::Site {
+  std::unique_ptr<http::Server> issuer;
+  std::unique_ptr<http::Server> api;
+  std::unique_ptr<Tenant> tenant;
+};
+
+Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& config) {
+  if (config.simulation) {
+    auto clock = std::make_unique<VirtualClock>();
+    virtual_clock_ = clock.get();
+    clock_ = std::move(clock);
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
+
+  // Every request a tenant receives is recorded, refused ones included: the
+  // audit is the harness's evidence of what the connector attempted. The
+  // handler reaches the tenant through its site because the tenant needs the
+  // bound URLs, so it is built after the listeners (but before they start).
+  auto audited = [this](Site* site, Listener listener) {
+    return http::make_async([this, site, listener](http::Request& request, const http::RequestContext&) {
+      auto arrived = clock_->now();
+      Tenant& tenant = *site->tenant;
+      auto handled = listener == Listener::api ? tenant.handle_api(request) : tenant.handle_issuer(request);
+      AuditRecord record;
+      record.time = arrived;
+      record.region = tenant.identity().region;
+      record.tenant = tenant.identity().tenant;
+      record.listener = listener;
+      record.method = std::string(request.method_string());
+      record.path = std::string(target_path(request.target()));
+      record.facts = std::move(handled.facts);
+      record.status = handled.response.result_int();
+      record.response_bytes = handled.response.body().size();
+      audit_.append(std::move(record));
+      return std::move(handled.response);
+    });
+  };
+
+  for (std::size_t i = 0; i < config.tenants.size(); ++i) {
+    const auto& tenant_config = config.tenants[i];
+    auto where = "tenants[" + std::to_string(i) + "]";
+    std::optional<TenantFixture> loaded;
+    try {
+      loaded.emplace(load_tenant_fixture(tenant_config.fixture));
+    } catch (const ConfigError& e) {
+      throw ConfigError(where + ".fixture", e.what());
+    }
+    auto& fixture = *loaded;
+    if (fixture.directory.tenant() != tenant_config.id)
+      throw ConfigError(where + ".fixture", tenant_config.fixture.string() + " describes tenant \"" +
+                                                fixture.directory.tenant() + "\", not \"" + tenant_config.id + "\"");
+    for (const auto& registration : tenant_config.resources)
+      if (!fixture.clients.find(registration.client_id))
+        throw ConfigError(where + ".resources",
+                          "unknown client " + registration.client_id + " in " + tenant_config.fixture.string());
+
+    // Plain fixture passwords serve only the simulation control plane.
+    if (!config.simulation) fixture.credentials.clear();
+
+    auto site = std::make_unique<Site>();
+    site->issuer = std::make_unique<http::Server>(executor, tenant_config.issuer_listen.host,
+                                                  tenant_config.issuer_listen.port, audited(site.get(), Listener::issuer));
+    site->api = std::make_unique<http::Server>(executor, tenant_config.api_listen.host, tenant_config.api_listen.port,
+                                               audited(site.get(), Listener::api));
+    IssuerIdentity identity{tenant_config.id, tenant_config.region, site->issuer->base_url(), site->api->base_url()};
+    site->tenant = std::make_unique<Tenant>(std::move(identity), tenant_config.lifetimes, std::move(fixture), *clock_,
+                                            std::make_unique<InMemoryGrantStore>());
+    for (const auto& registration : tenant_config.resources)
+      site->tenant->clients().register_resource(registration.resource, registration.client_id);
+    sites_.push_back(std::move(site));
+  }
+
+  if (config.control) {
+    control_api_ = std::make_unique<ControlApi>(config.control->secret, *virtual_clock_, audit_,
+                                                [this](std::string_view id) { return find_tenant(id); });
+    control_server_ = std::make_unique<http::Server>(
+        executor, config.control->listen.host, config.control->listen.port,
+        http::make_async([api = control_api_.get()](http::Request& request, const http::RequestContext&) {
+          return api->handle(request);
+        }));
+  }
+}
+
+Backend::~Backend() = default;
+
+void Backend::start() {
+  for (auto& site : sites_) {
+    site->issuer->start();
+    site->api->start();
+  }
+  if (control_server_) control_server_->start();
+}
+
+void Backend::stop() {
+  for (auto& site : sites_) {
+    site->issuer->stop();
+    site->api->stop();
+  }
+  if (control_server_) control_server_->stop();
+}
+
+std::string Backend::ready_line() const {
+  nlohmann::ordered_json ready;
+  if (control_server_) ready["control"] = control_server_->base_url();
+  nlohmann::ordered_json tenants = nlohmann::ordered_json::object();
+  for (const auto& site : sites_) {
+    const auto& identity = site->tenant->identity();
+    tenants[identity.tenant] = {{"region", identity.region}, {"api", identity.api_base}, {"issuer", identity.issuer}};
+  }
+  ready["tenants"] = std::move(tenants);
+  return "READY " + ready.dump();
+}
+
+Tenant* Backend::find_tenant(std::string_view id) {
+  for (auto& site : sites_)
+    if (site->tenant->identity().tenant == id) return site->tenant.get();
+  return nullptr;
+}
+
+std::string Backend::control_url() const { return control_server_ ? control_server_->base_url() : std::string{}; }
+
+} // namespace mcpcert::backend

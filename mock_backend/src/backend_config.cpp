@@ -1,0 +1,104 @@
+#include "mcpcert/mock_backend/backend_config.hpp"
+
+#include <set>
+#include <stdexcept>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "mcpcert/config.hpp"
+#include "mcpcert/http_client.hpp"
+#include "mcpcert/http_server.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+constexpr std::size_t min_control_secret_length = 16;
+constexpr std::int64_t ten_years = 10LL * 366 * 24 * 3600;
+
+// The backend plays a tenant for a test harness; it must never be reachable
+// from another machine.
+ListenAddress require_loopback(const ConfigNode& node, std::string_view field) {
+  auto text = node.require_string(field);
+  std::pair<std::string, std::uint16_t> parsed;
+  try {
+    parsed = http::parse_listen_address(text);
+  } catch (const std::invalid_argument& e) {
+    node.fail(field, e.what());
+  }
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(parsed.first, ec);
+  if (ec || !address.is_loopback())
+    node.fail(field, "must be a loopback IP address (127.0.0.0/8 or ::1), not " + parsed.first);
+  return {parsed.first, parsed.second};
+}
+
+bool valid_tenant_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  return true;
+}
+
+} // namespace
+
+BackendConfig parse_backend_config(const nlohmann::json& document, const std::filesystem::path& file) {
+  ConfigNode root(document, "", file.string());
+  root.reject_unknown({"simulation", "control", "tenants"});
+  BackendConfig config;
+  config.simulation = root.optional_bool("simulation", false);
+
+  if (root.has("control")) {
+    if (!config.simulation) root.fail("control", "is only allowed with \"simulation\": true");
+    auto node = root.require_object("control");
+    node.reject_unknown({"listen", "secret"});
+    ControlConfig control;
+    control.listen = require_loopback(node, "listen");
+    control.secret = node.require_string("secret");
+    if (control.secret.size() < min_control_secret_length)
+      node.fail("secret", "must be at least " + std::to_string(min_control_secret_length) + " characters");
+    config.control = std::move(control);
+  } else if (config.simulation) {
+    root.fail("control", "is required when \"simulation\" is true");
+  }
+
+  auto tenants = root.require_array("tenants");
+  if (tenants.empty()) root.fail("tenants", "needs at least one tenant");
+  std::set<std::string, std::less<>> ids;
+  for (const auto& node : tenants) {
+    node.reject_unknown({"id", "region", "fixture", "api_listen", "issuer_listen", "access_token_ttl_seconds",
+                         "refresh_token_ttl_seconds", "code_ttl_seconds", "resources"});
+    TenantConfig tenant;
+    tenant.id = node.require_string("id");
+    if (!valid_tenant_id(tenant.id)) node.fail("id", "must be 1-64 characters of a-z, 0-9, '-' and '_'");
+    if (!ids.insert(tenant.id).second) node.fail("id", "duplicate tenant " + tenant.id);
+    tenant.region = node.require_string("region");
+    if (tenant.region.empty()) node.fail("region", "must not be empty");
+    std::filesystem::path fixture = node.require_string("fixture");
+    if (fixture.empty()) node.fail("fixture", "must not be empty");
+    tenant.fixture = fixture.is_absolute() ? fixture : file.parent_path() / fixture;
+    tenant.fixture = std::filesystem::absolute(tenant.fixture).lexically_normal();
+    tenant.api_listen = require_loopback(node, "api_listen");
+    tenant.issuer_listen = require_loopback(node, "issuer_listen");
+    tenant.lifetimes.access = Seconds(node.optional_int("access_token_ttl_seconds", 3600, 1, ten_years));
+    tenant.lifetimes.refresh = Seconds(node.optional_int("refresh_token_ttl_seconds", 2'592'000, 1, ten_years));
+    tenant.lifetimes.code = Seconds(node.optional_int("code_ttl_seconds", 60, 1, 3600));
+    for (const auto& resource_node : node.optional_array("resources")) {
+      resource_node.reject_unknown({"resource", "client_id"});
+      ResourceRegistration registration{resource_node.require_string("resource"),
+                                        resource_node.require_string("client_id")};
+      auto url = http::parse_url(registration.resource);
+      if (!url || registration.resource.find('#') != std::string::npos)
+        resource_node.fail("resource", "must be an absolute http(s) URL without fragment");
+      tenant.resources.push_back(std::move(registration));
+    }
+    config.tenants.push_back(std::move(tenant));
+  }
+  return config;
+}
+
+BackendConfig load_backend_config(const std::filesystem::path& file) {
+  auto document = ConfigNode::load_file(file);
+  return parse_backend_config(document, file);
+}
+
+} // namespace mcpcert::backend

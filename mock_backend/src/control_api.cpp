@@ -1,0 +1,271 @@
+#include "mcpcert/mock_backend/control_api.hpp"
+
+#include <charconv>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "http_replies.hpp"
+#include "mcpcert/crypto.hpp"
+#include "mcpcert/encoding.hpp"
+#include "mcpcert/http_client.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+constexpr std::int64_t max_advance_seconds = 100LL * 366 * 24 * 3600;
+
+/// A JSON object body, or the problem response explaining why not.
+struct JsonBody {
+  nlohmann::json value;
+  std::optional<http::Response> problem;
+};
+
+JsonBody json_body(const http::Request& request) {
+  JsonBody out;
+  out.value = nlohmann::json::parse(request.body(), nullptr, false);
+  if (out.value.is_discarded() || !out.value.is_object())
+    out.problem = problem_response(request, 400, "bad-request", "the body must be a JSON object");
+  return out;
+}
+
+std::optional<http::Response> require_string(const http::Request& request, const nlohmann::json& body,
+                                              std::string_view field, std::string& into) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_string() || it->get<std::string>().empty())
+    return problem_response(request, 400, "bad-request", std::string(field) + " is required and must be a non-empty string");
+  into = it->get<std::string>();
+  return std::nullopt;
+}
+
+nlohmann::json grant_json(const Grant& grant) {
+  nlohmann::json out = {
+      {"grant_id", grant.id},
+      {"user", grant.user},
+      {"client_id", grant.client_id},
+      {"scope", grant.scope},
+      {"entity", grant.entity},
+      {"resource", grant.resource},
+      {"created_at", format_rfc3339(grant.created_at)},
+      {"revoked", grant.revoked()},
+  };
+  if (grant.revoked_at) {
+    out["revoked_at"] = format_rfc3339(*grant.revoked_at);
+    out["revoked_reason"] = grant.revoked_reason;
+  }
+  return out;
+}
+
+nlohmann::json user_json(const User& user, const std::vector<FixtureCredential>& credentials) {
+  nlohmann::json roles = nlohmann::json::array();
+  for (const auto& role : user.roles)
+    roles.push_back({{"entity", role.entity}, {"role", to_string(role.role)}, {"mcp_access", role.mcp_access}});
+  nlohmann::json out = {
+      {"id", user.id},
+      {"username", user.id},
+      {"display_name", user.display_name},
+      {"default_entity", user.default_entity},
+      {"suspended", user.suspended},
+      {"roles", std::move(roles)},
+  };
+  for (const auto& credential : credentials)
+    if (credential.user == user.id) out["password"] = credential.password;
+  return out;
+}
+
+http::Response wrong_method(const http::Request& request, std::string_view allow) {
+  auto response = problem_response(request, 405, "method-not-allowed",
+                                    std::string(request.method_string()) + " is not allowed here");
+  response.set(bhttp::field::allow, allow);
+  return response;
+}
+
+} // namespace
+
+ControlApi::ControlApi(std::string secret, VirtualClock& clock, AuditTrail& audit, TenantLookup tenants)
+    : secret_(std::move(secret)), clock_(clock), audit_(audit), tenants_(std::move(tenants)) {}
+
+http::Response ControlApi::handle(const http::Request& request) {
+  auto token = bearer_token(request);
+  // Hashing first makes the comparison independent of the presented length.
+  if (!token || !constant_time_equal(sha256(*token), sha256(secret_))) {
+    auto response = problem_response(request, 401, "unauthorized", "the control secret is required as a bearer token");
+    response.set(bhttp::field::www_authenticate, "Bearer realm=\"mcpcert-control\"");
+    return response;
+  }
+  return route(request);
+}
+
+http::Response ControlApi::route(const http::Request& request) {
+  auto path = target_path(request.target());
+  auto query = target_query(request.target());
+  auto method = request.method();
+
+  if (path == "/control/health") {
+    if (method != bhttp::verb::get) return wrong_method(request, "GET");
+    return json_response(request, 200, {{"ok", true}});
+  }
+  if (path == "/control/clock/advance") {
+    if (method != bhttp::verb::post) return wrong_method(request, "POST");
+    return advance_clock(request);
+  }
+
+  constexpr std::string_view tenants_prefix = "/control/tenants/";
+  if (path.starts_with(tenants_prefix)) {
+    auto rest = path.substr(tenants_prefix.size());
+    auto slash = rest.find('/');
+    auto tenant_id = url_decode(rest.substr(0, slash));
+    auto action = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    Tenant* tenant = tenant_id ? tenants_(*tenant_id) : nullptr;
+    if (!tenant)
+      return problem_response(request, 404, "unknown-tenant", "unknown tenant " + std::string(rest.substr(0, slash)));
+    if (action == "audit") {
+      if (method != bhttp::verb::get) return wrong_method(request, "GET");
+      return read_audit(request, *tenant, query);
+    }
+    if (action == "resources") {
+      if (method != bhttp::verb::post) return wrong_method(request, "POST");
+      return register_resource(request, *tenant);
+    }
+    if (action == "admin/mcp-access") {
+      if (method != bhttp::verb::post) return wrong_method(request, "POST");
+      return change_mcp_access(request, *tenant);
+    }
+    if (action == "clients") {
+      if (method != bhttp::verb::post) return wrong_method(request, "POST");
+      return register_client(request, *tenant);
+    }
+    if (action == "users") {
+      if (method != bhttp::verb::get) return wrong_method(request, "GET");
+      return list_users(request, *tenant);
+    }
+    if (action == "grants") {
+      if (method != bhttp::verb::get) return wrong_method(request, "GET");
+      return list_grants(request, *tenant, query);
+    }
+  }
+  return problem_response(request, 404, "not-found", "no such control endpoint: " + std::string(path));
+}
+
+http::Response ControlApi::advance_clock(const http::Request& request) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  auto seconds = body.value.find("seconds");
+  if (seconds == body.value.end() || !seconds->is_number_integer() ||
+      (seconds->is_number_unsigned() ? seconds->get<std::uint64_t>() > std::uint64_t(max_advance_seconds)
+                                     : (seconds->get<std::int64_t>() < 0 ||
+                                        seconds->get<std::int64_t>() > max_advance_seconds)))
+    return problem_response(request, 400, "bad-request",
+                            "seconds is required: an integer from 0 to " + std::to_string(max_advance_seconds) +
+                                " (time only moves forward)");
+  clock_.advance(std::chrono::seconds(seconds->get<std::int64_t>()));
+  return json_response(request, 200,
+                       {{"now", format_rfc3339(clock_.now())},
+                        {"unix", clock_.unix_seconds()},
+                        {"offset_seconds", std::chrono::duration_cast<Seconds>(clock_.offset()).count()}});
+}
+
+http::Response ControlApi::read_audit(const http::Request& request, Tenant& tenant, std::string_view query) {
+  auto params = parse_form(query);
+  if (params.status != FormStatus::ok)
+    return problem_response(request, 400, "bad-request", "malformed query parameter " + params.field);
+  AuditFilter filter;
+  filter.tenant = tenant.identity().tenant;
+  if (auto it = params.fields.find("since_seq"); it != params.fields.end()) {
+    const auto& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), filter.since_seq);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
+      return problem_response(request, 400, "bad-request", "since_seq must be a non-negative integer");
+  }
+  if (auto it = params.fields.find("listener"); it != params.fields.end()) {
+    filter.listener = parse_listener(it->second);
+    if (!filter.listener) return problem_response(request, 400, "bad-request", "listener must be api or issuer");
+  }
+  if (auto it = params.fields.find("subject"); it != params.fields.end()) filter.subject = it->second;
+
+  // last_seq is read first: a record appended meanwhile comes with the next poll, never lost.
+  auto last_seq = audit_.last_seq();
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& record : audit_.select(filter))
+    if (record.seq <= last_seq) records.push_back(to_json(record));
+  return json_response(request, 200, {{"records", std::move(records)}, {"last_seq", last_seq}});
+}
+
+http::Response ControlApi::register_resource(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string resource;
+  std::string client_id;
+  if (auto problem = require_string(request, body.value, "resource", resource)) return *problem;
+  if (auto problem = require_string(request, body.value, "client_id", client_id)) return *problem;
+  if (!http::parse_url(resource) || resource.find('#') != std::string::npos)
+    return problem_response(request, 400, "bad-request", "resource must be an absolute http(s) URL without fragment");
+  if (!tenant.clients().find(client_id))
+    return problem_response(request, 404, "unknown-client", "unknown client " + client_id);
+  tenant.clients().register_resource(resource, client_id);
+  return json_response(request, 201, {{"resource", resource}, {"client_id", client_id}});
+}
+
+http::Response ControlApi::register_client(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  auto parsed = parse_client(body.value);
+  if (!parsed.client) return problem_response(request, 400, "bad-request", parsed.field + ": " + parsed.problem);
+  bool replaced = tenant.clients().find(parsed.client->id) != nullptr;
+  nlohmann::json answer = {{"client_id", parsed.client->id},
+                           {"type", parsed.client->type == ClientType::confidential ? "confidential" : "public"},
+                           {"replaced", replaced}};
+  tenant.clients().add_client(std::move(*parsed.client));
+  return json_response(request, replaced ? 200 : 201, answer);
+}
+
+http::Response ControlApi::list_users(const http::Request& request, Tenant& tenant) {
+  nlohmann::json users = nlohmann::json::array();
+  for (const User* user : tenant.directory().users()) users.push_back(user_json(*user, tenant.fixture_credentials()));
+  return json_response(request, 200, {{"users", std::move(users)}});
+}
+
+http::Response ControlApi::change_mcp_access(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string user;
+  std::string entity;
+  if (auto problem = require_string(request, body.value, "user", user)) return *problem;
+  if (auto problem = require_string(request, body.value, "entity", entity)) return *problem;
+  auto granted = body.value.find("granted");
+  if (granted == body.value.end() || !granted->is_boolean())
+    return problem_response(request, 400, "bad-request", "granted is required and must be true or false");
+
+  switch (tenant.directory().set_mcp_access(user, entity, granted->get<bool>())) {
+  case McpAccessChange::unknown_user: return problem_response(request, 404, "unknown-user", "unknown user " + user);
+  case McpAccessChange::unknown_entity:
+    return problem_response(request, 404, "unknown-entity", "unknown entity " + entity);
+  case McpAccessChange::no_role:
+    return problem_response(request, 409, "no-role",
+                            "user " + user + " has no role on entity " + entity + "; MCP Access needs one");
+  case McpAccessChange::changed:
+  case McpAccessChange::unchanged: break;
+  }
+  // Requests are handled one at a time on one thread, so every audit record
+  // after this seq was decided with the new permission.
+  return json_response(request, 200, {{"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::list_grants(const http::Request& request, Tenant& tenant, std::string_view query) {
+  auto params = parse_form(query);
+  if (params.status != FormStatus::ok)
+    return problem_response(request, 400, "bad-request", "malformed query parameter " + params.field);
+  std::optional<std::string_view> user;
+  if (auto it = params.fields.find("user"); it != params.fields.end()) {
+    if (!tenant.directory().find_user(it->second))
+      return problem_response(request, 404, "unknown-user", "unknown user " + it->second);
+    user = it->second;
+  }
+  nlohmann::json grants = nlohmann::json::array();
+  for (const auto& grant : tenant.grants().grants(user)) grants.push_back(grant_json(grant));
+  return json_response(request, 200, {{"grants", std::move(grants)}});
+}
+
+} // namespace mcpcert::backend

@@ -1,0 +1,151 @@
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include "http_replies.hpp"
+#include "routes.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+bool form_content(const http::Request& request) {
+  std::string_view type = request[bhttp::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (type.ends_with(' ')) type.remove_suffix(1);
+  if (type.size() != 33) return false;
+  std::string lower;
+  for (char c : type) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return lower == "application/x-www-form-urlencoded";
+}
+
+std::string form_problem(const FormParse& parse) {
+  if (parse.status == FormStatus::repeated_field) return "parameter " + parse.field + " is repeated";
+  return "malformed form encoding in " + parse.field;
+}
+
+std::string login_page(const LoginForm& form) {
+  std::string html = "<h1>Sign in</h1>\n<p>" + html_escape(form.client_name) + " wants to access your data.</p>\n";
+  if (!form.error.empty()) html += "<p class=\"error\" role=\"alert\">" + html_escape(form.error) + "</p>\n";
+  html += "<form method=\"post\" action=\"/authorize/login\">\n"
+          "<input type=\"hidden\" name=\"txn\" value=\"" + html_escape(form.txn) + "\">\n"
+          "<label>User name <input name=\"username\" autocomplete=\"username\"></label>\n"
+          "<label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\n"
+          "<button type=\"submit\">Sign in</button>\n</form>\n";
+  return html;
+}
+
+std::string consent_page(const ConsentForm& form) {
+  return "<h1>Allow access?</h1>\n<p>Signed in as " + html_escape(form.user_name) + ".</p>\n<p><strong>" +
+         html_escape(form.client_name) + "</strong> asks for <code>" + html_escape(form.scope) +
+         "</code> on entity <strong>" + html_escape(form.entity_name) + "</strong> (" + html_escape(form.entity) +
+         ").</p>\n<form method=\"post\" action=\"/authorize/consent\">\n"
+         "<input type=\"hidden\" name=\"txn\" value=\"" + html_escape(form.txn) + "\">\n"
+         "<button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\n"
+         "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\n</form>\n";
+}
+
+HandledRequest render(const http::Request& request, const AuthorizationStep& step) {
+  HandledRequest out;
+  if (const auto* page = std::get_if<ErrorPage>(&step)) {
+    out.response = html_response(request, page->status, "Authorization error",
+                                 "<h1>Authorization error</h1>\n<p>" + html_escape(page->message) + "</p>\n");
+  } else if (const auto* redirect = std::get_if<Redirect>(&step)) {
+    out.response = redirect_response(request, redirect->location);
+  } else if (const auto* login = std::get_if<LoginForm>(&step)) {
+    // 400 after a failed attempt, so a headless client notices without parsing HTML.
+    out.response = html_response(request, login->error.empty() ? 200 : 400, "Sign in", login_page(*login));
+  } else if (const auto* consent = std::get_if<ConsentForm>(&step)) {
+    out.response = html_response(request, 200, "Allow access?", consent_page(*consent));
+    out.facts.subject = consent->user;
+  }
+  return out;
+}
+
+HandledRequest error_page(const http::Request& request, std::string_view message) {
+  return render(request, ErrorPage{400, std::string(message)});
+}
+
+HandledRequest token_endpoint(AuthorizationServer& server, const http::Request& request) {
+  auto reply = [&](const TokenResponse& token) {
+    HandledRequest out;
+    out.response = json_response(request, token.status, token.body);
+    out.response.set(bhttp::field::pragma, "no-cache");
+    if (!token.www_authenticate.empty()) out.response.set(bhttp::field::www_authenticate, token.www_authenticate);
+    out.facts.client_id = token.client_id;
+    out.facts.subject = token.subject;
+    out.facts.token_id = token.token_id;
+    return out;
+  };
+  auto invalid_request = [&](const std::string& description) {
+    TokenResponse token;
+    token.status = 400;
+    token.body = {{"error", "invalid_request"}, {"error_description", description}};
+    return reply(token);
+  };
+  if (!form_content(request)) return invalid_request("Content-Type must be application/x-www-form-urlencoded");
+  auto form = parse_form(request.body());
+  if (form.status != FormStatus::ok) return invalid_request(form_problem(form));
+
+  auto basic = basic_credentials(request);
+  if (basic.status == BasicStatus::malformed) {
+    TokenResponse token;
+    token.status = 401;
+    token.body = {{"error", "invalid_client"}, {"error_description", "malformed Basic credentials"}};
+    token.www_authenticate = "Basic realm=\"" + server.identity().issuer + "\"";
+    return reply(token);
+  }
+  std::optional<ClientCredentials> credentials;
+  if (basic.status == BasicStatus::ok) credentials = basic.credentials;
+  return reply(server.token(form.fields, credentials));
+}
+
+} // namespace
+
+HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& request) {
+  auto path = target_path(request.target());
+  auto method = request.method();
+  auto wrong_method = [&](std::string_view allow) {
+    HandledRequest out;
+    out.response = problem_response(request, 405, "method-not-allowed",
+                                    std::string(request.method_string()) + " is not allowed on " + std::string(path));
+    out.response.set(bhttp::field::allow, allow);
+    return out;
+  };
+
+  if (path == "/.well-known/oauth-authorization-server" || path == "/.well-known/openid-configuration") {
+    if (method != bhttp::verb::get) return wrong_method("GET");
+    return {json_response(request, 200, server.metadata()), {}};
+  }
+  if (path == "/jwks") {
+    if (method != bhttp::verb::get) return wrong_method("GET");
+    return {json_response(request, 200, server.jwks()), {}};
+  }
+  if (path == "/authorize") {
+    if (method != bhttp::verb::get) return wrong_method("GET");
+    auto query = parse_form(target_query(request.target()));
+    if (query.status != FormStatus::ok) return error_page(request, form_problem(query));
+    auto out = render(request, server.authorize(query.fields));
+    if (auto it = query.fields.find("client_id"); it != query.fields.end()) out.facts.client_id = it->second;
+    return out;
+  }
+  if (path == "/authorize/login" || path == "/authorize/consent") {
+    if (method != bhttp::verb::post) return wrong_method("POST");
+    if (!form_content(request)) return error_page(request, "The form must be sent as application/x-www-form-urlencoded.");
+    auto form = parse_form(request.body());
+    if (form.status != FormStatus::ok) return error_page(request, form_problem(form));
+    auto value = [&](std::string_view name) {
+      auto it = form.fields.find(name);
+      return it == form.fields.end() ? std::string_view{} : std::string_view(it->second);
+    };
+    if (path == "/authorize/login") return render(request, server.login(value("txn"), value("username"), value("password")));
+    return render(request, server.consent(value("txn"), value("decision")));
+  }
+  if (path == "/token") {
+    if (method != bhttp::verb::post) return wrong_method("POST");
+    return token_endpoint(server, request);
+  }
+  return {problem_response(request, 404, "not-found", "no such endpoint: " + std::string(path)), {}};
+}
+
+} // namespace mcpcert::backend

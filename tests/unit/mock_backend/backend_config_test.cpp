@@ -1,0 +1,106 @@
+#include "mcpcert/mock_backend/backend_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "mcpcert/config.hpp"
+#include "mcpcert/mock_backend/tenant_fixture.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+const std::filesystem::path shipped_fixture =
+    std::filesystem::path(__FILE__).parent_path() / "../../../mock_backend/fixtures/emea-finance.json";
+
+nlohmann::json valid_config() {
+  return nlohmann::json::parse(R"({
+    "simulation": true,
+    "control": {"listen": "127.0.0.1:0", "secret": "0123456789abcdef"},
+    "tenants": [{"id": "emea-finance", "region": "eu-central-1", "fixture": "fixtures/emea-finance.json",
+                 "api_listen": "127.0.0.1:0", "issuer_listen": "[::1]:0"}]
+  })");
+}
+
+std::string refusal(const nlohmann::json& config) {
+  try {
+    parse_backend_config(config, "/etc/mcpcert/backend.json");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(BackendConfig, ReadsTenantsAndResolvesTheFixtureAgainstTheConfigFile) {
+  auto config = parse_backend_config(valid_config(), "/etc/mcpcert/backend.json");
+  EXPECT_TRUE(config.simulation);
+  ASSERT_TRUE(config.control);
+  ASSERT_EQ(config.tenants.size(), 1u);
+  EXPECT_EQ(config.tenants[0].fixture, "/etc/mcpcert/fixtures/emea-finance.json");
+  EXPECT_EQ(config.tenants[0].issuer_listen.host, "::1");
+  EXPECT_EQ(config.tenants[0].lifetimes.access, Seconds(3600));
+  EXPECT_EQ(config.tenants[0].lifetimes.refresh, Seconds(2'592'000));
+  EXPECT_EQ(config.tenants[0].lifetimes.code, Seconds(60));
+}
+
+TEST(BackendConfig, RefusesNonLoopbackListenersNamingTheField) {
+  auto config = valid_config();
+  config["tenants"][0]["api_listen"] = "0.0.0.0:8080";
+  EXPECT_NE(refusal(config).find("tenants[0].api_listen"), std::string::npos) << refusal(config);
+  config = valid_config();
+  config["control"]["listen"] = "192.168.1.5:0";
+  EXPECT_NE(refusal(config).find("control.listen"), std::string::npos);
+  config = valid_config();
+  config["tenants"][0]["issuer_listen"] = "localhost:0";
+  EXPECT_NE(refusal(config).find("tenants[0].issuer_listen"), std::string::npos);
+}
+
+TEST(BackendConfig, RefusesUnknownFields) {
+  auto config = valid_config();
+  config["tenants"][0]["acess_token_ttl_seconds"] = 10;
+  EXPECT_NE(refusal(config).find("acess_token_ttl_seconds"), std::string::npos);
+}
+
+TEST(BackendConfig, ControlSecretMustBeLongEnough) {
+  auto config = valid_config();
+  config["control"]["secret"] = "short";
+  EXPECT_NE(refusal(config).find("control.secret"), std::string::npos);
+}
+
+TEST(BackendConfig, ControlGoesWithSimulation) {
+  auto config = valid_config();
+  config["simulation"] = false;
+  EXPECT_NE(refusal(config).find("control"), std::string::npos);
+  config = valid_config();
+  config.erase("control");
+  EXPECT_NE(refusal(config).find("control"), std::string::npos);
+}
+
+TEST(TenantFixture, ShippedFixtureLoads) {
+  auto fixture = load_tenant_fixture(shipped_fixture);
+  EXPECT_EQ(fixture.directory.tenant(), "emea-finance");
+  EXPECT_TRUE(fixture.directory.has_mcp_access("alice", "ent-brussels"));
+  EXPECT_TRUE(fixture.directory.allows("bob", "ent-brussels", Permission::read));
+  EXPECT_FALSE(fixture.directory.allows("bob", "ent-brussels", Permission::write));
+  EXPECT_FALSE(fixture.ledger.kpis("ent-brussels").empty());
+  ASSERT_NE(fixture.clients.find("mcpcert-connector"), nullptr);
+  EXPECT_EQ(fixture.clients.find("mcpcert-connector")->type, ClientType::confidential);
+  ASSERT_NE(fixture.clients.find("mcpcert-scripted-client"), nullptr);
+}
+
+TEST(TenantFixture, DanglingReferencesAreRefused) {
+  auto document = nlohmann::json::parse(R"({
+    "tenant": "t", "company": {"id": "c", "name": "C"},
+    "entities": [{"id": "e1", "name": "E1"}],
+    "users": [{"id": "u", "password": "p", "default_entity": "e1",
+               "roles": [{"entity": "e2", "role": "viewer"}]}],
+    "clients": []
+  })");
+  try {
+    parse_tenant_fixture(document, "f.json");
+    FAIL() << "accepted a role on an unknown entity";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("users[0].roles[0].entity"), std::string::npos) << e.what();
+  }
+}
+
+} // namespace
+} // namespace mcpcert::backend

@@ -1,0 +1,304 @@
+// The whole backend on loopback port 0, driven over real HTTP: the OAuth flow
+// through the issuer, the API call with the exchanged token, and the control
+// plane's admin switch taking effect on the next exchange.
+#include "mcpcert/mock_backend/backend.hpp"
+
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <gtest/gtest.h>
+
+#include "mcpcert/http_client.hpp"
+#include "mcpcert/pkce.hpp"
+
+namespace mcpcert::backend {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using boost::asio::ip::tcp;
+
+const std::filesystem::path shipped_fixture =
+    std::filesystem::path(__FILE__).parent_path() / "../../../mock_backend/fixtures/emea-finance.json";
+constexpr std::string_view control_secret = "control-secret-for-tests";
+
+/// One request on a fresh connection, synchronously.
+http::Response send(const std::string& base_url, bhttp::verb verb, const std::string& target, std::string body = {},
+                    std::string content_type = {}, std::string authorization = {}) {
+  auto url = http::parse_url(base_url);
+  EXPECT_TRUE(url.has_value());
+  boost::asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address(url->host), url->port});
+  http::Request request{verb, target, 11};
+  request.set(bhttp::field::host, url->host + ":" + std::to_string(url->port));
+  if (!content_type.empty()) request.set(bhttp::field::content_type, content_type);
+  if (!authorization.empty()) request.set(bhttp::field::authorization, authorization);
+  request.body() = std::move(body);
+  request.prepare_payload();
+  bhttp::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::Response response;
+  bhttp::read(socket, buffer, response);
+  return response;
+}
+
+http::Response post_form(const std::string& base_url, const std::string& target, const FormFields& form,
+                         std::string authorization = {}) {
+  return send(base_url, bhttp::verb::post, target, encode_form(form), "application/x-www-form-urlencoded",
+              std::move(authorization));
+}
+
+nlohmann::json json_of(const http::Response& response) { return nlohmann::json::parse(response.body(), nullptr, false); }
+
+/// The value of the hidden `txn` input of a login or consent page.
+std::string txn_of(const std::string& html) {
+  constexpr std::string_view marker = "name=\"txn\" value=\"";
+  auto start = html.find(marker);
+  if (start == std::string::npos) return {};
+  start += marker.size();
+  return html.substr(start, html.find('"', start) - start);
+}
+
+std::string query_param(std::string_view location, std::string_view name) {
+  auto parsed = parse_form(location.substr(location.find('?') + 1));
+  auto it = parsed.fields.find(name);
+  return it == parsed.fields.end() ? std::string{} : it->second;
+}
+
+class BackendOverHttp : public ::testing::Test {
+protected:
+  void SetUp() override {
+    BackendConfig config;
+    config.simulation = true;
+    config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
+    TenantConfig tenant;
+    tenant.id = "emea-finance";
+    tenant.region = "eu-central-1";
+    tenant.fixture = shipped_fixture;
+    tenant.api_listen = {"127.0.0.1", 0};
+    tenant.issuer_listen = {"127.0.0.1", 0};
+    config.tenants.push_back(tenant);
+    backend_ = std::make_unique<Backend>(io_.get_executor(), config);
+    backend_->start();
+    thread_ = std::thread([this] { io_.run(); });
+
+    auto ready = nlohmann::json::parse(backend_->ready_line().substr(6));
+    control_ = ready["control"];
+    issuer_ = ready["tenants"]["emea-finance"]["issuer"];
+    api_ = ready["tenants"]["emea-finance"]["api"];
+  }
+
+  void TearDown() override {
+    boost::asio::post(io_, [this] {
+      backend_->stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+
+  std::string control_auth() const { return "Bearer " + std::string(control_secret); }
+
+  http::Response control(bhttp::verb verb, const std::string& target, const nlohmann::json& body = nullptr) {
+    return send(control_, verb, target, body.is_null() ? "" : body.dump(), body.is_null() ? "" : "application/json",
+                control_auth());
+  }
+
+  /// authorize -> login -> consent -> token for the scripted client; returns the token response.
+  nlohmann::json sign_in(const std::string& user, const std::string& password, const std::string& resource) {
+    auto verifier = pkce_make_verifier();
+    FormFields query{{"response_type", "code"},
+                     {"client_id", "mcpcert-scripted-client"},
+                     {"redirect_uri", "http://127.0.0.1:40000/callback"},
+                     {"code_challenge", pkce_s256_challenge(verifier)},
+                     {"code_challenge_method", "S256"},
+                     {"resource", resource},
+                     {"scope", "finance:read"},
+                     {"state", "xyz"}};
+    auto login_page = send(issuer_, bhttp::verb::get, "/authorize?" + encode_form(query));
+    EXPECT_EQ(login_page.result_int(), 200u) << login_page.body();
+    auto txn = txn_of(login_page.body());
+    auto consent_page =
+        post_form(issuer_, "/authorize/login", {{"txn", txn}, {"username", user}, {"password", password}});
+    EXPECT_EQ(consent_page.result_int(), 200u) << consent_page.body();
+    auto redirect = post_form(issuer_, "/authorize/consent", {{"txn", txn_of(consent_page.body())}, {"decision", "approve"}});
+    EXPECT_EQ(redirect.result_int(), 302u);
+    std::string location(redirect[bhttp::field::location]);
+    EXPECT_EQ(query_param(location, "state"), "xyz");
+    EXPECT_EQ(query_param(location, "iss"), issuer_);
+    auto token = post_form(issuer_, "/token",
+                           {{"grant_type", "authorization_code"},
+                            {"client_id", "mcpcert-scripted-client"},
+                            {"code", query_param(location, "code")},
+                            {"redirect_uri", "http://127.0.0.1:40000/callback"},
+                            {"code_verifier", verifier}});
+    EXPECT_EQ(token.result_int(), 200u) << token.body();
+    EXPECT_EQ(token[bhttp::field::cache_control], "no-store");
+    EXPECT_EQ(token[bhttp::field::pragma], "no-cache");
+    return json_of(token);
+  }
+
+  http::Response exchange(const std::string& subject_token) {
+    return post_form(issuer_, "/token",
+                     {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                      {"subject_token", subject_token},
+                      {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+                      {"audience", api_}},
+                     // base64("mcpcert-connector:connector-secret-emea-finance-0001")
+                     "Basic bWNwY2VydC1jb25uZWN0b3I6Y29ubmVjdG9yLXNlY3JldC1lbWVhLWZpbmFuY2UtMDAwMQ==");
+  }
+
+  boost::asio::io_context io_{1};
+  std::unique_ptr<Backend> backend_;
+  std::thread thread_;
+  std::string control_;
+  std::string issuer_;
+  std::string api_;
+};
+
+TEST_F(BackendOverHttp, ServesMetadataWithTheBoundIssuer) {
+  auto response = send(issuer_, bhttp::verb::get, "/.well-known/oauth-authorization-server");
+  ASSERT_EQ(response.result_int(), 200u);
+  auto metadata = json_of(response);
+  EXPECT_EQ(metadata["issuer"], issuer_);
+  EXPECT_EQ(metadata["token_endpoint"], issuer_ + "/token");
+  EXPECT_EQ(json_of(send(issuer_, bhttp::verb::get, "/jwks"))["keys"].size(), 1u);
+}
+
+TEST_F(BackendOverHttp, ControlNeedsTheSecret) {
+  EXPECT_EQ(send(control_, bhttp::verb::get, "/control/health").result_int(), 401u);
+  EXPECT_EQ(send(control_, bhttp::verb::get, "/control/health", "", "", "Bearer wrong-secret-wrong").result_int(), 401u);
+  EXPECT_EQ(control(bhttp::verb::get, "/control/health").result_int(), 200u);
+}
+
+TEST_F(BackendOverHttp, FullFlowThenAdminRemovesMcpAccess) {
+  const std::string mcp_url = "http://127.0.0.1:45678/mcp";
+  auto registered = control(bhttp::verb::post, "/control/tenants/emea-finance/resources",
+                            {{"resource", mcp_url}, {"client_id", "mcpcert-connector"}});
+  ASSERT_EQ(registered.result_int(), 201u) << registered.body();
+
+  auto tokens = sign_in("alice", "alice-finance-2025", mcp_url);
+  auto subject_token = tokens["access_token"].get<std::string>();
+
+  auto exchanged = exchange(subject_token);
+  ASSERT_EQ(exchanged.result_int(), 200u) << exchanged.body();
+  auto backend_token = json_of(exchanged)["access_token"].get<std::string>();
+  auto kpis = send(api_, bhttp::verb::get, "/api/v1/entities/ent-brussels/kpis", "", "", "Bearer " + backend_token);
+  ASSERT_EQ(kpis.result_int(), 200u) << kpis.body();
+  EXPECT_EQ(json_of(kpis)["entity"], "ent-brussels");
+
+  // The client's own token is not accepted upstream.
+  EXPECT_EQ(send(api_, bhttp::verb::get, "/api/v1/entities/ent-brussels/kpis", "", "", "Bearer " + subject_token)
+                .result_int(),
+            401u);
+
+  auto change = control(bhttp::verb::post, "/control/tenants/emea-finance/admin/mcp-access",
+                        {{"user", "alice"}, {"entity", "ent-brussels"}, {"granted", false}});
+  ASSERT_EQ(change.result_int(), 200u) << change.body();
+  auto audit_seq = json_of(change)["audit_seq"].get<std::uint64_t>();
+
+  auto refused = exchange(subject_token);
+  EXPECT_EQ(refused.result_int(), 400u);
+  EXPECT_EQ(json_of(refused)["error"], "invalid_grant");
+  EXPECT_EQ(json_of(refused)["error_description"], "user has no MCP Access on entity ent-brussels");
+
+  auto audit = json_of(control(bhttp::verb::get, "/control/tenants/emea-finance/audit?since_seq=" +
+                                                     std::to_string(audit_seq) + "&listener=issuer&subject=alice"));
+  ASSERT_EQ(audit["records"].size(), 1u) << audit.dump();
+  EXPECT_EQ(audit["records"][0]["path"], "/token");
+  EXPECT_EQ(audit["records"][0]["status"], 400);
+  EXPECT_EQ(audit["records"][0]["client_id"], "mcpcert-connector");
+
+  auto api_calls = json_of(control(bhttp::verb::get, "/control/tenants/emea-finance/audit?listener=api&subject=alice"));
+  ASSERT_EQ(api_calls["records"].size(), 1u) << api_calls.dump();
+  EXPECT_EQ(api_calls["records"][0]["actor"], "mcpcert-connector");
+  EXPECT_EQ(api_calls["records"][0]["region"], "eu-central-1");
+
+  auto grants = json_of(control(bhttp::verb::get, "/control/tenants/emea-finance/grants?user=alice"));
+  ASSERT_EQ(grants["grants"].size(), 1u);
+  EXPECT_EQ(grants["grants"][0]["resource"], mcp_url);
+  EXPECT_FALSE(grants["grants"][0].contains("refresh_token"));
+}
+
+TEST_F(BackendOverHttp, ClockAdvanceExpiresTokens) {
+  const std::string mcp_url = "http://127.0.0.1:45679/mcp";
+  control(bhttp::verb::post, "/control/tenants/emea-finance/resources",
+          {{"resource", mcp_url}, {"client_id", "mcpcert-connector"}});
+  auto tokens = sign_in("bob", "bob-finance-2025", mcp_url);
+  auto advanced = control(bhttp::verb::post, "/control/clock/advance", {{"seconds", 3601}});
+  ASSERT_EQ(advanced.result_int(), 200u) << advanced.body();
+  auto refused = exchange(tokens["access_token"]);
+  EXPECT_EQ(json_of(refused)["error_description"], "subject token expired");
+}
+
+TEST_F(BackendOverHttp, ControlErrorsAreProblemDetails) {
+  auto unknown = control(bhttp::verb::get, "/control/tenants/nowhere/audit");
+  EXPECT_EQ(unknown.result_int(), 404u);
+  EXPECT_EQ(unknown[bhttp::field::content_type], "application/problem+json");
+  auto missing = control(bhttp::verb::post, "/control/tenants/emea-finance/admin/mcp-access", {{"user", "alice"}});
+  EXPECT_EQ(missing.result_int(), 400u);
+  EXPECT_NE(json_of(missing)["detail"].get<std::string>().find("entity"), std::string::npos);
+  auto bad_json = send(control_, bhttp::verb::post, "/control/clock/advance", "{", "application/json", control_auth());
+  EXPECT_EQ(bad_json.result_int(), 400u);
+  auto unknown_user = control(bhttp::verb::post, "/control/tenants/emea-finance/admin/mcp-access",
+                              {{"user", "mallory"}, {"entity", "ent-brussels"}, {"granted", false}});
+  EXPECT_EQ(unknown_user.result_int(), 404u);
+}
+
+TEST_F(BackendOverHttp, ConnectorCanBeReKeyedForOneRun) {
+  const std::string mcp_url = "http://127.0.0.1:45680/mcp";
+  control(bhttp::verb::post, "/control/tenants/emea-finance/resources",
+          {{"resource", mcp_url}, {"client_id", "mcpcert-connector"}});
+  auto rekeyed = control(bhttp::verb::post, "/control/tenants/emea-finance/clients",
+                         {{"client_id", "mcpcert-connector"},
+                          {"type", "confidential"},
+                          {"client_secret", "a-secret-for-this-run-only"}});
+  ASSERT_EQ(rekeyed.result_int(), 200u) << rekeyed.body();
+  EXPECT_EQ(json_of(rekeyed)["replaced"], true);
+  EXPECT_FALSE(rekeyed.body().find("a-secret-for-this-run-only") != std::string::npos);
+
+  auto tokens = sign_in("alice", "alice-finance-2025", mcp_url);
+  // The fixture's secret no longer works; the new one does.
+  EXPECT_EQ(exchange(tokens["access_token"]).result_int(), 401u);
+  auto exchanged = post_form(issuer_, "/token",
+                             {{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                              {"client_id", "mcpcert-connector"},
+                              {"client_secret", "a-secret-for-this-run-only"},
+                              {"subject_token", tokens["access_token"]},
+                              {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+                              {"resource", api_}});
+  EXPECT_EQ(exchanged.result_int(), 200u) << exchanged.body();
+
+  auto bad = control(bhttp::verb::post, "/control/tenants/emea-finance/clients",
+                     {{"client_id", "x"}, {"type", "confidential"}, {"client_secret", "short"}});
+  EXPECT_EQ(bad.result_int(), 400u);
+  EXPECT_NE(json_of(bad)["detail"].get<std::string>().find("client_secret"), std::string::npos);
+}
+
+TEST_F(BackendOverHttp, ListsFixtureUsersForTheHarness) {
+  auto users = json_of(control(bhttp::verb::get, "/control/tenants/emea-finance/users"));
+  ASSERT_TRUE(users["users"].is_array());
+  bool found_alice = false;
+  for (const auto& user : users["users"]) {
+    if (user["id"] != "alice") continue;
+    found_alice = true;
+    EXPECT_EQ(user["username"], "alice");
+    EXPECT_EQ(user["password"], "alice-finance-2025");
+    EXPECT_EQ(user["default_entity"], "ent-brussels");
+  }
+  EXPECT_TRUE(found_alice) << users.dump();
+}
+
+TEST_F(BackendOverHttp, AuthorizeWithUnknownClientShowsAPage) {
+  auto response = send(issuer_, bhttp::verb::get,
+                       "/authorize?response_type=code&client_id=evil&redirect_uri=https%3A%2F%2Fevil.example%2F");
+  EXPECT_EQ(response.result_int(), 400u);
+  EXPECT_TRUE(response[bhttp::field::location].empty());
+}
+
+} // namespace
+} // namespace mcpcert::backend
