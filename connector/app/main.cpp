@@ -1,0 +1,96 @@
+// mcpcert-connector: the reference MCP connector.
+#include <csignal>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/config.hpp"
+#include "mcpcert/connector/connector_service.hpp"
+
+namespace {
+
+int usage() {
+  std::cerr << "usage: mcpcert-connector --config FILE [--test-only-mutant NAME]...\n";
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string config_file;
+  std::vector<std::string> mutant_names;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_file = argv[++i];
+    } else if (arg == "--test-only-mutant" && i + 1 < argc) {
+      mutant_names.emplace_back(argv[++i]);
+    } else {
+      return usage();
+    }
+  }
+  if (config_file.empty()) return usage();
+
+  try {
+    auto config = mcpcert::connector::ConnectorConfig::load(config_file);
+    if (!mutant_names.empty()) {
+      // A mutant breaks a promise on purpose; a normal start must never run one.
+      const char* allowed = std::getenv("MCPCERT_ALLOW_MUTANTS");
+      if (allowed == nullptr || std::string(allowed) != "1") {
+        std::cerr << "mcpcert-connector: refusing to start: --test-only-mutant needs MCPCERT_ALLOW_MUTANTS=1 "
+                     "(mutants exist only to prove the conformance checks catch broken connectors)\n";
+        return 2;
+      }
+      for (const auto& name : mutant_names) {
+        auto mutant = mcpcert::connector::mutant_from_name(name);
+        if (!mutant) {
+          std::cerr << "mcpcert-connector: unknown mutant '" << name << "'\n";
+          return 2;
+        }
+        config.mutants.insert(*mutant);
+      }
+    }
+
+    boost::asio::io_context io;
+    mcpcert::SystemClock clock;
+    mcpcert::connector::ConnectorService service(io.get_executor(), std::move(config), clock);
+    service.start();
+    std::cout << "READY " << nlohmann::json{{"mcp", service.mcp_url()}}.dump() << std::endl;
+
+    // Graceful shutdown: stop accepting, let in-flight calls finish, and give
+    // up on stragglers after a bound so a stop never hangs.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::steady_timer drain_poll(io);
+    const auto drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::function<void()> wait_for_drain = [&] {
+      if (service.drained() || std::chrono::steady_clock::now() >= drain_deadline) {
+        io.stop();
+        return;
+      }
+      drain_poll.expires_after(std::chrono::milliseconds(20));
+      drain_poll.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) wait_for_drain();
+      });
+    };
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      service.stop();
+      wait_for_drain();
+    });
+    io.run();
+    return 0;
+  } catch (const mcpcert::ConfigError& e) {
+    std::cerr << "mcpcert-connector: bad configuration: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mcpcert-connector: cannot start: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,61 @@
+#pragma once
+/// Validates bearer tokens as an OAuth 2.1 resource server: signature through
+/// the issuer's JWKS (fetched from configuration, never from the token),
+/// ES256 pinned, typ at+jwt, iss among the tenants, aud equal to this
+/// connector, exp/nbf with a bounded leeway.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/connector/connector_config.hpp"
+#include "mcpcert/jwt.hpp"
+
+namespace mcpcert::connector {
+
+/// Who a validated token speaks for.
+struct AccessIdentity {
+  std::string token; ///< the raw token, used only as the subject of a token exchange
+  std::string issuer;
+  std::string subject;
+  std::string client_id;
+  std::string tenant;
+  std::string entity;
+  std::string scope;
+  std::string token_id;
+  std::int64_t expires_at = 0;
+  const TenantRoute* route = nullptr;
+};
+
+class BearerValidator {
+public:
+  BearerValidator(const ConnectorConfig& config, const Clock& clock, std::string audience);
+
+  /// JwtStatus values on failure; the JWKS of the token's issuer is fetched on first use
+  /// and again (rate-limited) when a kid is unknown, so key rotation needs no restart.
+  boost::asio::awaitable<boost::system::result<AccessIdentity>> validate(std::string token);
+
+  const std::string& audience() const { return audience_; }
+
+private:
+  struct IssuerKeys {
+    JwkSet keys;
+    std::chrono::steady_clock::time_point fetched_at{};
+    bool fetched = false;
+  };
+  boost::asio::awaitable<void> refresh_keys(const TenantRoute& route, IssuerKeys& keys);
+
+  const ConnectorConfig& config_;
+  const Clock& clock_;
+  std::string audience_;
+  std::map<std::string, IssuerKeys, std::less<>> keys_by_issuer_;
+};
+
+} // namespace mcpcert::connector

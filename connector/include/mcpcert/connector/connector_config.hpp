@@ -1,0 +1,51 @@
+#pragma once
+/// The reference connector's configuration, read strictly from a JSON file.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mcpcert::connector {
+
+/// A tenant the connector serves: tokens from `issuer` are routed to `api` only.
+struct TenantRoute {
+  std::string id;
+  std::string region;
+  std::string issuer;
+  std::string jwks_uri;
+  std::string token_endpoint;
+  std::string api;
+};
+
+/// Deliberate defects that break exactly one promise, so the suite can prove
+/// its checks bite. Only a start with the test-only switch accepts them.
+enum class Mutant {
+  permission_cache, ///< reuses the exchanged upstream token for its lifetime (breaks REVOKE-ADMIN)
+};
+
+std::optional<Mutant> mutant_from_name(std::string_view name);
+const char* to_string(Mutant mutant);
+
+struct ConnectorConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 0;
+  std::string mcp_path = "/mcp";
+  std::string client_id;
+  std::string client_secret;
+  std::string tool_set = "finance";
+  std::vector<TenantRoute> tenants;
+  std::vector<std::string> allowed_origins;
+  std::chrono::seconds leeway{30};
+  std::chrono::milliseconds upstream_timeout{5'000};
+  std::size_t body_limit = 256 * 1024;
+  std::set<Mutant> mutants;
+
+  /// Throws ConfigError naming the field on any problem.
+  static ConnectorConfig load(const std::filesystem::path& file);
+};
+
+} // namespace mcpcert::connector

@@ -1,0 +1,40 @@
+#pragma once
+/// The reference connector as one object: its listener and MCP endpoint,
+/// bound at construction, so main() and in-process tests start it alike.
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/connector/connector_config.hpp"
+
+namespace mcpcert::http {
+class Server;
+}
+
+namespace mcpcert::connector {
+
+class McpEndpoint;
+
+class ConnectorService {
+public:
+  /// Binds the listener; throws on failure (start-up only).
+  ConnectorService(boost::asio::any_io_executor executor, ConnectorConfig config, const Clock& clock);
+  ~ConnectorService();
+
+  void start();
+  void stop();
+  /// True once stopped and every connection has finished.
+  bool drained() const;
+  /// The canonical MCP URL, which is also the OAuth resource identifier.
+  std::string mcp_url() const;
+
+private:
+  ConnectorConfig config_;
+  std::unique_ptr<McpEndpoint> endpoint_;
+  std::unique_ptr<http::Server> server_;
+};
+
+} // namespace mcpcert::connector

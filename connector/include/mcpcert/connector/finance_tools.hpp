@@ -1,0 +1,36 @@
+#pragma once
+/// The finance tool set (EMAsphere-like tenants): what tools/list shows and
+/// how a tools/call becomes upstream requests.
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/connector/upstream.hpp"
+
+namespace mcpcert::connector {
+
+/// The outcome of one tools/call, before it becomes a JSON-RPC reply.
+struct ToolOutcome {
+  enum class Kind { result, unknown_tool, invalid_arguments, permission_denied, upstream_failure };
+  Kind kind = Kind::result;
+  nlohmann::json result; ///< MCP CallToolResult when kind == result (isError may be true)
+  std::string detail;
+};
+
+class FinanceTools {
+public:
+  explicit FinanceTools(TenantGateway& gateway) : gateway_(gateway) {}
+
+  /// MCP Tool definitions with inputSchema and outputSchema.
+  nlohmann::json definitions() const;
+  boost::asio::awaitable<ToolOutcome> call(const AccessIdentity& identity, const std::string& name,
+                                           const nlohmann::json& arguments);
+
+private:
+  TenantGateway& gateway_;
+};
+
+} // namespace mcpcert::connector

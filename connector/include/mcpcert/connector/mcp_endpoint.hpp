@@ -1,0 +1,56 @@
+#pragma once
+/// The MCP Streamable HTTP endpoint and the OAuth protected-resource
+/// metadata, on one listener.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/connector/bearer_validator.hpp"
+#include "mcpcert/connector/connector_config.hpp"
+#include "mcpcert/connector/finance_tools.hpp"
+#include "mcpcert/connector/upstream.hpp"
+#include "mcpcert/http_server.hpp"
+
+namespace mcpcert::connector {
+
+/// An MCP session (protocol revisions that have them): bound to the user who opened it.
+struct McpSession {
+  std::string issuer;
+  std::string subject;
+  std::string protocol_version;
+  bool initialized = false; ///< notifications/initialized received
+};
+
+class McpEndpoint {
+public:
+  McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url);
+
+  boost::asio::awaitable<http::Response> handle(http::Request& request, const http::RequestContext& context);
+
+  const std::string& resource() const { return resource_; }
+
+private:
+  boost::asio::awaitable<http::Response> handle_mcp_post(http::Request& request, const AccessIdentity& identity);
+  http::Response handle_mcp_delete(http::Request& request, const AccessIdentity& identity);
+  http::Response protected_resource_metadata(const http::Request& request) const;
+  http::Response unauthorized(const http::Request& request, std::string_view error, std::string_view description) const;
+  bool origin_allowed(const http::Request& request) const;
+
+  const ConnectorConfig& config_;
+  const Clock& clock_;
+  std::string base_url_;
+  std::string resource_;
+  std::string metadata_url_;
+  BearerValidator validator_;
+  TenantGateway gateway_;
+  FinanceTools tools_;
+  std::mutex sessions_mutex_;
+  std::map<std::string, McpSession, std::less<>> sessions_;
+};
+
+} // namespace mcpcert::connector

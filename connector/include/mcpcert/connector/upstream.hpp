@@ -1,0 +1,52 @@
+#pragma once
+/// Calls to the tenant on the user's behalf: an RFC 8693 token exchange at
+/// the tenant's issuer (so upstream sees the user as subject and the connector
+/// as actor), then the tenant's REST API with the exchanged token. Calls go
+/// only to the route of the token's issuer: there is no fallback region.
+
+#include <map>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/connector/bearer_validator.hpp"
+#include "mcpcert/connector/connector_config.hpp"
+
+namespace mcpcert::connector {
+
+enum class UpstreamStatus {
+  ok,
+  permission_denied, ///< the issuer refused the exchange (e.g. MCP Access removed) or the API said 403
+  not_found,
+  unavailable,       ///< connection failure, timeout, 5xx or a malformed reply
+};
+
+struct UpstreamReply {
+  UpstreamStatus status = UpstreamStatus::unavailable;
+  nlohmann::json body;  ///< the API's JSON on success
+  std::string detail;   ///< why, on failure (safe to show to the client)
+};
+
+class TenantGateway {
+public:
+  TenantGateway(const ConnectorConfig& config, const Clock& clock);
+
+  /// GET `path` on the identity's tenant API, with a token exchanged for this user.
+  boost::asio::awaitable<UpstreamReply> get(const AccessIdentity& identity, std::string path);
+
+private:
+  struct ExchangedToken {
+    std::string token;
+    std::int64_t expires_at = 0;
+  };
+  boost::asio::awaitable<UpstreamReply> exchange(const AccessIdentity& identity, std::string& token_out);
+
+  const ConnectorConfig& config_;
+  const Clock& clock_;
+  /// Only the permission_cache mutant fills this: the reference keeps no exchanged token.
+  std::map<std::string, ExchangedToken, std::less<>> mutant_cache_;
+};
+
+} // namespace mcpcert::connector

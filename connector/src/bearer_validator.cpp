@@ -1,0 +1,84 @@
+#include "mcpcert/connector/bearer_validator.hpp"
+
+#include <boost/beast/http/verb.hpp>
+
+#include "mcpcert/http_client.hpp"
+
+namespace mcpcert::connector {
+
+namespace {
+// An unknown kid triggers a JWKS fetch; this bounds how often a stream of
+// forged tokens can make us call the issuer.
+constexpr auto jwks_refetch_interval = std::chrono::seconds(10);
+} // namespace
+
+BearerValidator::BearerValidator(const ConnectorConfig& config, const Clock& clock, std::string audience)
+    : config_(config), clock_(clock), audience_(std::move(audience)) {}
+
+boost::asio::awaitable<void> BearerValidator::refresh_keys(const TenantRoute& route, IssuerKeys& keys) {
+  auto url = http::parse_url(route.jwks_uri);
+  if (!url) co_return;
+  http::Request request{boost::beast::http::verb::get, url->target, 11};
+  request.set(boost::beast::http::field::accept, "application/json");
+  keys.fetched_at = std::chrono::steady_clock::now();
+  auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
+  if (!response || response->result_int() != 200) co_return;
+  auto document = nlohmann::json::parse(response->body(), nullptr, false);
+  if (document.is_discarded() || !document.is_object()) co_return;
+  keys.keys = JwkSet::from_json(document);
+  keys.fetched = true;
+}
+
+boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::validate(std::string token) {
+  auto decoded = decode_jwt(token);
+  if (!decoded) co_return decoded.error();
+  const auto& claims = decoded->claims;
+
+  // The issuer is read before the signature is checked only to pick which
+  // configured JWKS to use; an issuer we don't serve is refused outright.
+  const auto iss = claims.find("iss");
+  if (iss == claims.end() || !iss->is_string()) co_return make_error_code(JwtStatus::wrong_issuer);
+  const TenantRoute* route = nullptr;
+  for (const auto& tenant : config_.tenants) {
+    if (tenant.issuer == iss->get<std::string>()) route = &tenant;
+  }
+  if (route == nullptr) co_return make_error_code(JwtStatus::wrong_issuer);
+
+  auto& keys = keys_by_issuer_[route->issuer];
+  const auto kid = decoded->header.find("kid");
+  const bool kid_known = kid != decoded->header.end() && kid->is_string() && keys.keys.find(kid->get<std::string>());
+  if (!kid_known && (!keys.fetched || std::chrono::steady_clock::now() - keys.fetched_at >= jwks_refetch_interval)) {
+    co_await refresh_keys(*route, keys);
+  }
+
+  JwtExpectations expect;
+  expect.type = "at+jwt";
+  expect.issuers = {route->issuer};
+  expect.audience = audience_;
+  expect.now = clock_.unix_seconds();
+  expect.leeway_seconds = config_.leeway.count();
+  auto verified = verify_jwt(token, keys.keys, expect);
+  if (!verified) co_return verified.error();
+
+  AccessIdentity identity;
+  const auto text = [&](const char* name) {
+    auto it = verified->find(name);
+    return it != verified->end() && it->is_string() ? it->get<std::string>() : std::string{};
+  };
+  identity.issuer = route->issuer;
+  identity.subject = text("sub");
+  identity.client_id = text("client_id");
+  identity.tenant = text("tenant");
+  identity.entity = text("entity");
+  identity.scope = text("scope");
+  identity.token_id = text("jti");
+  identity.expires_at = verified->value("exp", std::int64_t{0});
+  identity.route = route;
+  if (identity.subject.empty() || identity.entity.empty() || identity.tenant != route->id) {
+    co_return make_error_code(JwtStatus::missing_claim);
+  }
+  identity.token = std::move(token);
+  co_return identity;
+}
+
+} // namespace mcpcert::connector

@@ -1,0 +1,91 @@
+#include "mcpcert/connector/connector_config.hpp"
+
+#include "mcpcert/config.hpp"
+#include "mcpcert/http_client.hpp"
+#include "mcpcert/http_server.hpp"
+
+namespace mcpcert::connector {
+
+std::optional<Mutant> mutant_from_name(std::string_view name) {
+  if (name == "permission-cache") return Mutant::permission_cache;
+  return std::nullopt;
+}
+
+const char* to_string(Mutant mutant) {
+  switch (mutant) {
+  case Mutant::permission_cache: return "permission-cache";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string require_url(const ConfigNode& node, std::string_view field) {
+  auto text = node.require_string(field);
+  auto url = http::parse_url(text);
+  if (!url || url->scheme != "http") node.fail(field, "must be an absolute http:// URL, got '" + text + "'");
+  while (!text.empty() && text.back() == '/') text.pop_back();
+  return text;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+} // namespace
+
+ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
+  const auto document = ConfigNode::load_file(file);
+  ConfigNode root(document, "", file.string());
+  root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
+                       "upstream_timeout_ms", "body_limit_bytes"});
+  ConnectorConfig config;
+
+  const auto listen = root.require_string("listen");
+  try {
+    std::tie(config.listen_host, config.listen_port) = http::parse_listen_address(listen);
+  } catch (const std::invalid_argument& e) {
+    root.fail("listen", e.what());
+  }
+  if (!is_loopback(config.listen_host)) root.fail("listen", "must be a loopback address (127.0.0.0/8 or ::1)");
+
+  config.mcp_path = root.optional_string("mcp_path", "/mcp");
+  if (config.mcp_path.empty() || config.mcp_path.front() != '/') root.fail("mcp_path", "must start with '/'");
+
+  const auto client = root.require_object("client");
+  client.reject_unknown({"id", "secret"});
+  config.client_id = client.require_string("id");
+  config.client_secret = client.require_string("secret");
+  if (config.client_secret.size() < 16) client.fail("secret", "must be at least 16 characters");
+
+  config.tool_set = root.optional_string("tool_set", "finance");
+  if (config.tool_set != "finance") root.fail("tool_set", "unknown tool set '" + config.tool_set + "' (known: finance)");
+
+  for (const auto& tenant : root.require_array("tenants")) {
+    tenant.reject_unknown({"id", "region", "issuer", "jwks_uri", "token_endpoint", "api"});
+    TenantRoute route;
+    route.id = tenant.require_string("id");
+    route.region = tenant.require_string("region");
+    route.issuer = require_url(tenant, "issuer");
+    route.api = require_url(tenant, "api");
+    route.jwks_uri = tenant.has("jwks_uri") ? require_url(tenant, "jwks_uri") : route.issuer + "/jwks";
+    route.token_endpoint = tenant.has("token_endpoint") ? require_url(tenant, "token_endpoint") : route.issuer + "/token";
+    for (const auto& known : config.tenants) {
+      if (known.issuer == route.issuer) tenant.fail("issuer", "issuer already used by tenant '" + known.id + "'");
+      if (known.id == route.id) tenant.fail("id", "duplicate tenant id '" + route.id + "'");
+    }
+    config.tenants.push_back(std::move(route));
+  }
+  if (config.tenants.empty()) root.fail("tenants", "at least one tenant is required");
+
+  for (const auto& origin : root.optional_array("allowed_origins")) {
+    if (!origin.value().is_string()) origin.fail("", "must be a string");
+    config.allowed_origins.push_back(origin.value().get<std::string>());
+  }
+  config.leeway = std::chrono::seconds(root.optional_int("leeway_seconds", 30, 0, 300));
+  config.upstream_timeout = std::chrono::milliseconds(root.optional_int("upstream_timeout_ms", 5000, 100, 120000));
+  config.body_limit = static_cast<std::size_t>(root.optional_int("body_limit_bytes", 256 * 1024, 1024, 64 * 1024 * 1024));
+  return config;
+}
+
+} // namespace mcpcert::connector

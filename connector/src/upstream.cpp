@@ -1,0 +1,100 @@
+#include "mcpcert/connector/upstream.hpp"
+
+#include <boost/beast/http/verb.hpp>
+
+#include "mcpcert/encoding.hpp"
+#include "mcpcert/http_client.hpp"
+
+namespace mcpcert::connector {
+
+namespace beast = boost::beast;
+
+namespace {
+
+UpstreamReply failure(UpstreamStatus status, std::string detail) {
+  UpstreamReply reply;
+  reply.status = status;
+  reply.detail = std::move(detail);
+  return reply;
+}
+
+std::string oauth_error_text(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return "unreadable error reply";
+  std::string text = json.value("error", "unknown_error");
+  if (auto description = json.find("error_description"); description != json.end() && description->is_string()) {
+    text += ": " + description->get<std::string>();
+  }
+  return text;
+}
+
+} // namespace
+
+TenantGateway::TenantGateway(const ConnectorConfig& config, const Clock& clock) : config_(config), clock_(clock) {}
+
+boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdentity& identity, std::string& token_out) {
+  if (config_.mutants.contains(Mutant::permission_cache)) {
+    if (auto cached = mutant_cache_.find(identity.token_id);
+        cached != mutant_cache_.end() && cached->second.expires_at > clock_.unix_seconds()) {
+      token_out = cached->second.token;
+      co_return UpstreamReply{UpstreamStatus::ok, {}, {}};
+    }
+  }
+
+  auto url = http::parse_url(identity.route->token_endpoint);
+  if (!url) co_return failure(UpstreamStatus::unavailable, "token endpoint misconfigured");
+  http::Request request{beast::http::verb::post, url->target, 11};
+  request.set(beast::http::field::content_type, "application/x-www-form-urlencoded");
+  request.set(beast::http::field::accept, "application/json");
+  request.set(beast::http::field::authorization,
+              "Basic " + base64_encode(url_encode(config_.client_id) + ":" + url_encode(config_.client_secret)));
+  request.body() = encode_form({
+      {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+      {"subject_token", identity.token},
+      {"subject_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+      {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
+      {"audience", identity.route->api},
+  });
+  auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
+  if (!response) co_return failure(UpstreamStatus::unavailable, "issuer unreachable: " + response.error().message());
+  const auto status = response->result_int();
+  if (status == 400 || status == 403) {
+    // The issuer refuses the exchange when the user may no longer use the
+    // connector (MCP Access removed, grant revoked, user suspended).
+    co_return failure(UpstreamStatus::permission_denied, oauth_error_text(response->body()));
+  }
+  if (status != 200) co_return failure(UpstreamStatus::unavailable, "issuer answered " + std::to_string(status));
+  auto json = nlohmann::json::parse(response->body(), nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("access_token") || !json["access_token"].is_string()) {
+    co_return failure(UpstreamStatus::unavailable, "issuer sent a malformed token response");
+  }
+  token_out = json["access_token"].get<std::string>();
+  if (config_.mutants.contains(Mutant::permission_cache)) {
+    const auto lifetime = json.value("expires_in", std::int64_t{0});
+    mutant_cache_[identity.token_id] = {token_out, clock_.unix_seconds() + lifetime};
+  }
+  co_return UpstreamReply{UpstreamStatus::ok, {}, {}};
+}
+
+boost::asio::awaitable<UpstreamReply> TenantGateway::get(const AccessIdentity& identity, std::string path) {
+  std::string upstream_token;
+  auto exchanged = co_await exchange(identity, upstream_token);
+  if (exchanged.status != UpstreamStatus::ok) co_return exchanged;
+
+  auto url = http::parse_url(identity.route->api + path);
+  if (!url) co_return failure(UpstreamStatus::unavailable, "tenant API misconfigured");
+  http::Request request{beast::http::verb::get, url->target, 11};
+  request.set(beast::http::field::accept, "application/json");
+  request.set(beast::http::field::authorization, "Bearer " + upstream_token);
+  auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
+  if (!response) co_return failure(UpstreamStatus::unavailable, "tenant API unreachable: " + response.error().message());
+  const auto status = response->result_int();
+  if (status == 401 || status == 403) co_return failure(UpstreamStatus::permission_denied, "tenant API refused the request");
+  if (status == 404) co_return failure(UpstreamStatus::not_found, "not found in the tenant");
+  if (status != 200) co_return failure(UpstreamStatus::unavailable, "tenant API answered " + std::to_string(status));
+  auto json = nlohmann::json::parse(response->body(), nullptr, false);
+  if (json.is_discarded()) co_return failure(UpstreamStatus::unavailable, "tenant API sent malformed JSON");
+  co_return UpstreamReply{UpstreamStatus::ok, std::move(json), {}};
+}
+
+} // namespace mcpcert::connector
