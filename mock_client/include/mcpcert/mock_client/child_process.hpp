@@ -1,0 +1,46 @@
+#pragma once
+/// A server the harness started: spawned with its stdout piped so its READY
+/// line can be read, stderr to a log file, ended with SIGTERM (or SIGKILL).
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+namespace mcpcert::client {
+
+class ChildProcess {
+public:
+  /// Starts `program` with `args`; extra environment entries as "NAME=value".
+  static boost::system::result<ChildProcess> spawn(const std::filesystem::path& program, const std::vector<std::string>& args,
+                                                   const std::filesystem::path& stderr_log,
+                                                   const std::vector<std::string>& extra_env = {});
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  /// Reads stdout until a line starting with "READY " arrives; returns the rest
+  /// of it, or nullopt on exit, EOF or deadline.
+  std::optional<std::string> wait_ready(std::chrono::milliseconds deadline);
+  /// SIGTERM, then SIGKILL if it has not exited within `grace`; returns the exit status.
+  int terminate(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  /// SIGKILL at once, as a crash would.
+  void kill();
+  bool running();
+  int pid() const { return pid_; }
+
+private:
+  ChildProcess(int pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+  int pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string pending_;
+  std::optional<int> exit_status_;
+};
+
+} // namespace mcpcert::client

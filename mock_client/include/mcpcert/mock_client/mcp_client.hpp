@@ -1,0 +1,51 @@
+#pragma once
+/// The scripted client's MCP side: Streamable HTTP requests with a bearer
+/// token, the session id and the negotiated protocol version.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/mock_client/http_agent.hpp"
+
+namespace mcpcert::client {
+
+/// One JSON-RPC exchange as the client saw it.
+struct McpReply {
+  HttpReply http;
+  std::size_t exchange_index = 0;
+  nlohmann::json message; ///< the JSON-RPC response (from JSON or from the SSE stream), or discarded
+
+  bool has_result() const { return message.is_object() && message.contains("result"); }
+  bool has_error() const { return message.is_object() && message.contains("error"); }
+  /// A tools/call result that reports a tool failure.
+  bool is_tool_error() const;
+};
+
+class McpClient {
+public:
+  McpClient(HttpAgent& agent, std::string mcp_url, std::string access_token)
+      : agent_(agent), mcp_url_(std::move(mcp_url)), access_token_(std::move(access_token)) {}
+
+  /// initialize, then notifications/initialized; returns the initialize reply.
+  McpReply connect(const std::string& protocol_version = "2025-11-25");
+  McpReply request(const std::string& method, nlohmann::json params);
+  McpReply call_tool(const std::string& name, nlohmann::json arguments);
+
+  const std::string& session_id() const { return session_id_; }
+  const std::string& protocol_version() const { return protocol_version_; }
+  void set_access_token(std::string token) { access_token_ = std::move(token); }
+
+private:
+  McpReply post(const nlohmann::json& message);
+
+  HttpAgent& agent_;
+  std::string mcp_url_;
+  std::string access_token_;
+  std::string session_id_;
+  std::string protocol_version_;
+  long next_id_ = 1;
+};
+
+} // namespace mcpcert::client

@@ -1,0 +1,87 @@
+#pragma once
+/// A simulated world started for one scenario: the mock backend (tenants,
+/// issuers, control plane) and the connector under test, each a real process
+/// on loopback ephemeral ports, with fresh state in a private directory.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/mock_client/child_process.hpp"
+#include "mcpcert/mock_client/http_agent.hpp"
+
+namespace mcpcert::client {
+
+/// Where the harness finds its binaries and data; defaults come from the
+/// build tree, environment variables override them (MCPCERT_BACKEND_BIN,
+/// MCPCERT_CONNECTOR_BIN, MCPCERT_SOURCE_DIR).
+struct Installation {
+  std::filesystem::path backend_binary;
+  std::filesystem::path connector_binary;
+  std::filesystem::path source_dir;
+  static Installation detect();
+  std::filesystem::path fixtures_dir() const { return source_dir / "mock_backend" / "fixtures"; }
+  std::filesystem::path scenarios_dir() const { return source_dir / "scenarios"; }
+};
+
+struct WorldOptions {
+  Installation installation = Installation::detect();
+  /// Connector defects to switch on (test-only; see `mcpcert-connector --test-only-mutant`).
+  std::vector<std::string> connector_mutants;
+  std::chrono::milliseconds start_timeout{20'000};
+  /// Kept after the world ends when set (logs, configs); otherwise a temporary directory is removed.
+  std::optional<std::filesystem::path> keep_dir;
+};
+
+struct TenantInfo {
+  std::string id;
+  std::string region;
+  std::string api;
+  std::string issuer;
+};
+
+struct TestUser {
+  std::string username;
+  std::string password;
+  std::string user_id;
+};
+
+class World {
+public:
+  /// Starts everything; on failure returns nullptr and explains in `error`.
+  static std::unique_ptr<World> start(const WorldOptions& options, std::string& error);
+  ~World();
+
+  const std::string& mcp_url() const { return mcp_url_; }
+  const std::string& control_url() const { return control_url_; }
+  const std::string& control_secret() const { return control_secret_; }
+  const std::filesystem::path& directory() const { return directory_; }
+  std::optional<TenantInfo> tenant(const std::string& id) const;
+  const std::map<std::string, TenantInfo>& tenants() const { return tenants_; }
+  /// Test users of a tenant, with passwords, as the control plane lists them.
+  std::vector<TestUser> users(const std::string& tenant_id);
+
+  /// A control-plane call (secret attached), recorded in `agent`'s transcript.
+  HttpReply control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
+
+private:
+  World() = default;
+  bool launch(const WorldOptions& options, std::string& error);
+
+  std::filesystem::path directory_;
+  bool remove_directory_ = true;
+  std::optional<ChildProcess> backend_;
+  std::optional<ChildProcess> connector_;
+  std::string control_url_;
+  std::string control_secret_;
+  std::string mcp_url_;
+  std::map<std::string, TenantInfo> tenants_;
+};
+
+} // namespace mcpcert::client

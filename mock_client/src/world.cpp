@@ -1,0 +1,227 @@
+#include "mcpcert/mock_client/world.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "mcpcert/crypto.hpp"
+
+#ifndef MCPCERT_BACKEND_BIN
+#define MCPCERT_BACKEND_BIN ""
+#endif
+#ifndef MCPCERT_CONNECTOR_BIN
+#define MCPCERT_CONNECTOR_BIN ""
+#endif
+#ifndef MCPCERT_SOURCE_DIR
+#define MCPCERT_SOURCE_DIR ""
+#endif
+
+namespace mcpcert::client {
+
+namespace {
+
+std::filesystem::path from_env(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::filesystem::path(value) : std::filesystem::path(fallback);
+}
+
+struct TenantSeed {
+  const char* id;
+  const char* region;
+};
+
+// The tenants every world hosts; each has a fixture of the same name.
+constexpr TenantSeed default_tenants[] = {
+    {"emea-finance", "eu-central-1"},
+};
+
+const char* connector_client_id = "mcpcert-connector";
+
+bool write_file(const std::filesystem::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+  return static_cast<bool>(out.flush());
+}
+
+std::string tail_of(const std::filesystem::path& log) {
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > 2000) text = "..." + text.substr(text.size() - 2000);
+  return text;
+}
+
+} // namespace
+
+Installation Installation::detect() {
+  return {from_env("MCPCERT_BACKEND_BIN", MCPCERT_BACKEND_BIN), from_env("MCPCERT_CONNECTOR_BIN", MCPCERT_CONNECTOR_BIN),
+          from_env("MCPCERT_SOURCE_DIR", MCPCERT_SOURCE_DIR)};
+}
+
+std::unique_ptr<World> World::start(const WorldOptions& options, std::string& error) {
+  std::unique_ptr<World> world(new World());
+  if (!world->launch(options, error)) return nullptr;
+  return world;
+}
+
+World::~World() {
+  if (connector_) connector_->terminate();
+  if (backend_) backend_->terminate();
+  if (remove_directory_ && !directory_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+  }
+}
+
+std::optional<TenantInfo> World::tenant(const std::string& id) const {
+  auto it = tenants_.find(id);
+  if (it == tenants_.end()) return std::nullopt;
+  return it->second;
+}
+
+HttpReply World::control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body) {
+  HttpCall call{method, control_url_ + path, {{"Authorization", "Bearer " + control_secret_}, {"Accept", "application/json"}}, ""};
+  if (!body.is_null()) {
+    call.headers.emplace_back("Content-Type", "application/json");
+    call.body = body.dump();
+  }
+  return agent.send(call);
+}
+
+std::vector<TestUser> World::users(const std::string& tenant_id) {
+  Transcript scratch;
+  HttpAgent agent(scratch);
+  auto reply = control(agent, "GET", "/control/tenants/" + tenant_id + "/users");
+  std::vector<TestUser> users;
+  auto json = reply.json();
+  if (reply.status != 200 || !json.is_object() || !json.contains("users")) return users;
+  for (const auto& user : json["users"]) {
+    users.push_back({user.value("username", ""), user.value("password", ""), user.value("id", "")});
+  }
+  return users;
+}
+
+bool World::launch(const WorldOptions& options, std::string& error) {
+  const auto& installation = options.installation;
+  for (const auto& [what, path] : {std::pair{"backend", installation.backend_binary}, std::pair{"connector", installation.connector_binary}}) {
+    if (path.empty() || !std::filesystem::exists(path)) {
+      error = std::string("the ") + what + " binary was not found at '" + path.string() + "' (build it, or set MCPCERT_" +
+              (std::string(what) == "backend" ? "BACKEND" : "CONNECTOR") + "_BIN)";
+      return false;
+    }
+  }
+
+  if (options.keep_dir) {
+    directory_ = *options.keep_dir;
+    remove_directory_ = false;
+    std::filesystem::create_directories(directory_);
+  } else {
+    std::string pattern = (std::filesystem::temp_directory_path() / "mcpcert-world-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      error = "cannot create a temporary directory for the world";
+      return false;
+    }
+    directory_ = pattern;
+  }
+
+  control_secret_ = random_token(32);
+  nlohmann::json backend_config = {
+      {"simulation", true},
+      {"control", {{"listen", "127.0.0.1:0"}, {"secret", control_secret_}}},
+      {"tenants", nlohmann::json::array()},
+  };
+  for (const auto& seed : default_tenants) {
+    backend_config["tenants"].push_back({{"id", seed.id},
+                                         {"region", seed.region},
+                                         {"fixture", (installation.fixtures_dir() / (std::string(seed.id) + ".json")).string()},
+                                         {"api_listen", "127.0.0.1:0"},
+                                         {"issuer_listen", "127.0.0.1:0"}});
+  }
+  const auto backend_config_file = directory_ / "backend.json";
+  if (!write_file(backend_config_file, backend_config.dump(2))) {
+    error = "cannot write " + backend_config_file.string();
+    return false;
+  }
+  const auto backend_log = directory_ / "backend.log";
+  auto backend = ChildProcess::spawn(installation.backend_binary, {"--config", backend_config_file.string()}, backend_log);
+  if (!backend) {
+    error = "cannot start the backend: " + backend.error().message();
+    return false;
+  }
+  backend_.emplace(std::move(*backend));
+  auto ready = backend_->wait_ready(options.start_timeout);
+  if (!ready) {
+    error = "the backend did not become ready; its log says:\n" + tail_of(backend_log);
+    return false;
+  }
+  auto endpoints = nlohmann::json::parse(*ready, nullptr, false);
+  if (!endpoints.is_object() || !endpoints.contains("control") || !endpoints.contains("tenants")) {
+    error = "the backend's READY line is malformed: " + *ready;
+    return false;
+  }
+  control_url_ = endpoints["control"];
+  for (const auto& [id, tenant] : endpoints["tenants"].items()) {
+    tenants_[id] = {id, tenant.value("region", ""), tenant.value("api", ""), tenant.value("issuer", "")};
+  }
+
+  // The connector is a confidential client of every tenant's issuer (for
+  // token exchange), with a secret made for this world alone.
+  Transcript setup;
+  HttpAgent agent(setup);
+  const auto connector_secret = random_token(32);
+  nlohmann::json connector_config = {
+      {"listen", "127.0.0.1:0"},
+      {"client", {{"id", connector_client_id}, {"secret", connector_secret}}},
+      {"tool_set", "finance"},
+      {"tenants", nlohmann::json::array()},
+  };
+  for (const auto& [id, tenant] : tenants_) {
+    auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
+                         {{"client_id", connector_client_id}, {"client_secret", connector_secret}, {"type", "confidential"}});
+    if (reply.status != 201 && reply.status != 200) {
+      error = "registering the connector at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
+      return false;
+    }
+    connector_config["tenants"].push_back({{"id", id}, {"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}});
+  }
+  const auto connector_config_file = directory_ / "connector.json";
+  if (!write_file(connector_config_file, connector_config.dump(2))) {
+    error = "cannot write " + connector_config_file.string();
+    return false;
+  }
+  std::vector<std::string> args{"--config", connector_config_file.string()};
+  std::vector<std::string> env;
+  for (const auto& mutant : options.connector_mutants) {
+    args.insert(args.end(), {"--test-only-mutant", mutant});
+  }
+  if (!options.connector_mutants.empty()) env.emplace_back("MCPCERT_ALLOW_MUTANTS=1");
+  const auto connector_log = directory_ / "connector.log";
+  auto connector = ChildProcess::spawn(installation.connector_binary, args, connector_log, env);
+  if (!connector) {
+    error = "cannot start the connector: " + connector.error().message();
+    return false;
+  }
+  connector_.emplace(std::move(*connector));
+  ready = connector_->wait_ready(options.start_timeout);
+  if (!ready) {
+    error = "the connector did not become ready; its log says:\n" + tail_of(connector_log);
+    return false;
+  }
+  auto connector_endpoints = nlohmann::json::parse(*ready, nullptr, false);
+  if (!connector_endpoints.is_object() || !connector_endpoints.contains("mcp")) {
+    error = "the connector's READY line is malformed: " + *ready;
+    return false;
+  }
+  mcp_url_ = connector_endpoints["mcp"];
+
+  for (const auto& [id, tenant] : tenants_) {
+    auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", mcp_url_}, {"client_id", connector_client_id}});
+    if (reply.status != 201 && reply.status != 200) {
+      error = "registering the MCP resource at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace mcpcert::client
