@@ -1,0 +1,61 @@
+# Shared set-up for ./mcpcert and tests/run (sourced, not executed): installs
+# the missing Debian packages, configures a preset once, builds incrementally.
+
+MCPCERT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+MCPCERT_DEBIAN_PACKAGES=(
+  g++ cmake ninja-build pkgconf ccache
+  libboost1.81-dev libboost-url1.81-dev
+  nlohmann-json3-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+mcpcert_fail() {
+  echo "mcpcert: $*" >&2
+  exit 1
+}
+
+mcpcert_install_packages() {
+  local missing=() package
+  for package in "${MCPCERT_DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "mcpcert: installing missing Debian packages: ${missing[*]}" >&2
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || mcpcert_fail "not root and no sudo: install these packages by hand: apt-get install ${missing[*]}"
+    sudo=(sudo)
+  fi
+  command -v apt-get >/dev/null 2>&1 || mcpcert_fail "apt-get not found (Debian 12 expected); install by hand: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq >&2 ||
+    mcpcert_fail "apt-get update failed; check the network or install by hand: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+    mcpcert_fail "apt-get install failed for: ${missing[*]}"
+}
+
+# mcpcert_build PRESET [TARGET...]: configure on first use (or when CI asks for
+# warnings as errors), then let Ninja rebuild only what changed.
+mcpcert_build() {
+  local preset=$1
+  shift
+  local build_dir="$MCPCERT_ROOT/build/$preset"
+  local werror=OFF
+  [ -n "${CI:-}" ] && werror=ON
+  if [ ! -f "$build_dir/build.ninja" ] || ! grep -q "^MCPCERT_WERROR:BOOL=$werror\$" "$build_dir/CMakeCache.txt" 2>/dev/null; then
+    echo "mcpcert: configuring the '$preset' build in $build_dir" >&2
+    (cd "$MCPCERT_ROOT" && cmake --preset "$preset" -DMCPCERT_WERROR="$werror" >"$MCPCERT_ROOT/build/configure-$preset.log" 2>&1) || {
+      cat "$MCPCERT_ROOT/build/configure-$preset.log" >&2
+      mcpcert_fail "configuring the '$preset' build failed (log above)"
+    }
+  fi
+  local target_args=()
+  local target
+  for target in "$@"; do target_args+=(--target "$target"); done
+  local log="$MCPCERT_ROOT/build/build-$preset.log"
+  if ! cmake --build "$build_dir" "${target_args[@]}" >"$log" 2>&1; then
+    cat "$log" >&2
+    mcpcert_fail "building failed (log above)"
+  fi
+  if grep -q '^\[' "$log"; then echo "mcpcert: built ($preset)" >&2; fi
+}
