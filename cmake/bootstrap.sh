@@ -35,14 +35,16 @@ mcpcert_install_packages() {
 }
 
 # mcpcert_build PRESET [TARGET...]: configure on first use (or when CI asks for
-# warnings as errors), then let Ninja rebuild only what changed.
+# warnings as errors and the tree was configured without), then let Ninja
+# rebuild only what changed.
 mcpcert_build() {
   local preset=$1
   shift
   local build_dir="$MCPCERT_ROOT/build/$preset"
   local werror=OFF
   [ -n "${CI:-}" ] && werror=ON
-  if [ ! -f "$build_dir/build.ninja" ] || ! grep -q "^MCPCERT_WERROR:BOOL=$werror\$" "$build_dir/CMakeCache.txt" 2>/dev/null; then
+  if [ ! -f "$build_dir/build.ninja" ] ||
+    { [ "$werror" = ON ] && ! grep -q '^MCPCERT_WERROR:BOOL=ON$' "$build_dir/CMakeCache.txt" 2>/dev/null; }; then
     echo "mcpcert: configuring the '$preset' build in $build_dir" >&2
     (cd "$MCPCERT_ROOT" && cmake --preset "$preset" -DMCPCERT_WERROR="$werror" >"$MCPCERT_ROOT/build/configure-$preset.log" 2>&1) || {
       cat "$MCPCERT_ROOT/build/configure-$preset.log" >&2
