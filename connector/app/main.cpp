@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +14,7 @@
 #include "mcpcert/clock.hpp"
 #include "mcpcert/config.hpp"
 #include "mcpcert/connector/connector_service.hpp"
+#include "mcpcert/connector/control_plane.hpp"
 
 namespace {
 
@@ -59,10 +61,23 @@ int main(int argc, char** argv) {
     }
 
     boost::asio::io_context io;
-    mcpcert::SystemClock clock;
+    // Simulation (a control plane configured) runs on virtual time; a normal start on the machine's clock.
+    mcpcert::SystemClock system_clock;
+    mcpcert::VirtualClock virtual_clock;
+    const bool simulation = config.control.has_value();
+    const mcpcert::Clock& clock = simulation ? static_cast<const mcpcert::Clock&>(virtual_clock) : system_clock;
+    std::unique_ptr<mcpcert::connector::ControlPlane> control;
+    if (simulation) {
+      control = std::make_unique<mcpcert::connector::ControlPlane>(io.get_executor(), *config.control, virtual_clock);
+    }
     mcpcert::connector::ConnectorService service(io.get_executor(), std::move(config), clock);
     service.start();
-    std::cout << "READY " << nlohmann::json{{"mcp", service.mcp_url()}}.dump() << std::endl;
+    nlohmann::json ready{{"mcp", service.mcp_url()}};
+    if (control) {
+      control->start();
+      ready["control"] = control->base_url();
+    }
+    std::cout << "READY " << ready.dump() << std::endl;
 
     // Graceful shutdown: stop accepting, let in-flight calls finish, and give
     // up on stragglers after a bound so a stop never hangs.
@@ -82,6 +97,7 @@ int main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       service.stop();
+      if (control) control->stop();
       wait_for_drain();
     });
     io.run();

@@ -38,7 +38,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes"});
+                       "upstream_timeout_ms", "body_limit_bytes", "control"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -84,6 +84,20 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   }
   config.leeway = std::chrono::seconds(root.optional_int("leeway_seconds", 30, 0, 300));
   config.upstream_timeout = std::chrono::milliseconds(root.optional_int("upstream_timeout_ms", 5000, 100, 120000));
+  if (root.has("control")) {
+    const auto control = root.require_object("control");
+    control.reject_unknown({"listen", "secret"});
+    ControlPlaneConfig plane;
+    try {
+      std::tie(plane.listen_host, plane.listen_port) = http::parse_listen_address(control.require_string("listen"));
+    } catch (const std::invalid_argument& e) {
+      control.fail("listen", e.what());
+    }
+    if (!is_loopback(plane.listen_host)) control.fail("listen", "must be a loopback address (127.0.0.0/8 or ::1)");
+    plane.secret = control.require_string("secret");
+    if (plane.secret.size() < 16) control.fail("secret", "must be at least 16 characters");
+    config.control = std::move(plane);
+  }
   config.body_limit = static_cast<std::size_t>(root.optional_int("body_limit_bytes", 256 * 1024, 1024, 64 * 1024 * 1024));
   return config;
 }

@@ -30,6 +30,13 @@ enum class Mutant {
 std::optional<Mutant> mutant_from_name(std::string_view name);
 const char* to_string(Mutant mutant);
 
+/// The simulation control plane (virtual clock); absent in a normal deployment.
+struct ControlPlaneConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 0;
+  std::string secret;
+};
+
 struct ConnectorConfig {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;
@@ -43,6 +50,7 @@ struct ConnectorConfig {
   std::chrono::milliseconds upstream_timeout{5'000};
   std::size_t body_limit = 256 * 1024;
   std::set<Mutant> mutants;
+  std::optional<ControlPlaneConfig> control;
 
   /// Throws ConfigError naming the field on any problem.
   static ConnectorConfig load(const std::filesystem::path& file);

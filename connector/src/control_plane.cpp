@@ -1,0 +1,67 @@
+#include "mcpcert/connector/control_plane.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/auth_header.hpp"
+#include "mcpcert/crypto.hpp"
+#include "mcpcert/http_server.hpp"
+
+namespace mcpcert::connector {
+
+namespace beast = boost::beast;
+
+namespace {
+
+http::Response problem(const http::Request& request, unsigned status, const std::string& detail) {
+  auto response = http::make_response(request, status, "application/problem+json",
+                                      nlohmann::json{{"type", "about:blank"}, {"status", status}, {"detail", detail}}.dump());
+  response.set(beast::http::field::cache_control, "no-store");
+  return response;
+}
+
+} // namespace
+
+ControlPlane::ControlPlane(boost::asio::any_io_executor executor, const ControlPlaneConfig& config, VirtualClock& clock)
+    : secret_(config.secret), clock_(clock) {
+  server_ = std::make_unique<http::Server>(
+      executor, config.listen_host, config.listen_port,
+      http::make_async([this](http::Request& request, const http::RequestContext&) -> http::Response {
+        const auto authorization = request.find(beast::http::field::authorization);
+        const auto presented = authorization == request.end() ? std::nullopt : parse_bearer_credentials(authorization->value());
+        if (!presented || !constant_time_equal(*presented, secret_)) {
+          auto response = problem(request, 401, "the control plane needs its secret as a Bearer token");
+          response.set(beast::http::field::www_authenticate, "Bearer realm=\"mcpcert-connector-control\"");
+          return response;
+        }
+        const std::string target(request.target());
+        if (target == "/control/health" && request.method() == beast::http::verb::get) {
+          return http::make_json_response(request, 200, R"({"ok":true})");
+        }
+        if (target == "/control/clock/advance") {
+          if (request.method() != beast::http::verb::post) return problem(request, 405, "use POST");
+          auto body = nlohmann::json::parse(request.body(), nullptr, false);
+          if (body.is_discarded() || !body.is_object() || !body.contains("seconds") || !body["seconds"].is_number_integer()) {
+            return problem(request, 400, "body must be {\"seconds\": <integer>}");
+          }
+          const auto seconds = body["seconds"].get<std::int64_t>();
+          // The clock only moves forward here: expiry checks must never see time run backwards by accident.
+          if (seconds < 0 || seconds > 10LL * 365 * 24 * 3600) return problem(request, 400, "seconds must be between 0 and ten years");
+          clock_.advance(std::chrono::seconds(seconds));
+          return http::make_json_response(request, 200,
+                                          nlohmann::json{{"offset_seconds", clock_.offset().count() / 1000}, {"now", clock_.unix_seconds()}}.dump());
+        }
+        return problem(request, 404, "no such control endpoint");
+      }));
+}
+
+ControlPlane::~ControlPlane() {
+  if (server_) server_->stop();
+}
+
+void ControlPlane::start() { server_->start(); }
+void ControlPlane::stop() { server_->stop(); }
+std::string ControlPlane::base_url() const { return server_->base_url(); }
+
+} // namespace mcpcert::connector
