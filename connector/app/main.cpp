@@ -66,11 +66,13 @@ int main(int argc, char** argv) {
     mcpcert::VirtualClock virtual_clock;
     const bool simulation = config.control.has_value();
     const mcpcert::Clock& clock = simulation ? static_cast<const mcpcert::Clock&>(virtual_clock) : system_clock;
+    const auto control_config = config.control;
+    mcpcert::connector::ConnectorService service(io.get_executor(), std::move(config), clock);
     std::unique_ptr<mcpcert::connector::ControlPlane> control;
     if (simulation) {
-      control = std::make_unique<mcpcert::connector::ControlPlane>(io.get_executor(), *config.control, virtual_clock);
+      control = std::make_unique<mcpcert::connector::ControlPlane>(io.get_executor(), *control_config, virtual_clock,
+                                                                   service.operational_log());
     }
-    mcpcert::connector::ConnectorService service(io.get_executor(), std::move(config), clock);
     service.start();
     nlohmann::json ready{{"mcp", service.mcp_url()}};
     if (control) {

@@ -38,7 +38,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes", "control"});
+                       "upstream_timeout_ms", "body_limit_bytes", "control", "log"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -66,6 +66,10 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     TenantRoute route;
     route.id = tenant.require_string("id");
     route.region = tenant.require_string("region");
+    // The region names a store file: keep it to a safe alphabet.
+    if (route.region.empty() || route.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      tenant.fail("region", "must be lower-case letters, digits and '-', e.g. eu-central-1");
+    }
     route.issuer = require_url(tenant, "issuer");
     route.api = require_url(tenant, "api");
     route.jwks_uri = tenant.has("jwks_uri") ? require_url(tenant, "jwks_uri") : route.issuer + "/jwks";
@@ -97,6 +101,25 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     plane.secret = control.require_string("secret");
     if (plane.secret.size() < 16) control.fail("secret", "must be at least 16 characters");
     config.control = std::move(plane);
+  }
+  if (root.has("log")) {
+    const auto log = root.require_object("log");
+    log.reject_unknown({"dir", "key_file", "retention_days", "fields"});
+    OperationalLogConfig log_config;
+    std::filesystem::path dir = log.require_string("dir");
+    std::filesystem::path key_file = log.require_string("key_file");
+    if (dir.is_relative()) dir = file.parent_path() / dir;
+    if (key_file.is_relative()) key_file = file.parent_path() / key_file;
+    log_config.directory = dir;
+    OperationalLogConfig::load_keys(key_file, log_config);
+    log_config.retention = std::chrono::seconds(log.optional_int("retention_days", 90, 1, 3650) * 24 * 3600);
+    for (const auto& field : log.optional_array("fields")) {
+      if (!field.value().is_string() || field.value().get<std::string>() != "arguments") {
+        field.fail("", "unknown optional log field (known: arguments)");
+      }
+      log_config.optional_fields.insert(OptionalLogField::arguments);
+    }
+    config.log = std::move(log_config);
   }
   config.body_limit = static_cast<std::size_t>(root.optional_int("body_limit_bytes", 256 * 1024, 1024, 64 * 1024 * 1024));
   return config;

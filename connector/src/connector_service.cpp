@@ -1,12 +1,20 @@
 #include "mcpcert/connector/connector_service.hpp"
 
 #include "mcpcert/connector/mcp_endpoint.hpp"
+#include "mcpcert/connector/operational_log.hpp"
 #include "mcpcert/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace mcpcert::connector {
 
 ConnectorService::ConnectorService(boost::asio::any_io_executor executor, ConnectorConfig config, const Clock& clock)
-    : config_(std::move(config)) {
+    : config_(std::move(config)), executor_(executor), sweep_timer_(std::make_unique<boost::asio::steady_timer>(executor)) {
+  if (config_.log) log_ = std::make_unique<OperationalLog>(*config_.log, clock);
   http::ServerLimits limits;
   limits.body_limit = config_.body_limit;
   // The endpoint needs the bound port for its resource URL, so the server is
@@ -15,15 +23,34 @@ ConnectorService::ConnectorService(boost::asio::any_io_executor executor, Connec
       executor, config_.listen_host, config_.listen_port,
       [this](http::Request& request, const http::RequestContext& context) { return endpoint_->handle(request, context); },
       limits);
-  endpoint_ = std::make_unique<McpEndpoint>(config_, clock, server_->base_url());
+  endpoint_ = std::make_unique<McpEndpoint>(config_, clock, server_->base_url(), log_.get());
 }
 
 ConnectorService::~ConnectorService() {
   if (server_) server_->stop();
 }
 
-void ConnectorService::start() { server_->start(); }
-void ConnectorService::stop() { server_->stop(); }
+void ConnectorService::start() {
+  server_->start();
+  if (log_) {
+    // The retention sweep also runs on its own, so records age out even when nobody asks.
+    boost::asio::co_spawn(
+        executor_,
+        [](OperationalLog& log, boost::asio::steady_timer& timer) -> boost::asio::awaitable<void> {
+          for (;;) {
+            log.sweep();
+            timer.expires_after(std::chrono::minutes(1));
+            auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+            if (ec) co_return;
+          }
+        }(*log_, *sweep_timer_),
+        boost::asio::detached);
+  }
+}
+void ConnectorService::stop() {
+  server_->stop();
+  sweep_timer_->cancel();
+}
 bool ConnectorService::drained() const { return server_->connection_count() == 0; }
 std::string ConnectorService::mcp_url() const { return endpoint_->resource(); }
 

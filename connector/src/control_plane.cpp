@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mcpcert/auth_header.hpp"
+#include "mcpcert/connector/operational_log.hpp"
+#include "mcpcert/encoding.hpp"
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/http_server.hpp"
 
@@ -23,8 +25,9 @@ http::Response problem(const http::Request& request, unsigned status, const std:
 
 } // namespace
 
-ControlPlane::ControlPlane(boost::asio::any_io_executor executor, const ControlPlaneConfig& config, VirtualClock& clock)
-    : secret_(config.secret), clock_(clock) {
+ControlPlane::ControlPlane(boost::asio::any_io_executor executor, const ControlPlaneConfig& config, VirtualClock& clock,
+                           OperationalLog* log)
+    : secret_(config.secret), clock_(clock), log_(log) {
   server_ = std::make_unique<http::Server>(
       executor, config.listen_host, config.listen_port,
       http::make_async([this](http::Request& request, const http::RequestContext&) -> http::Response {
@@ -36,6 +39,27 @@ ControlPlane::ControlPlane(boost::asio::any_io_executor executor, const ControlP
           return response;
         }
         const std::string target(request.target());
+        const auto question = target.find('?');
+        const std::string path = target.substr(0, question);
+        if (path == "/control/log" && request.method() == beast::http::verb::get && log_ != nullptr) {
+          auto query = parse_form(question == std::string::npos ? "" : target.substr(question + 1));
+          if (query.status != FormStatus::ok) return problem(request, 400, "malformed query string");
+          std::int64_t since = 0;
+          if (auto it = query.fields.find("since_seq"); it != query.fields.end()) {
+            try {
+              since = std::stoll(it->second);
+            } catch (const std::exception&) {
+              return problem(request, 400, "since_seq must be an integer");
+            }
+          }
+          const auto region = query.fields.contains("region") ? query.fields["region"] : std::string{};
+          return http::make_json_response(
+              request, 200,
+              nlohmann::json{{"records", log_->export_records(region, since)}, {"directory", log_->directory().string()}}.dump());
+        }
+        if (path == "/control/log/sweep" && request.method() == beast::http::verb::post && log_ != nullptr) {
+          return http::make_json_response(request, 200, nlohmann::json{{"removed", log_->sweep()}}.dump());
+        }
         if (target == "/control/health" && request.method() == beast::http::verb::get) {
           return http::make_json_response(request, 200, R"({"ok":true})");
         }
@@ -49,8 +73,13 @@ ControlPlane::ControlPlane(boost::asio::any_io_executor executor, const ControlP
           // The clock only moves forward here: expiry checks must never see time run backwards by accident.
           if (seconds < 0 || seconds > 10LL * 365 * 24 * 3600) return problem(request, 400, "seconds must be between 0 and ten years");
           clock_.advance(std::chrono::seconds(seconds));
+          // Records that aged past the retention in this jump go now, as they would have on a real clock.
+          const auto swept = log_ != nullptr ? log_->sweep() : 0;
           return http::make_json_response(request, 200,
-                                          nlohmann::json{{"offset_seconds", clock_.offset().count() / 1000}, {"now", clock_.unix_seconds()}}.dump());
+                                          nlohmann::json{{"offset_seconds", clock_.offset().count() / 1000},
+                                                         {"now", clock_.unix_seconds()},
+                                                         {"log_records_swept", swept}}
+                                              .dump());
         }
         return problem(request, 404, "no such control endpoint");
       }));

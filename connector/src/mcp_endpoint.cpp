@@ -64,15 +64,22 @@ http::Response rpc_error(const http::Request& request, unsigned status, const js
   return json_reply(request, status, jsonrpc::make_error(id, code, message));
 }
 
+// Storage for the operational log failed: the call is not acknowledged.
+http::Response log_unavailable(const http::Request& request, const jsonrpc::Id& id) {
+  return rpc_error(request, 503, id, static_cast<int>(jsonrpc::ErrorCode::internal_error),
+                   "operational log unavailable; the call was not recorded and is not acknowledged");
+}
+
 } // namespace
 
-McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url)
+McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url, OperationalLog* log)
     : config_(config),
       clock_(clock),
       base_url_(std::move(base_url)),
       resource_(base_url_ + config.mcp_path),
       metadata_url_(base_url_ + "/.well-known/oauth-protected-resource" + config.mcp_path),
       validator_(config, clock, resource_),
+      log_(log),
       gateway_(config, clock),
       tools_(gateway_) {}
 
@@ -117,7 +124,43 @@ bool McpEndpoint::origin_allowed(const http::Request& request) const {
   return url->host == "127.0.0.1" || url->host == "::1" || url->host == "localhost";
 }
 
-boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& request, const http::RequestContext&) {
+bool McpEndpoint::log_event(const std::string& event, const AccessIdentity* identity, const CallContext& call,
+                            std::string detail) {
+  if (log_ == nullptr) return true;
+  AuthEventEntry entry;
+  entry.event = event;
+  entry.source_ip = call.source_ip;
+  entry.detail = std::move(detail);
+  entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  if (identity != nullptr) {
+    entry.tenant = identity->tenant;
+    entry.region = identity->route->region;
+    entry.user = identity->subject;
+    entry.client_id = identity->client_id;
+  }
+  return log_->append(entry) == LogStatus::ok;
+}
+
+bool McpEndpoint::log_tool_call(const AccessIdentity& identity, const CallContext& call, const std::string& tool,
+                                const nlohmann::json& arguments, std::int64_t started_at_ms,
+                                std::chrono::steady_clock::duration took, const std::string& outcome) {
+  if (log_ == nullptr) return true;
+  ToolCallEntry entry;
+  entry.request_id = call.request_id;
+  entry.tenant = identity.tenant;
+  entry.region = identity.route->region;
+  entry.tool = tool;
+  entry.user = identity.subject;
+  entry.entity = identity.entity;
+  entry.source_ip = call.source_ip;
+  entry.started_at_ms = started_at_ms;
+  entry.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  entry.outcome = outcome;
+  entry.arguments = arguments.is_null() ? std::string{} : arguments.dump();
+  return log_->append(entry) == LogStatus::ok;
+}
+
+boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& request, const http::RequestContext& context) {
   const std::string target(request.target());
   const std::string path = target.substr(0, target.find('?'));
 
@@ -133,24 +176,35 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
   // Tokens are taken from the Authorization header only (never the query string).
   const auto authorization = request.find(beast::http::field::authorization);
   if (authorization == request.end()) co_return unauthorized(request, "", "");
+  const CallContext call{random_token(12), context.remote_address};
   auto token = parse_bearer_credentials(authorization->value());
-  if (!token) co_return unauthorized(request, "invalid_request", "expected a Bearer token");
+  if (!token) {
+    log_event("token_rejected", nullptr, call, "malformed Authorization header");
+    co_return unauthorized(request, "invalid_request", "expected a Bearer token");
+  }
   auto identity = co_await validator_.validate(std::move(*token));
-  if (!identity) co_return unauthorized(request, "invalid_token", identity.error().message());
+  if (!identity) {
+    // The reason is a fixed status name, never token material.
+    log_event("token_rejected", nullptr, call, identity.error().message());
+    co_return unauthorized(request, "invalid_token", identity.error().message());
+  }
 
+  http::Response response;
   switch (request.method()) {
-  case beast::http::verb::post: co_return co_await handle_mcp_post(request, *identity);
-  case beast::http::verb::delete_: co_return handle_mcp_delete(request, *identity);
-  default: {
+  case beast::http::verb::post: response = co_await handle_mcp_post(request, *identity, call); break;
+  case beast::http::verb::delete_: response = handle_mcp_delete(request, *identity, call); break;
+  default:
     // No server-initiated stream is offered on GET in this revision of the connector.
-    auto response = json_reply(request, 405, {{"error", "method not allowed"}});
+    response = json_reply(request, 405, {{"error", "method not allowed"}});
     response.set(beast::http::field::allow, "POST, DELETE");
-    co_return response;
+    break;
   }
-  }
+  // Lets a client quote the id that names this call in the operational log.
+  response.set("X-Request-Id", call.request_id);
+  co_return response;
 }
 
-http::Response McpEndpoint::handle_mcp_delete(http::Request& request, const AccessIdentity& identity) {
+http::Response McpEndpoint::handle_mcp_delete(http::Request& request, const AccessIdentity& identity, const CallContext& call) {
   const auto header = request.find("Mcp-Session-Id");
   if (header == request.end()) return rpc_error(request, 400, nullptr, -32600, "Mcp-Session-Id header required");
   std::lock_guard lock(sessions_mutex_);
@@ -160,10 +214,12 @@ http::Response McpEndpoint::handle_mcp_delete(http::Request& request, const Acce
     return rpc_error(request, 404, nullptr, -32001, "session not found");
   }
   sessions_.erase(session);
+  if (!log_event("session_closed", &identity, call, "")) return log_unavailable(request, nullptr);
   return http::make_response(request, 204, "application/json", "");
 }
 
-boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Request& request, const AccessIdentity& identity) {
+boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Request& request, const AccessIdentity& identity,
+                                                                    const CallContext& facts) {
   const auto content_type = request.find(beast::http::field::content_type);
   if (content_type == request.end() || media_type(content_type->value()) != "application/json") {
     co_return rpc_error(request, 415, nullptr, -32600, "Content-Type must be application/json");
@@ -202,6 +258,7 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
       }
     }
     const auto session_id = random_token(32);
+    if (!log_event("session_opened", &identity, facts, "")) co_return log_unavailable(request, call->id);
     {
       std::lock_guard lock(sessions_mutex_);
       sessions_[session_id] = McpSession{identity.issuer, identity.subject, version, false};
@@ -254,19 +311,38 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
                            jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, "params.name must be a string"));
     }
     const auto arguments = call->params.value("arguments", json(nullptr));
-    auto outcome = co_await tools_.call(identity, call->params["name"].get<std::string>(), arguments);
+    const auto tool = call->params["name"].get<std::string>();
+    const auto started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+    const auto started = std::chrono::steady_clock::now();
+    auto outcome = co_await tools_.call(identity, tool, arguments);
+    http::Response response;
+    std::string logged_outcome;
     switch (outcome.kind) {
-    case ToolOutcome::Kind::result: co_return json_reply(request, 200, jsonrpc::make_result(call->id, outcome.result));
+    case ToolOutcome::Kind::result:
+      logged_outcome = outcome.result.value("isError", false) ? "tool_error" : "success";
+      response = json_reply(request, 200, jsonrpc::make_result(call->id, outcome.result));
+      break;
     case ToolOutcome::Kind::unknown_tool:
     case ToolOutcome::Kind::invalid_arguments:
-      co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, outcome.detail));
+      logged_outcome = "invalid_params";
+      response = json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, outcome.detail));
+      break;
     case ToolOutcome::Kind::permission_denied:
-      co_return rpc_error(request, 403, call->id, permission_denied_code, "permission denied: " + outcome.detail);
+      logged_outcome = "permission_denied";
+      response = rpc_error(request, 403, call->id, permission_denied_code, "permission denied: " + outcome.detail);
+      break;
     case ToolOutcome::Kind::upstream_failure:
-      co_return json_reply(request, 200,
-                           jsonrpc::make_result(call->id, {{"content", {{{"type", "text"}, {"text", "tenant unavailable: " + outcome.detail}}}},
-                                                           {"isError", true}}));
+      logged_outcome = "upstream_failure";
+      response = json_reply(request, 200,
+                            jsonrpc::make_result(call->id, {{"content", {{{"type", "text"}, {"text", "tenant unavailable: " + outcome.detail}}}},
+                                                            {"isError", true}}));
+      break;
     }
+    // The record is committed before the response leaves: an acknowledged call is a logged call.
+    if (!log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome)) {
+      co_return log_unavailable(request, call->id);
+    }
+    co_return response;
   }
   co_return json_reply(request, 200,
                        jsonrpc::make_error(call->id, jsonrpc::ErrorCode::method_not_found, "method not found: " + call->method));

@@ -28,7 +28,7 @@ protected:
   boost::asio::io_context io_;
   VirtualClock clock_;
   ControlPlaneConfig config_{"127.0.0.1", 0, "a-control-secret-of-some-length"};
-  ControlPlane plane_{io_.get_executor(), config_, clock_};
+  ControlPlane plane_{io_.get_executor(), config_, clock_, nullptr};
   void SetUp() override { plane_.start(); }
 };
 

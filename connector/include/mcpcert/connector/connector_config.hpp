@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "mcpcert/connector/operational_log.hpp"
+
 namespace mcpcert::connector {
 
 /// A tenant the connector serves: tokens from `issuer` are routed to `api` only.
@@ -51,6 +53,8 @@ struct ConnectorConfig {
   std::size_t body_limit = 256 * 1024;
   std::set<Mutant> mutants;
   std::optional<ControlPlaneConfig> control;
+  /// The operational log; without it no record is kept (and LOG-* claims fail).
+  std::optional<OperationalLogConfig> log;
 
   /// Throws ConfigError naming the field on any problem.
   static ConnectorConfig load(const std::filesystem::path& file);

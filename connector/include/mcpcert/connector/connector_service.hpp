@@ -6,6 +6,7 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "mcpcert/clock.hpp"
 #include "mcpcert/connector/connector_config.hpp"
@@ -17,6 +18,7 @@ class Server;
 namespace mcpcert::connector {
 
 class McpEndpoint;
+class OperationalLog;
 
 class ConnectorService {
 public:
@@ -28,11 +30,16 @@ public:
   void stop();
   /// True once stopped and every connection has finished.
   bool drained() const;
+  /// The operational log, or null when none is configured.
+  OperationalLog* operational_log() const { return log_.get(); }
   /// The canonical MCP URL, which is also the OAuth resource identifier.
   std::string mcp_url() const;
 
 private:
   ConnectorConfig config_;
+  boost::asio::any_io_executor executor_;
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
+  std::unique_ptr<OperationalLog> log_;
   std::unique_ptr<McpEndpoint> endpoint_;
   std::unique_ptr<http::Server> server_;
 };

@@ -1,7 +1,8 @@
 #pragma once
 /// The connector's simulation control plane: a separate loopback listener,
 /// guarded by a secret, that moves the connector's virtual clock so a
-/// scenario can check "refused one second after expiry" without waiting.
+/// scenario can check "refused one second after expiry" without waiting,
+/// and reads the operational log back (`GET /control/log`).
 
 #include <memory>
 #include <string>
@@ -17,9 +18,13 @@ class Server;
 
 namespace mcpcert::connector {
 
+class OperationalLog;
+
 class ControlPlane {
 public:
-  ControlPlane(boost::asio::any_io_executor executor, const ControlPlaneConfig& config, VirtualClock& clock);
+  /// `log` may be null; then the log endpoints answer 404.
+  ControlPlane(boost::asio::any_io_executor executor, const ControlPlaneConfig& config, VirtualClock& clock,
+               OperationalLog* log);
   ~ControlPlane();
 
   void start();
@@ -29,6 +34,7 @@ public:
 private:
   std::string secret_;
   VirtualClock& clock_;
+  OperationalLog* log_;
   std::unique_ptr<http::Server> server_;
 };
 

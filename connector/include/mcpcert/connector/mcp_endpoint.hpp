@@ -13,6 +13,7 @@
 #include "mcpcert/connector/bearer_validator.hpp"
 #include "mcpcert/connector/connector_config.hpp"
 #include "mcpcert/connector/finance_tools.hpp"
+#include "mcpcert/connector/operational_log.hpp"
 #include "mcpcert/connector/upstream.hpp"
 #include "mcpcert/http_server.hpp"
 
@@ -28,15 +29,27 @@ struct McpSession {
 
 class McpEndpoint {
 public:
-  McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url);
+  /// `log` may be null (no operational log configured).
+  McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url, OperationalLog* log);
 
   boost::asio::awaitable<http::Response> handle(http::Request& request, const http::RequestContext& context);
 
   const std::string& resource() const { return resource_; }
 
 private:
-  boost::asio::awaitable<http::Response> handle_mcp_post(http::Request& request, const AccessIdentity& identity);
-  http::Response handle_mcp_delete(http::Request& request, const AccessIdentity& identity);
+  /// Per-request facts the log needs.
+  struct CallContext {
+    std::string request_id;
+    std::string source_ip;
+  };
+  boost::asio::awaitable<http::Response> handle_mcp_post(http::Request& request, const AccessIdentity& identity,
+                                                         const CallContext& facts);
+  http::Response handle_mcp_delete(http::Request& request, const AccessIdentity& identity, const CallContext& call);
+  /// False when the record could not be stored: the caller must not acknowledge the call.
+  bool log_event(const std::string& event, const AccessIdentity* identity, const CallContext& call, std::string detail);
+  bool log_tool_call(const AccessIdentity& identity, const CallContext& call, const std::string& tool,
+                     const nlohmann::json& arguments, std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
+                     const std::string& outcome);
   http::Response protected_resource_metadata(const http::Request& request) const;
   http::Response unauthorized(const http::Request& request, std::string_view error, std::string_view description) const;
   bool origin_allowed(const http::Request& request) const;
@@ -47,6 +60,7 @@ private:
   std::string resource_;
   std::string metadata_url_;
   BearerValidator validator_;
+  OperationalLog* log_;
   TenantGateway gateway_;
   FinanceTools tools_;
   std::mutex sessions_mutex_;

@@ -1,0 +1,102 @@
+#pragma once
+/// The connector's operational log: a record per tool call and per auth
+/// event, committed (durably) before the response it describes is sent, kept
+/// in one SQLite store per region so a tenant's records stay in its region.
+/// User ids, source IPs and any logged argument are encrypted with
+/// AES-256-GCM; records older than the retention are deleted by a sweep.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/system/result.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/aead.hpp"
+#include "mcpcert/clock.hpp"
+
+namespace mcpcert::connector {
+
+/// Optional fields a profile may allow into the log (`log_fields`); the
+/// rest are always recorded.
+enum class OptionalLogField { arguments };
+
+struct OperationalLogConfig {
+  std::filesystem::path directory;          ///< one <region>.sqlite per region
+  std::string active_key_id;                ///< key that seals new records
+  std::map<std::string, AeadKey> keys;      ///< every key still needed to open old records
+  std::chrono::seconds retention{90LL * 24 * 3600};
+  std::set<OptionalLogField> optional_fields;
+
+  /// Reads a key file: {"active": "k2", "keys": {"k1": "<64 hex>", "k2": "<64 hex>"}}.
+  /// Throws ConfigError naming the field.
+  static void load_keys(const std::filesystem::path& key_file, OperationalLogConfig& into);
+};
+
+enum class LogStatus { ok, storage_failure };
+
+/// One tool call as it will be stored.
+struct ToolCallEntry {
+  std::string request_id;
+  std::string tenant;
+  std::string region;
+  std::string tool;
+  std::string user;
+  std::string entity;
+  std::string source_ip;
+  std::int64_t started_at_ms = 0;
+  std::int64_t duration_ms = 0;
+  std::string outcome;   ///< success, tool_error, permission_denied, invalid_params, upstream_failure
+  std::string arguments; ///< serialized; stored only when the profile allows it
+};
+
+/// One authentication event as it will be stored.
+struct AuthEventEntry {
+  std::string event;     ///< token_rejected, session_opened, session_closed, permission_denied
+  std::string tenant;    ///< empty when the token named no tenant we serve
+  std::string region;    ///< store to use; empty for events before any tenant is known
+  std::string user;
+  std::string client_id;
+  std::string source_ip;
+  std::string detail;    ///< a fixed reason (e.g. the JwtStatus name), never token material
+  std::int64_t at_ms = 0;
+};
+
+class OperationalLog {
+public:
+  /// Opens (creating if needed) the store directory; throws at start-up if it can't.
+  OperationalLog(OperationalLogConfig config, const Clock& clock);
+  ~OperationalLog();
+
+  LogStatus append(const ToolCallEntry& entry);
+  LogStatus append(const AuthEventEntry& entry);
+
+  /// Deletes every record older than the retention, in every region; returns how many.
+  std::size_t sweep();
+
+  /// Records of one region (or all), decrypted, in order; for the harness's read-back.
+  nlohmann::json export_records(const std::string& region, std::int64_t since_seq);
+
+  const std::filesystem::path& directory() const { return config_.directory; }
+
+private:
+  struct RegionStore;
+  RegionStore* store_for(const std::string& region);
+  void open_existing_stores();
+  std::string seal(const std::string& value, const char* column) const;
+  std::optional<std::string> open(const std::string& sealed, const std::string& key_id, const char* column) const;
+
+  OperationalLogConfig config_;
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<RegionStore>> stores_;
+};
+
+} // namespace mcpcert::connector

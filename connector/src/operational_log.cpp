@@ -1,0 +1,262 @@
+#include "mcpcert/connector/operational_log.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include "mcpcert/config.hpp"
+#include "mcpcert/encoding.hpp"
+
+namespace mcpcert::connector {
+
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS records (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  tenant TEXT NOT NULL,
+  request_id TEXT,
+  tool TEXT,
+  entity TEXT,
+  duration_ms INTEGER,
+  outcome TEXT,
+  event TEXT,
+  client_id TEXT,
+  detail TEXT,
+  key_id TEXT NOT NULL,
+  user_sealed BLOB,
+  ip_sealed BLOB,
+  arguments_sealed BLOB
+);
+CREATE INDEX IF NOT EXISTS records_by_time ON records(at_ms);
+)sql";
+
+// Records with no tenant yet (a token we could not attribute) go to a store
+// of their own rather than into some region's.
+constexpr const char* unattributed_store = "unattributed";
+
+struct StatementFree {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using Statement = std::unique_ptr<sqlite3_stmt, StatementFree>;
+
+std::optional<std::string> hex_decode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int value = 0;
+    for (std::size_t j = 0; j < 2; ++j) {
+      const char c = hex[i + j];
+      value <<= 4;
+      if (c >= '0' && c <= '9') value |= c - '0';
+      else if (c >= 'a' && c <= 'f') value |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') value |= c - 'A' + 10;
+      else return std::nullopt;
+    }
+    out.push_back(static_cast<char>(value));
+  }
+  return out;
+}
+
+void bind_text(sqlite3_stmt* statement, int index, const std::string& value) {
+  if (value.empty()) sqlite3_bind_null(statement, index);
+  else sqlite3_bind_text(statement, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+}
+
+void bind_blob(sqlite3_stmt* statement, int index, const std::string& value) {
+  if (value.empty()) sqlite3_bind_null(statement, index);
+  else sqlite3_bind_blob(statement, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_text(sqlite3_stmt* statement, int index) {
+  const auto* text = sqlite3_column_text(statement, index);
+  return text == nullptr ? std::string{} : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(statement, index)));
+}
+
+std::string column_blob(sqlite3_stmt* statement, int index) {
+  const auto* blob = sqlite3_column_blob(statement, index);
+  return blob == nullptr ? std::string{} : std::string(static_cast<const char*>(blob), static_cast<std::size_t>(sqlite3_column_bytes(statement, index)));
+}
+
+} // namespace
+
+struct OperationalLog::RegionStore {
+  sqlite3* db = nullptr;
+  ~RegionStore() {
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+  bool exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  Statement prepare(const char* sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) != SQLITE_OK) return nullptr;
+    return Statement(statement);
+  }
+};
+
+void OperationalLogConfig::load_keys(const std::filesystem::path& key_file, OperationalLogConfig& into) {
+  const auto document = ConfigNode::load_file(key_file);
+  ConfigNode root(document, "", key_file.string());
+  root.reject_unknown({"active", "keys"});
+  into.active_key_id = root.require_string("active");
+  const auto keys = root.require_object("keys");
+  for (const auto& [id, value] : keys.value().items()) {
+    if (!value.is_string()) keys.fail(id, "must be 64 hex characters");
+    auto bytes = hex_decode(value.get<std::string>());
+    auto key = bytes ? AeadKey::from_bytes(*bytes) : std::nullopt;
+    if (!key) keys.fail(id, "must be 64 hex characters (a 256-bit key)");
+    into.keys.insert_or_assign(id, std::move(*key));
+  }
+  if (!into.keys.contains(into.active_key_id)) root.fail("active", "names no key of 'keys'");
+}
+
+OperationalLog::OperationalLog(OperationalLogConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
+  std::filesystem::create_directories(config_.directory);
+  if (!config_.keys.contains(config_.active_key_id)) throw std::invalid_argument("operational log: no active encryption key");
+}
+
+OperationalLog::~OperationalLog() = default;
+
+OperationalLog::RegionStore* OperationalLog::store_for(const std::string& region) {
+  const auto name = region.empty() ? std::string(unattributed_store) : region;
+  if (auto it = stores_.find(name); it != stores_.end()) return it->second.get();
+  auto store = std::make_unique<RegionStore>();
+  const auto path = config_.directory / (name + ".sqlite");
+  if (sqlite3_open_v2(path.c_str(), &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    return nullptr;
+  }
+  // FULL synchronous WAL: a committed record survives a kill -9 or a power cut.
+  // secure_delete: a swept record's bytes are overwritten, not left in free pages.
+  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;") || !store->exec(schema)) {
+    return nullptr;
+  }
+  auto* raw = store.get();
+  stores_.emplace(name, std::move(store));
+  return raw;
+}
+
+void OperationalLog::open_existing_stores() {
+  // Stores written before this process started (a restart) count as much as ours.
+  std::error_code ec;
+  for (const auto& file : std::filesystem::directory_iterator(config_.directory, ec)) {
+    if (file.path().extension() == ".sqlite") store_for(file.path().stem().string());
+  }
+}
+
+std::string OperationalLog::seal(const std::string& value, const char* column) const {
+  if (value.empty()) return {};
+  return config_.keys.at(config_.active_key_id).seal(value, column);
+}
+
+std::optional<std::string> OperationalLog::open(const std::string& sealed, const std::string& key_id, const char* column) const {
+  if (sealed.empty()) return std::string{};
+  auto key = config_.keys.find(key_id);
+  if (key == config_.keys.end()) return std::nullopt;
+  return key->second.open(sealed, column);
+}
+
+LogStatus OperationalLog::append(const ToolCallEntry& entry) {
+  std::lock_guard lock(mutex_);
+  auto* store = store_for(entry.region);
+  if (store == nullptr) return LogStatus::storage_failure;
+  auto statement = store->prepare(
+      "INSERT INTO records (kind, at_ms, tenant, request_id, tool, entity, duration_ms, outcome, key_id, user_sealed, ip_sealed, arguments_sealed) "
+      "VALUES ('tool_call', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!statement) return LogStatus::storage_failure;
+  sqlite3_bind_int64(statement.get(), 1, entry.started_at_ms);
+  bind_text(statement.get(), 2, entry.tenant);
+  bind_text(statement.get(), 3, entry.request_id);
+  bind_text(statement.get(), 4, entry.tool);
+  bind_text(statement.get(), 5, entry.entity);
+  sqlite3_bind_int64(statement.get(), 6, entry.duration_ms);
+  bind_text(statement.get(), 7, entry.outcome);
+  bind_text(statement.get(), 8, config_.active_key_id);
+  bind_blob(statement.get(), 9, seal(entry.user, "user"));
+  bind_blob(statement.get(), 10, seal(entry.source_ip, "source_ip"));
+  const bool keep_arguments = config_.optional_fields.contains(OptionalLogField::arguments);
+  bind_blob(statement.get(), 11, keep_arguments ? seal(entry.arguments, "arguments") : std::string{});
+  return sqlite3_step(statement.get()) == SQLITE_DONE ? LogStatus::ok : LogStatus::storage_failure;
+}
+
+LogStatus OperationalLog::append(const AuthEventEntry& entry) {
+  std::lock_guard lock(mutex_);
+  auto* store = store_for(entry.region);
+  if (store == nullptr) return LogStatus::storage_failure;
+  auto statement = store->prepare(
+      "INSERT INTO records (kind, at_ms, tenant, event, client_id, detail, key_id, user_sealed, ip_sealed) "
+      "VALUES ('auth_event', ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!statement) return LogStatus::storage_failure;
+  sqlite3_bind_int64(statement.get(), 1, entry.at_ms);
+  sqlite3_bind_text(statement.get(), 2, entry.tenant.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(statement.get(), 3, entry.event);
+  bind_text(statement.get(), 4, entry.client_id);
+  bind_text(statement.get(), 5, entry.detail);
+  bind_text(statement.get(), 6, config_.active_key_id);
+  bind_blob(statement.get(), 7, seal(entry.user, "user"));
+  bind_blob(statement.get(), 8, seal(entry.source_ip, "source_ip"));
+  return sqlite3_step(statement.get()) == SQLITE_DONE ? LogStatus::ok : LogStatus::storage_failure;
+}
+
+std::size_t OperationalLog::sweep() {
+  std::lock_guard lock(mutex_);
+  open_existing_stores();
+  const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count() -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(config_.retention).count();
+  std::size_t removed = 0;
+  for (auto& [name, store] : stores_) {
+    auto statement = store->prepare("DELETE FROM records WHERE at_ms < ?");
+    if (!statement) continue;
+    sqlite3_bind_int64(statement.get(), 1, cutoff);
+    if (sqlite3_step(statement.get()) == SQLITE_DONE) removed += static_cast<std::size_t>(sqlite3_changes(store->db));
+    // Fold the WAL back so deleted rows don't linger in the log file either.
+    store->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  return removed;
+}
+
+nlohmann::json OperationalLog::export_records(const std::string& region, std::int64_t since_seq) {
+  std::lock_guard lock(mutex_);
+  open_existing_stores();
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [name, store] : stores_) {
+    if (!region.empty() && name != region) continue;
+    auto statement = store->prepare(
+        "SELECT seq, kind, at_ms, tenant, request_id, tool, entity, duration_ms, outcome, event, client_id, detail, key_id, "
+        "user_sealed, ip_sealed, arguments_sealed FROM records WHERE seq > ? ORDER BY seq");
+    if (!statement) continue;
+    sqlite3_bind_int64(statement.get(), 1, since_seq);
+    while (sqlite3_step(statement.get()) == SQLITE_ROW) {
+      auto* row = statement.get();
+      const auto key_id = column_text(row, 12);
+      nlohmann::json record = {{"store", name},
+                               {"seq", sqlite3_column_int64(row, 0)},
+                               {"kind", column_text(row, 1)},
+                               {"at_ms", sqlite3_column_int64(row, 2)},
+                               {"tenant", column_text(row, 3)}};
+      const auto add_text = [&](const char* field, int column) {
+        if (sqlite3_column_type(row, column) != SQLITE_NULL) record[field] = column_text(row, column);
+      };
+      add_text("request_id", 4);
+      add_text("tool", 5);
+      add_text("entity", 6);
+      if (sqlite3_column_type(row, 7) != SQLITE_NULL) record["duration_ms"] = sqlite3_column_int64(row, 7);
+      add_text("outcome", 8);
+      add_text("event", 9);
+      add_text("client_id", 10);
+      add_text("detail", 11);
+      const auto add_sealed = [&](const char* field, int column) {
+        if (sqlite3_column_type(row, column) == SQLITE_NULL) return;
+        auto plain = open(column_blob(row, column), key_id, field);
+        record[field] = plain ? nlohmann::json(*plain) : nlohmann::json("<unreadable: key " + key_id + " unavailable or record tampered>");
+      };
+      add_sealed("user", 13);
+      add_sealed("source_ip", 14);
+      add_sealed("arguments", 15);
+      out.push_back(std::move(record));
+    }
+  }
+  return out;
+}
+
+} // namespace mcpcert::connector

@@ -1,0 +1,140 @@
+#include "mcpcert/connector/operational_log.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "mcpcert/config.hpp"
+#include "mcpcert/encoding.hpp"
+
+namespace mcpcert::connector {
+namespace {
+
+class OperationalLogTest : public testing::Test {
+protected:
+  OperationalLogTest() {
+    std::filesystem::remove_all(directory_);
+    config_.directory = directory_;
+    config_.active_key_id = "k1";
+    config_.keys.emplace("k1", AeadKey::generate());
+  }
+  ~OperationalLogTest() override { std::filesystem::remove_all(directory_); }
+
+  ToolCallEntry call(std::string region, std::string user, std::int64_t at_ms) {
+    ToolCallEntry entry;
+    entry.request_id = "req-" + std::to_string(at_ms);
+    entry.tenant = "emea-finance";
+    entry.region = std::move(region);
+    entry.tool = "get_kpis";
+    entry.user = std::move(user);
+    entry.entity = "ent-brussels";
+    entry.source_ip = "127.0.0.42";
+    entry.started_at_ms = at_ms;
+    entry.duration_ms = 3;
+    entry.outcome = "success";
+    entry.arguments = R"({"period":"CANARY-ARGUMENT"})";
+    return entry;
+  }
+
+  std::int64_t now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  }
+
+  // Every byte the log keeps on disk, to look for plaintext.
+  std::string stored_bytes() const {
+    std::string all;
+    for (const auto& file : std::filesystem::directory_iterator(directory_)) {
+      std::ifstream in(file.path(), std::ios::binary);
+      all += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+    return all;
+  }
+
+  std::filesystem::path directory_ = std::filesystem::temp_directory_path() / ("oplog-test-" + std::to_string(::getpid()));
+  VirtualClock clock_;
+  OperationalLogConfig config_;
+};
+
+TEST_F(OperationalLogTest, KeepsEachRegionInItsOwnStoreAndReadsBack) {
+  OperationalLog log(config_, clock_);
+  ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms())), LogStatus::ok);
+  ASSERT_EQ(log.append(call("us-east-1", "bob", now_ms())), LogStatus::ok);
+  EXPECT_TRUE(std::filesystem::exists(directory_ / "eu-central-1.sqlite"));
+  EXPECT_TRUE(std::filesystem::exists(directory_ / "us-east-1.sqlite"));
+  const auto eu = log.export_records("eu-central-1", 0);
+  ASSERT_EQ(eu.size(), 1u);
+  EXPECT_EQ(eu[0]["user"], "alice");
+  EXPECT_EQ(eu[0]["source_ip"], "127.0.0.42");
+  EXPECT_EQ(eu[0]["tool"], "get_kpis");
+  EXPECT_EQ(eu[0]["outcome"], "success");
+  EXPECT_FALSE(eu[0].contains("arguments")); // not in the profile's log_fields
+  EXPECT_EQ(log.export_records("", 0).size(), 2u);
+}
+
+TEST_F(OperationalLogTest, NoUserIpOrArgumentInPlaintextOnDisk) {
+  config_.optional_fields.insert(OptionalLogField::arguments);
+  {
+    OperationalLog log(config_, clock_);
+    ASSERT_EQ(log.append(call("eu-central-1", "alice-PLAINTEXT-USER", now_ms())), LogStatus::ok);
+    EXPECT_EQ(log.export_records("", 0)[0]["arguments"], R"({"period":"CANARY-ARGUMENT"})");
+  }
+  const auto bytes = stored_bytes();
+  EXPECT_EQ(bytes.find("alice-PLAINTEXT-USER"), std::string::npos);
+  EXPECT_EQ(bytes.find("127.0.0.42"), std::string::npos);
+  EXPECT_EQ(bytes.find("CANARY-ARGUMENT"), std::string::npos);
+  EXPECT_NE(bytes.find("get_kpis"), std::string::npos); // the store is real: what is not secret is there
+}
+
+TEST_F(OperationalLogTest, SweepRemovesOnlyRecordsPastRetention) {
+  OperationalLog log(config_, clock_);
+  const auto retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config_.retention).count();
+  ASSERT_EQ(log.append(call("eu-central-1", "old", now_ms() - retention_ms - 1000)), LogStatus::ok);
+  ASSERT_EQ(log.append(call("eu-central-1", "young", now_ms() - retention_ms + 60'000)), LogStatus::ok);
+  const auto before = log.export_records("", 0);
+  EXPECT_EQ(log.sweep(), 1u);
+  const auto after = log.export_records("", 0);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0], before[1]); // the young record, byte for byte
+  clock_.advance(std::chrono::minutes(2));
+  EXPECT_EQ(log.sweep(), 1u);
+  EXPECT_TRUE(log.export_records("", 0).empty());
+}
+
+TEST_F(OperationalLogTest, SurvivesARestartAndOldKeysStillOpen) {
+  {
+    OperationalLog log(config_, clock_);
+    ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms())), LogStatus::ok);
+  }
+  config_.keys.emplace("k2", AeadKey::generate());
+  config_.active_key_id = "k2";
+  OperationalLog reopened(config_, clock_);
+  ASSERT_EQ(reopened.append(call("eu-central-1", "bob", now_ms())), LogStatus::ok);
+  const auto records = reopened.export_records("", 0);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["user"], "alice");
+  EXPECT_EQ(records[1]["user"], "bob");
+}
+
+TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {
+  const auto file = std::filesystem::temp_directory_path() / ("oplog-keys-" + std::to_string(::getpid()) + ".json");
+  auto error_of = [&](const std::string& text) {
+    std::ofstream(file) << text;
+    OperationalLogConfig config;
+    try {
+      OperationalLogConfig::load_keys(file, config);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string good_key(64, 'a');
+  EXPECT_EQ(error_of(R"({"active":"k1","keys":{"k1":")" + good_key + "\"}}"), "no error");
+  EXPECT_THAT(error_of(R"({"active":"k1","keys":{"k1":"abcd"}})"), testing::HasSubstr("keys.k1"));
+  EXPECT_THAT(error_of(R"({"active":"k9","keys":{"k1":")" + good_key + "\"}}"), testing::HasSubstr("active"));
+  std::filesystem::remove(file);
+}
+
+} // namespace
+} // namespace mcpcert::connector
