@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
     }
     service.start();
     nlohmann::json ready{{"mcp", service.mcp_url()}};
+    // Clients pin the connector's certificate from here when it was generated at start-up.
+    if (service.certificate_pem()) ready["certificate_pem"] = *service.certificate_pem();
     if (control) {
       control->start();
       ready["control"] = control->base_url();

@@ -1,5 +1,7 @@
 #include "mcpcert/connector/connector_config.hpp"
 
+#include <fstream>
+
 #include "mcpcert/config.hpp"
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/http_server.hpp"
@@ -38,7 +40,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes", "control", "log"});
+                       "upstream_timeout_ms", "body_limit_bytes", "control", "log", "tls"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -101,6 +103,28 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     plane.secret = control.require_string("secret");
     if (plane.secret.size() < 16) control.fail("secret", "must be at least 16 characters");
     config.control = std::move(plane);
+  }
+  if (root.has("tls")) {
+    const auto tls = root.require_object("tls");
+    tls.reject_unknown({"enabled", "certificate_file", "key_file"});
+    if (tls.optional_bool("enabled", true)) {
+      if (tls.has("certificate_file") != tls.has("key_file")) {
+        tls.fail(tls.has("certificate_file") ? "key_file" : "certificate_file", "give both certificate_file and key_file, or neither");
+      }
+      if (tls.has("certificate_file")) {
+        const auto read = [&](std::string_view field) {
+          std::filesystem::path path = tls.require_string(field);
+          if (path.is_relative()) path = file.parent_path() / path;
+          std::ifstream in(path);
+          if (!in) tls.fail(field, "cannot read " + path.string());
+          return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        };
+        config.tls = TlsIdentity{read("certificate_file"), read("key_file")};
+      } else {
+        // No certificate given: a loopback one is made at start-up (the READY line carries it).
+        config.tls = generate_loopback_identity();
+      }
+    }
   }
   if (root.has("log")) {
     const auto log = root.require_object("log");

@@ -22,7 +22,7 @@ ConnectorService::ConnectorService(boost::asio::any_io_executor executor, Connec
   server_ = std::make_unique<http::Server>(
       executor, config_.listen_host, config_.listen_port,
       [this](http::Request& request, const http::RequestContext& context) { return endpoint_->handle(request, context); },
-      limits);
+      limits, config_.tls);
   endpoint_ = std::make_unique<McpEndpoint>(config_, clock, server_->base_url(), log_.get());
 }
 

@@ -13,7 +13,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/ssl.h>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
@@ -43,8 +46,27 @@ Response make_problem(unsigned version, unsigned status, std::string_view title,
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
+  // Set once the TLS handshake starts; wraps `stream` (which stays the lowest layer).
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream&>> secure;
   std::atomic<bool> busy{false}; // a request is being handled or answered; read by stop()
 };
+
+// TLS 1.2 and 1.3 only, AEAD ciphers with ECDHE, no compression or
+// renegotiation: what TLS-MIN and current guidance ask of a server.
+std::unique_ptr<asio::ssl::context> make_tls_context(const TlsIdentity& identity) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  auto* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(native, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                                      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+                                      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305") != 1) {
+    throw std::runtime_error("TLS: no usable cipher");
+  }
+  context->use_certificate_chain(asio::buffer(identity.certificate_pem));
+  context->use_private_key(asio::buffer(identity.private_key_pem), asio::ssl::context::pem);
+  return context;
+}
 
 } // namespace
 
@@ -52,11 +74,14 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
   State(asio::any_io_executor executor_in, Handler handler_in, ServerLimits limits_in)
       : executor(std::move(executor_in)), acceptor(executor), handler(std::move(handler_in)), limits(limits_in) {}
 
+  template <class Stream> asio::awaitable<void> exchange_loop(Stream& stream, Connection& connection, const RequestContext& context);
+
   asio::any_io_executor executor;
   tcp::acceptor acceptor;
   Handler handler;
   ServerLimits limits;
   std::string host;
+  std::unique_ptr<asio::ssl::context> tls; // set: HTTPS only
 
   std::mutex mutex; // guards stopping and connections
   bool stopping = false;
@@ -95,31 +120,20 @@ void Server::State::forget(const std::shared_ptr<Connection>& connection) {
   connections.erase(connection);
 }
 
-asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connection) {
-  auto self = shared_from_this();
-  auto& stream = connection->stream;
-  RequestContext context;
-  boost::system::error_code endpoint_ec;
-  if (auto remote = stream.socket().remote_endpoint(endpoint_ec); !endpoint_ec) {
-    context.remote_address = remote.address().to_string();
-    context.remote_port = remote.port();
-  }
-  if (auto local = stream.socket().local_endpoint(endpoint_ec); !endpoint_ec) {
-    context.local_address = local.address().to_string();
-    context.local_port = local.port();
-  }
-
+template <class Stream>
+asio::awaitable<void> Server::State::exchange_loop(Stream& stream, Connection& connection, const RequestContext& context) {
+  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
     beast::http::request_parser<beast::http::string_body> parser;
     parser.body_limit(limits.body_limit);
     parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
 
-    stream.expires_after(limits.idle_timeout);
+    lowest.expires_after(limits.idle_timeout);
     auto [header_ec, header_bytes] = co_await beast::http::async_read_header(stream, buffer, parser, use_tuple);
     boost::system::error_code read_ec = header_ec;
     if (!read_ec) {
-      stream.expires_after(limits.request_timeout);
+      lowest.expires_after(limits.request_timeout);
       auto [body_ec, body_bytes] = co_await beast::http::async_read(stream, buffer, parser, use_tuple);
       read_ec = body_ec;
     }
@@ -136,13 +150,13 @@ asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connectio
         refusal = make_problem(11, 400, "Bad Request", "malformed HTTP request: " + read_ec.message());
       }
       if (refusal) {
-        stream.expires_after(limits.request_timeout);
+        lowest.expires_after(limits.request_timeout);
         co_await beast::http::async_write(stream, *refusal, use_tuple);
       }
       break;
     }
 
-    connection->busy = true;
+    connection.busy = true;
     Request request = parser.release();
     Response response;
     try {
@@ -156,10 +170,39 @@ asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connectio
     response.keep_alive(keep_alive);
     if (!response.has_content_length() && !response.chunked()) response.prepare_payload();
 
-    stream.expires_after(limits.request_timeout);
+    lowest.expires_after(limits.request_timeout);
     auto [write_ec, written] = co_await beast::http::async_write(stream, response, use_tuple);
-    connection->busy = false;
+    connection.busy = false;
     if (write_ec || !keep_alive) break;
+  }
+}
+
+asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connection) {
+  auto self = shared_from_this();
+  auto& stream = connection->stream;
+  RequestContext context;
+  boost::system::error_code endpoint_ec;
+  if (auto remote = stream.socket().remote_endpoint(endpoint_ec); !endpoint_ec) {
+    context.remote_address = remote.address().to_string();
+    context.remote_port = remote.port();
+  }
+  if (auto local = stream.socket().local_endpoint(endpoint_ec); !endpoint_ec) {
+    context.local_address = local.address().to_string();
+    context.local_port = local.port();
+  }
+
+  if (tls) {
+    connection->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream&>>(stream, *tls);
+    stream.expires_after(limits.request_timeout);
+    auto [handshake_ec] = co_await connection->secure->async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (!handshake_ec) {
+      co_await exchange_loop(*connection->secure, *connection, context);
+      // close_notify is a courtesy; a peer that already left must not hold the connection open.
+      stream.expires_after(std::chrono::seconds(1));
+      co_await connection->secure->async_shutdown(use_tuple);
+    }
+  } else {
+    co_await exchange_loop(stream, *connection, context);
   }
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -168,8 +211,9 @@ asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connectio
 }
 
 Server::Server(asio::any_io_executor executor, const std::string& host, std::uint16_t port, Handler handler,
-               ServerLimits limits)
+               ServerLimits limits, std::optional<TlsIdentity> tls)
     : state_(std::make_shared<State>(std::move(executor), std::move(handler), limits)) {
+  if (tls) state_->tls = make_tls_context(*tls);
   const auto address = asio::ip::make_address(host);
   tcp::endpoint endpoint{address, port};
   state_->acceptor.open(endpoint.protocol());
@@ -185,7 +229,7 @@ std::uint16_t Server::port() const { return state_->acceptor.local_endpoint().po
 
 std::string Server::base_url() const {
   const bool v6 = state_->host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + state_->host + "]" : state_->host) + ":" + std::to_string(port());
+  return std::string(state_->tls ? "https://" : "http://") + (v6 ? "[" + state_->host + "]" : state_->host) + ":" + std::to_string(port());
 }
 
 void Server::start() { asio::co_spawn(state_->executor, state_->accept_loop(), asio::detached); }

@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "mcpcert/tls.hpp"
 
 namespace mcpcert::http {
 
@@ -46,14 +49,15 @@ struct ServerLimits {
 class Server {
 public:
   /// Binds immediately (port 0 picks an ephemeral port); throws on failure, at start-up only.
+  /// With `tls`, every connection is HTTPS: TLS 1.2 minimum, AEAD ciphers with forward secrecy.
   Server(boost::asio::any_io_executor executor, const std::string& host, std::uint16_t port, Handler handler,
-         ServerLimits limits = {});
+         ServerLimits limits = {}, std::optional<TlsIdentity> tls = std::nullopt);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const;
-  /// "http://host:port" as clients should address it.
+  /// "http(s)://host:port" as clients should address it.
   std::string base_url() const;
   void start();
   /// Stops accepting; connections finish the response in flight, then close.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mcpcert/connector/operational_log.hpp"
+#include "mcpcert/tls.hpp"
 
 namespace mcpcert::connector {
 
@@ -53,6 +54,8 @@ struct ConnectorConfig {
   std::size_t body_limit = 256 * 1024;
   std::set<Mutant> mutants;
   std::optional<ControlPlaneConfig> control;
+  /// HTTPS identity; nullopt serves plain HTTP (only behind a TLS-terminating proxy).
+  std::optional<TlsIdentity> tls;
   /// The operational log; without it no record is kept (and LOG-* claims fail).
   std::optional<OperationalLogConfig> log;
 

@@ -3,6 +3,7 @@
 /// bound at construction, so main() and in-process tests start it alike.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -32,6 +33,10 @@ public:
   bool drained() const;
   /// The operational log, or null when none is configured.
   OperationalLog* operational_log() const { return log_.get(); }
+  /// The HTTPS certificate (PEM), when serving HTTPS.
+  std::optional<std::string> certificate_pem() const {
+    return config_.tls ? std::optional<std::string>(config_.tls->certificate_pem) : std::nullopt;
+  }
   /// The canonical MCP URL, which is also the OAuth resource identifier.
   std::string mcp_url() const;
 
