@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "mcpcert/crypto.hpp"
 #include "mcpcert/http_client.hpp"
 
 namespace mcpcert::connector {
@@ -20,7 +21,7 @@ boost::asio::awaitable<void> BearerValidator::refresh_keys(const TenantRoute& ro
   if (!url) co_return;
   http::Request request{boost::beast::http::verb::get, url->target, 11};
   request.set(boost::beast::http::field::accept, "application/json");
-  keys.fetched_at = std::chrono::steady_clock::now();
+  keys.fetched_at = clock_.now();
   auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
   if (!response || response->result_int() != 200) co_return;
   auto document = nlohmann::json::parse(response->body(), nullptr, false);
@@ -30,6 +31,18 @@ boost::asio::awaitable<void> BearerValidator::refresh_keys(const TenantRoute& ro
 }
 
 boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::validate(std::string token) {
+  const auto digest = sha256(token);
+  const auto now = clock_.unix_seconds();
+  if (auto cached = verified_.find(digest); cached != verified_.end()) {
+    const auto& entry = cached->second;
+    if (entry.identity.expires_at <= now - config_.leeway.count()) {
+      verified_.erase(cached);
+      co_return make_error_code(JwtStatus::expired);
+    }
+    if (entry.not_before > now + config_.leeway.count()) co_return make_error_code(JwtStatus::not_yet_valid);
+    co_return entry.identity;
+  }
+
   auto decoded = decode_jwt(token);
   if (!decoded) co_return decoded.error();
   const auto& claims = decoded->claims;
@@ -47,7 +60,7 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
   auto& keys = keys_by_issuer_[route->issuer];
   const auto kid = decoded->header.find("kid");
   const bool kid_known = kid != decoded->header.end() && kid->is_string() && keys.keys.find(kid->get<std::string>());
-  if (!kid_known && (!keys.fetched || std::chrono::steady_clock::now() - keys.fetched_at >= jwks_refetch_interval)) {
+  if (!kid_known && (!keys.fetched || clock_.now() - keys.fetched_at >= jwks_refetch_interval)) {
     co_await refresh_keys(*route, keys);
   }
 
@@ -55,7 +68,7 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
   expect.type = "at+jwt";
   expect.issuers = {route->issuer};
   expect.audience = audience_;
-  expect.now = clock_.unix_seconds();
+  expect.now = now;
   expect.leeway_seconds = config_.leeway.count();
   auto verified = verify_jwt(token, keys.keys, expect);
   if (!verified) co_return verified.error();
@@ -78,6 +91,12 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
     co_return make_error_code(JwtStatus::missing_claim);
   }
   identity.token = std::move(token);
+  if (verified_.size() >= verified_capacity) {
+    // Drop what has expired; if that frees nothing, start over rather than grow without bound.
+    std::erase_if(verified_, [&](const auto& entry) { return entry.second.identity.expires_at <= now; });
+    if (verified_.size() >= verified_capacity) verified_.clear();
+  }
+  verified_.emplace(digest, VerifiedToken{identity, verified->value("nbf", std::int64_t{0})});
   co_return identity;
 }
 

@@ -47,7 +47,7 @@ public:
 private:
   struct IssuerKeys {
     JwkSet keys;
-    std::chrono::steady_clock::time_point fetched_at{};
+    TimePoint fetched_at{};
     bool fetched = false;
   };
   boost::asio::awaitable<void> refresh_keys(const TenantRoute& route, IssuerKeys& keys);
@@ -56,6 +56,15 @@ private:
   const Clock& clock_;
   std::string audience_;
   std::map<std::string, IssuerKeys, std::less<>> keys_by_issuer_;
+  /// Tokens already verified, by SHA-256 of the token, until they expire: an
+  /// ES256 verification costs far more than the rest of a call. Expiry and
+  /// not-before are still checked against the clock on every use.
+  struct VerifiedToken {
+    AccessIdentity identity;
+    std::int64_t not_before = 0;
+  };
+  std::map<std::string, VerifiedToken> verified_;
+  static constexpr std::size_t verified_capacity = 16384;
 };
 
 } // namespace mcpcert::connector

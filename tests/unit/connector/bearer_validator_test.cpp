@@ -1,0 +1,115 @@
+#include "mcpcert/connector/bearer_validator.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include "mcpcert/encoding.hpp"
+#include "mcpcert/http_server.hpp"
+
+namespace mcpcert::connector {
+namespace {
+
+// An issuer that serves its JWKS from a real loopback listener, and a
+// validator configured with it; both run on the test's io_context.
+class BearerValidatorTest : public testing::Test {
+protected:
+  BearerValidatorTest() {
+    jwks_server_ = std::make_unique<http::Server>(io_.get_executor(), "127.0.0.1", 0,
+                                                  http::make_async([this](http::Request& request, const http::RequestContext&) {
+                                                    ++jwks_fetches_;
+                                                    nlohmann::json keys = nlohmann::json::array();
+                                                    for (const auto& key : published_) keys.push_back(key->public_jwk());
+                                                    return http::make_json_response(request, 200, nlohmann::json{{"keys", keys}}.dump());
+                                                  }));
+    jwks_server_->start();
+    issuer_ = jwks_server_->base_url();
+    config_.tenants.push_back({"emea-finance", "eu-central-1", issuer_, issuer_ + "/jwks", issuer_ + "/token", "http://127.0.0.1:1"});
+    published_.push_back(&key_);
+  }
+
+  nlohmann::json claims() const {
+    const auto now = clock_.unix_seconds();
+    return {{"iss", issuer_}, {"sub", "u-alice"}, {"aud", audience_}, {"client_id", "c"}, {"scope", "finance:read"},
+            {"jti", "j1"}, {"iat", now}, {"exp", now + 3600}, {"tenant", "emea-finance"}, {"entity", "ent-brussels"}};
+  }
+
+  boost::system::result<AccessIdentity> validate(const std::string& token) {
+    std::optional<boost::system::result<AccessIdentity>> outcome;
+    boost::asio::co_spawn(io_, validator_.validate(token),
+                          [&](std::exception_ptr, boost::system::result<AccessIdentity> result) { outcome = std::move(result); });
+    while (!outcome) io_.run_one();
+    return *outcome;
+  }
+
+  JwtStatus refusal(const std::string& token) {
+    auto result = validate(token);
+    return result ? JwtStatus::ok : static_cast<JwtStatus>(result.error().value());
+  }
+
+  boost::asio::io_context io_;
+  VirtualClock clock_;
+  ConnectorConfig config_;
+  std::string audience_ = "https://127.0.0.1:9443/mcp";
+  EcSigningKey key_ = EcSigningKey::generate("k1");
+  std::vector<const EcSigningKey*> published_;
+  int jwks_fetches_ = 0;
+  std::unique_ptr<http::Server> jwks_server_;
+  std::string issuer_;
+  BearerValidator validator_{config_, clock_, audience_};
+};
+
+TEST_F(BearerValidatorTest, AcceptsAGoodTokenAndVerifiesItOnce) {
+  const auto token = sign_jwt(key_, claims(), "at+jwt");
+  auto identity = validate(token);
+  ASSERT_TRUE(identity) << identity.error().message();
+  EXPECT_EQ(identity->subject, "u-alice");
+  EXPECT_EQ(identity->entity, "ent-brussels");
+  EXPECT_EQ(identity->route->region, "eu-central-1");
+  EXPECT_TRUE(validate(token));
+  EXPECT_EQ(jwks_fetches_, 1);
+}
+
+TEST_F(BearerValidatorTest, ACachedTokenStillExpiresOnTime) {
+  const auto token = sign_jwt(key_, claims(), "at+jwt");
+  ASSERT_TRUE(validate(token));
+  clock_.advance(std::chrono::seconds(3600 + config_.leeway.count() - 1));
+  EXPECT_TRUE(validate(token));
+  clock_.advance(std::chrono::seconds(2));
+  EXPECT_EQ(refusal(token), JwtStatus::expired);
+}
+
+TEST_F(BearerValidatorTest, RefusesEachKindOfBadToken) {
+  auto with = [&](const char* field, nlohmann::json value) {
+    auto c = claims();
+    c[field] = std::move(value);
+    return sign_jwt(key_, c, "at+jwt");
+  };
+  EXPECT_EQ(refusal(with("aud", "https://elsewhere.example/mcp")), JwtStatus::wrong_audience);
+  EXPECT_EQ(refusal(with("iss", "http://127.0.0.1:2")), JwtStatus::wrong_issuer);
+  EXPECT_EQ(refusal(with("exp", clock_.unix_seconds() - 3600)), JwtStatus::expired);
+  EXPECT_EQ(refusal(with("nbf", clock_.unix_seconds() + 3600)), JwtStatus::not_yet_valid);
+  EXPECT_EQ(refusal(with("tenant", "other-tenant")), JwtStatus::missing_claim);
+  EXPECT_EQ(refusal(sign_jwt(key_, claims(), "JWT")), JwtStatus::wrong_type);
+  const auto stranger = EcSigningKey::generate("k1");
+  EXPECT_EQ(refusal(sign_jwt(stranger, claims(), "at+jwt")), JwtStatus::bad_signature);
+  const auto unsigned_token = base64url_encode(R"({"alg":"none","typ":"at+jwt"})") + "." + base64url_encode(claims().dump()) + ".";
+  EXPECT_EQ(refusal(unsigned_token), JwtStatus::alg_none);
+  EXPECT_EQ(refusal("not-a-jwt"), JwtStatus::malformed);
+}
+
+TEST_F(BearerValidatorTest, FollowsKeyRotationByRefetchingOnAnUnknownKid) {
+  ASSERT_TRUE(validate(sign_jwt(key_, claims(), "at+jwt")));
+  const auto rotated = EcSigningKey::generate("k2");
+  published_.push_back(&rotated);
+  // The first unknown kid right after a fetch is refused without asking the issuer again (rate limit).
+  EXPECT_EQ(refusal(sign_jwt(rotated, claims(), "at+jwt")), JwtStatus::unknown_kid);
+  EXPECT_EQ(jwks_fetches_, 1);
+  clock_.advance(std::chrono::seconds(11));
+  EXPECT_TRUE(validate(sign_jwt(rotated, claims(), "at+jwt")));
+  EXPECT_EQ(jwks_fetches_, 2);
+  EXPECT_TRUE(validate(sign_jwt(key_, claims(), "at+jwt"))); // the old key still verifies its tokens
+}
+
+} // namespace
+} // namespace mcpcert::connector
