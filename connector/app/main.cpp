@@ -19,7 +19,8 @@
 namespace {
 
 int usage() {
-  std::cerr << "usage: mcpcert-connector --config FILE [--test-only-mutant NAME]...\n";
+  std::cerr << "usage: mcpcert-connector --config FILE [--test-only-mutant NAME]...\n"
+               "       mcpcert-connector --list-test-only-mutants\n";
   return 2;
 }
 
@@ -32,6 +33,14 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
       config_file = argv[++i];
+    } else if (arg == "--list-test-only-mutants") {
+      // For the harness's mutant table: which switch breaks which claim.
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& info : mcpcert::connector::mutant_catalogue()) {
+        list.push_back({{"name", info.name}, {"claim", info.claim}, {"defect", info.defect}});
+      }
+      std::cout << list.dump(2) << "\n";
+      return 0;
     } else if (arg == "--test-only-mutant" && i + 1 < argc) {
       mutant_names.emplace_back(argv[++i]);
     } else {

@@ -8,14 +8,37 @@
 
 namespace mcpcert::connector {
 
+const std::vector<MutantInfo>& mutant_catalogue() {
+  static const std::vector<MutantInfo> catalogue{
+      {Mutant::permission_cache, "permission-cache", "REVOKE-ADMIN", "reuses the exchanged upstream token for its lifetime"},
+      {Mutant::session_by_id_only, "session-by-id-only", "SESSION-BIND", "looks a session up by id alone"},
+      {Mutant::audience_unchecked, "audience-unchecked", "MCP-AUTH-RS", "accepts tokens minted for another resource"},
+      {Mutant::token_from_query, "token-from-query", "MCP-AUTH-RS", "accepts access_token from the query string"},
+      {Mutant::forward_bearer, "forward-bearer", "NO-PASSTHROUGH", "sends the client's token upstream"},
+      {Mutant::batch_accepted, "batch-accepted", "MCP-TRANSPORT", "answers JSON-RPC batches"},
+      {Mutant::unknown_session_served, "unknown-session-served", "MCP-TRANSPORT", "serves unknown session ids"},
+      {Mutant::extra_tool, "extra-tool", "TOOLSET", "exposes a debug tool"},
+      {Mutant::expiry_unchecked, "expiry-unchecked", "ACCESS-TTL", "accepts expired access tokens"},
+      {Mutant::tls_legacy_versions, "tls-legacy-versions", "TLS-MIN", "lets TLS 1.0 and 1.1 through"},
+      {Mutant::failures_not_logged, "failures-not-logged", "LOG-COMPLETE", "logs only successful tool calls"},
+      {Mutant::arguments_logged, "arguments-logged", "LOG-FIELDS", "logs tool arguments whatever the profile says"},
+      {Mutant::plaintext_log, "plaintext-log", "AT-REST", "stores user ids and IPs unencrypted"},
+      {Mutant::retention_unswept, "retention-unswept", "LOG-RETENTION", "never deletes old log records"},
+      {Mutant::shared_log_store, "shared-log-store", "REGION-PIN", "one log store for every region"},
+  };
+  return catalogue;
+}
+
 std::optional<Mutant> mutant_from_name(std::string_view name) {
-  if (name == "permission-cache") return Mutant::permission_cache;
+  for (const auto& info : mutant_catalogue()) {
+    if (name == info.name) return info.mutant;
+  }
   return std::nullopt;
 }
 
 const char* to_string(Mutant mutant) {
-  switch (mutant) {
-  case Mutant::permission_cache: return "permission-cache";
+  for (const auto& info : mutant_catalogue()) {
+    if (info.mutant == mutant) return info.name;
   }
   return "unknown";
 }

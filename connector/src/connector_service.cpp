@@ -14,9 +14,18 @@ namespace mcpcert::connector {
 
 ConnectorService::ConnectorService(boost::asio::any_io_executor executor, ConnectorConfig config, const Clock& clock)
     : config_(std::move(config)), executor_(executor), sweep_timer_(std::make_unique<boost::asio::steady_timer>(executor)) {
-  if (config_.log) log_ = std::make_unique<OperationalLog>(*config_.log, clock);
+  if (config_.log) {
+    auto log_config = *config_.log;
+    const auto& mutants = config_.mutants;
+    if (mutants.contains(Mutant::plaintext_log)) log_config.seal_personal_fields = false;
+    if (mutants.contains(Mutant::retention_unswept)) log_config.sweep_enabled = false;
+    if (mutants.contains(Mutant::shared_log_store)) log_config.one_store_for_all_regions = true;
+    if (mutants.contains(Mutant::arguments_logged)) log_config.optional_fields.insert(OptionalLogField::arguments);
+    log_ = std::make_unique<OperationalLog>(std::move(log_config), clock);
+  }
   http::ServerLimits limits;
   limits.body_limit = config_.body_limit;
+  limits.tls_allow_legacy_versions = config_.mutants.contains(Mutant::tls_legacy_versions);
   // The endpoint needs the bound port for its resource URL, so the server is
   // created first with a handler that reaches the endpoint through `this`.
   server_ = std::make_unique<http::Server>(

@@ -33,7 +33,7 @@ nlohmann::json tool_error(std::string text) {
 } // namespace
 
 nlohmann::json FinanceTools::definitions() const {
-  return nlohmann::json::array({
+  auto tools = nlohmann::json::array({
       {{"name", "get_kpis"},
        {"title", "Key performance indicators"},
        {"description", "KPIs of the entity selected in this session (revenue, EBITDA, cash...), per period."},
@@ -44,11 +44,22 @@ nlohmann::json FinanceTools::definitions() const {
        {"outputSchema", kpi_list_schema()},
        {"annotations", {{"readOnlyHint", true}}}},
   });
+  if (with_debug_tool_) {
+    tools.push_back({{"name", "debug_whoami"},
+                     {"description", "Echoes the caller's token claims (debugging aid)."},
+                     {"inputSchema", {{"type", "object"}}}});
+  }
+  return tools;
 }
 
 boost::asio::awaitable<ToolOutcome> FinanceTools::call(const AccessIdentity& identity, const std::string& name,
                                                         const nlohmann::json& arguments) {
   ToolOutcome outcome;
+  if (with_debug_tool_ && name == "debug_whoami") {
+    const nlohmann::json who = {{"sub", identity.subject}, {"tenant", identity.tenant}, {"entity", identity.entity}, {"scope", identity.scope}};
+    outcome.result = {{"content", {{{"type", "text"}, {"text", who.dump()}}}}, {"isError", false}};
+    co_return outcome;
+  }
   if (name != "get_kpis") {
     outcome.kind = ToolOutcome::Kind::unknown_tool;
     outcome.detail = "unknown tool '" + name + "'";

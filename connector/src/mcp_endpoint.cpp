@@ -8,6 +8,7 @@
 
 #include "mcpcert/auth_header.hpp"
 #include "mcpcert/crypto.hpp"
+#include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/jsonrpc.hpp"
 
@@ -81,7 +82,7 @@ McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std:
       validator_(config, clock, resource_),
       log_(log),
       gateway_(config, clock),
-      tools_(gateway_) {}
+      tools_(gateway_, config.mutants.contains(Mutant::extra_tool)) {}
 
 http::Response McpEndpoint::protected_resource_metadata(const http::Request& request) const {
   json servers = json::array();
@@ -109,6 +110,11 @@ http::Response McpEndpoint::unauthorized(const http::Request& request, std::stri
   auto response = rpc_error(request, 401, nullptr, -32001, error.empty() ? "authorization required" : description);
   response.set(beast::http::field::www_authenticate, challenge);
   return response;
+}
+
+bool McpEndpoint::session_belongs_to(const McpSession& session, const AccessIdentity& identity) const {
+  if (config_.mutants.contains(Mutant::session_by_id_only)) return true;
+  return session.issuer == identity.issuer && session.subject == identity.subject;
 }
 
 bool McpEndpoint::origin_allowed(const http::Request& request) const {
@@ -145,6 +151,7 @@ bool McpEndpoint::log_tool_call(const AccessIdentity& identity, const CallContex
                                 const nlohmann::json& arguments, std::int64_t started_at_ms,
                                 std::chrono::steady_clock::duration took, const std::string& outcome) {
   if (log_ == nullptr) return true;
+  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) return true;
   ToolCallEntry entry;
   entry.request_id = call.request_id;
   entry.tenant = identity.tenant;
@@ -175,9 +182,16 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
 
   // Tokens are taken from the Authorization header only (never the query string).
   const auto authorization = request.find(beast::http::field::authorization);
-  if (authorization == request.end()) co_return unauthorized(request, "", "");
+  std::string credentials = authorization == request.end() ? std::string{} : std::string(authorization->value());
+  if (credentials.empty() && config_.mutants.contains(Mutant::token_from_query)) {
+    if (const auto question = target.find('?'); question != std::string::npos) {
+      auto query = parse_form(target.substr(question + 1));
+      if (auto it = query.fields.find("access_token"); it != query.fields.end()) credentials = "Bearer " + it->second;
+    }
+  }
+  if (credentials.empty()) co_return unauthorized(request, "", "");
   const CallContext call{random_token(12), context.remote_address};
-  auto token = parse_bearer_credentials(authorization->value());
+  auto token = parse_bearer_credentials(credentials);
   if (!token) {
     log_event("token_rejected", nullptr, call, "malformed Authorization header");
     co_return unauthorized(request, "invalid_request", "expected a Bearer token");
@@ -209,8 +223,7 @@ http::Response McpEndpoint::handle_mcp_delete(http::Request& request, const Acce
   if (header == request.end()) return rpc_error(request, 400, nullptr, -32600, "Mcp-Session-Id header required");
   std::lock_guard lock(sessions_mutex_);
   auto session = sessions_.find(header->value());
-  if (session == sessions_.end() || session->second.issuer != identity.issuer ||
-      session->second.subject != identity.subject) {
+  if (session == sessions_.end() || !session_belongs_to(session->second, identity)) {
     return rpc_error(request, 404, nullptr, -32001, "session not found");
   }
   sessions_.erase(session);
@@ -241,6 +254,13 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
   case jsonrpc::ParseStatus::parse_error:
     co_return rpc_error(request, 400, nullptr, static_cast<int>(jsonrpc::ErrorCode::parse_error), "parse error: " + parsed.detail);
   case jsonrpc::ParseStatus::batch:
+    if (config_.mutants.contains(Mutant::batch_accepted)) {
+      json replies = json::array();
+      for (const auto& element : parsed.batch) {
+        if (element.is_object() && element.contains("id")) replies.push_back(jsonrpc::make_result(element["id"], json::object()));
+      }
+      co_return json_reply(request, 200, replies);
+    }
     co_return rpc_error(request, 400, nullptr, static_cast<int>(jsonrpc::ErrorCode::invalid_request),
                         "JSON-RPC batches are not supported by the negotiated protocol revisions");
   case jsonrpc::ParseStatus::invalid_request:
@@ -283,7 +303,11 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
   {
     std::lock_guard lock(sessions_mutex_);
     auto found = sessions_.find(session_header->value());
-    if (found == sessions_.end() || found->second.issuer != identity.issuer || found->second.subject != identity.subject) {
+    if (found == sessions_.end() && config_.mutants.contains(Mutant::unknown_session_served)) {
+      found = sessions_.emplace(std::string(session_header->value()),
+                                McpSession{identity.issuer, identity.subject, supported_protocol_versions.front(), true}).first;
+    }
+    if (found == sessions_.end() || !session_belongs_to(found->second, identity)) {
       co_return rpc_error(request, 404, call ? call->id : json(nullptr), -32001, "session not found");
     }
     if (std::holds_alternative<jsonrpc::Notification>(*parsed.message) &&

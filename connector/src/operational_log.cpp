@@ -36,6 +36,8 @@ CREATE INDEX IF NOT EXISTS records_by_time ON records(at_ms);
 // Records with no tenant yet (a token we could not attribute) go to a store
 // of their own rather than into some region's.
 constexpr const char* unattributed_store = "unattributed";
+// Marks records written without encryption (only the plaintext-log mutant does).
+constexpr const char* plaintext_key_id = "plaintext";
 
 struct StatementFree {
   void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
@@ -119,7 +121,8 @@ OperationalLog::OperationalLog(OperationalLogConfig config, const Clock& clock) 
 OperationalLog::~OperationalLog() = default;
 
 OperationalLog::RegionStore* OperationalLog::store_for(const std::string& region) {
-  const auto name = region.empty() ? std::string(unattributed_store) : region;
+  auto name = region.empty() ? std::string(unattributed_store) : region;
+  if (config_.one_store_for_all_regions) name = "all-regions";
   if (auto it = stores_.find(name); it != stores_.end()) return it->second.get();
   auto store = std::make_unique<RegionStore>();
   const auto path = config_.directory / (name + ".sqlite");
@@ -144,13 +147,19 @@ void OperationalLog::open_existing_stores() {
   }
 }
 
+std::string OperationalLog::key_id() const {
+  return config_.seal_personal_fields ? config_.active_key_id : std::string(plaintext_key_id);
+}
+
 std::string OperationalLog::seal(const std::string& value, const char* column) const {
   if (value.empty()) return {};
+  if (!config_.seal_personal_fields) return value;
   return config_.keys.at(config_.active_key_id).seal(value, column);
 }
 
 std::optional<std::string> OperationalLog::open(const std::string& sealed, const std::string& key_id, const char* column) const {
   if (sealed.empty()) return std::string{};
+  if (key_id == plaintext_key_id) return sealed;
   auto key = config_.keys.find(key_id);
   if (key == config_.keys.end()) return std::nullopt;
   return key->second.open(sealed, column);
@@ -171,7 +180,7 @@ LogStatus OperationalLog::append(const ToolCallEntry& entry) {
   bind_text(statement.get(), 5, entry.entity);
   sqlite3_bind_int64(statement.get(), 6, entry.duration_ms);
   bind_text(statement.get(), 7, entry.outcome);
-  bind_text(statement.get(), 8, config_.active_key_id);
+  bind_text(statement.get(), 8, key_id());
   bind_blob(statement.get(), 9, seal(entry.user, "user"));
   bind_blob(statement.get(), 10, seal(entry.source_ip, "source_ip"));
   const bool keep_arguments = config_.optional_fields.contains(OptionalLogField::arguments);
@@ -192,7 +201,7 @@ LogStatus OperationalLog::append(const AuthEventEntry& entry) {
   bind_text(statement.get(), 3, entry.event);
   bind_text(statement.get(), 4, entry.client_id);
   bind_text(statement.get(), 5, entry.detail);
-  bind_text(statement.get(), 6, config_.active_key_id);
+  bind_text(statement.get(), 6, key_id());
   bind_blob(statement.get(), 7, seal(entry.user, "user"));
   bind_blob(statement.get(), 8, seal(entry.source_ip, "source_ip"));
   return sqlite3_step(statement.get()) == SQLITE_DONE ? LogStatus::ok : LogStatus::storage_failure;
@@ -200,6 +209,7 @@ LogStatus OperationalLog::append(const AuthEventEntry& entry) {
 
 std::size_t OperationalLog::sweep() {
   std::lock_guard lock(mutex_);
+  if (!config_.sweep_enabled) return 0;
   open_existing_stores();
   const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count() -
                       std::chrono::duration_cast<std::chrono::milliseconds>(config_.retention).count();

@@ -53,9 +53,17 @@ struct Connection {
 
 // TLS 1.2 and 1.3 only, AEAD ciphers with ECDHE, no compression or
 // renegotiation: what TLS-MIN and current guidance ask of a server.
-std::unique_ptr<asio::ssl::context> make_tls_context(const TlsIdentity& identity) {
+std::unique_ptr<asio::ssl::context> make_tls_context(const TlsIdentity& identity, bool allow_legacy_versions) {
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   auto* native = context->native_handle();
+  if (allow_legacy_versions) {
+    SSL_CTX_set_security_level(native, 0);
+    SSL_CTX_set_min_proto_version(native, TLS1_VERSION);
+    SSL_CTX_set_cipher_list(native, "ALL:@SECLEVEL=0");
+    context->use_certificate_chain(asio::buffer(identity.certificate_pem));
+    context->use_private_key(asio::buffer(identity.private_key_pem), asio::ssl::context::pem);
+    return context;
+  }
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(native, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
@@ -213,7 +221,7 @@ asio::awaitable<void> Server::State::serve(std::shared_ptr<Connection> connectio
 Server::Server(asio::any_io_executor executor, const std::string& host, std::uint16_t port, Handler handler,
                ServerLimits limits, std::optional<TlsIdentity> tls)
     : state_(std::make_shared<State>(std::move(executor), std::move(handler), limits)) {
-  if (tls) state_->tls = make_tls_context(*tls);
+  if (tls) state_->tls = make_tls_context(*tls, limits.tls_allow_legacy_versions);
   const auto address = asio::ip::make_address(host);
   tcp::endpoint endpoint{address, port};
   state_->acceptor.open(endpoint.protocol());

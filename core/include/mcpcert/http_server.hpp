@@ -43,6 +43,8 @@ struct ServerLimits {
   std::chrono::milliseconds request_timeout{10'000};
   /// Keep-alive connections with no request in flight are closed after this.
   std::chrono::milliseconds idle_timeout{60'000};
+  /// Lets TLS 1.0/1.1 through. Exists only so a test-only mutant can break TLS-MIN.
+  bool tls_allow_legacy_versions = false;
 };
 
 /// Accepts connections on one address and runs `handler` for every request.

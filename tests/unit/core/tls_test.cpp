@@ -78,6 +78,24 @@ TEST_F(TlsServerTest, AVerifyingClientTrustsTheGeneratedCertificateFor127001) {
   EXPECT_NE(reply.find("secure hello"), std::string::npos) << reply;
 }
 
+TEST(TlsPolicy, TheLegacyKnobLetsOldVersionsThroughSoTheCheckCanBite) {
+  asio::io_context io;
+  http::ServerLimits limits;
+  limits.tls_allow_legacy_versions = true;
+  http::Server server(io.get_executor(), "127.0.0.1", 0,
+                      http::make_async([](http::Request& request, const http::RequestContext&) {
+                        return http::make_response(request, 200, "text/plain", "");
+                      }),
+                      limits, generate_loopback_identity());
+  server.start();
+  std::thread thread([&] { io.run(); });
+  const auto probe = probe_tls_handshake("127.0.0.1", server.port(), TlsVersion::tls1_1);
+  server.stop();
+  io.stop();
+  thread.join();
+  EXPECT_TRUE(probe.completed) << probe.error;
+}
+
 TEST(LoopbackIdentity, EachCallMakesADifferentKey) {
   const auto a = generate_loopback_identity();
   const auto b = generate_loopback_identity();

@@ -24,12 +24,35 @@ struct TenantRoute {
   std::string api;
 };
 
-/// Deliberate defects that break exactly one promise, so the suite can prove
-/// its checks bite. Only a start with the test-only switch accepts them.
+/// Deliberate defects that each break exactly one promise, so the suite can
+/// prove its checks bite. Only a start with the test-only switch accepts them.
 enum class Mutant {
-  permission_cache, ///< reuses the exchanged upstream token for its lifetime (breaks REVOKE-ADMIN)
+  permission_cache,       ///< reuses the exchanged upstream token for its lifetime
+  session_by_id_only,     ///< looks a session up by id alone, whoever asks
+  audience_unchecked,     ///< accepts tokens minted for another resource
+  token_from_query,       ///< accepts access_token from the query string
+  forward_bearer,         ///< sends the client's token upstream instead of exchanging it
+  batch_accepted,         ///< answers JSON-RPC batches the negotiated revision removed
+  unknown_session_served, ///< serves requests naming an unknown session id
+  extra_tool,             ///< exposes a debug tool beyond the promised set
+  expiry_unchecked,       ///< accepts expired access tokens
+  tls_legacy_versions,    ///< lets TLS 1.0 and 1.1 handshakes through
+  failures_not_logged,    ///< logs only successful tool calls
+  arguments_logged,       ///< logs tool arguments whatever the profile says
+  plaintext_log,          ///< stores user ids and IPs unencrypted
+  retention_unswept,      ///< never deletes old log records
+  shared_log_store,       ///< one log store for every region
 };
 
+/// A mutant's switch name, the claim it breaks and what it does.
+struct MutantInfo {
+  Mutant mutant;
+  const char* name;
+  const char* claim;
+  const char* defect;
+};
+
+const std::vector<MutantInfo>& mutant_catalogue();
 std::optional<Mutant> mutant_from_name(std::string_view name);
 const char* to_string(Mutant mutant);
 

@@ -22,7 +22,8 @@ struct ToolOutcome {
 
 class FinanceTools {
 public:
-  explicit FinanceTools(TenantGateway& gateway) : gateway_(gateway) {}
+  /// `with_debug_tool` exists only for the extra-tool mutant (TOOLSET).
+  FinanceTools(TenantGateway& gateway, bool with_debug_tool) : gateway_(gateway), with_debug_tool_(with_debug_tool) {}
 
   /// MCP Tool definitions with inputSchema and outputSchema.
   nlohmann::json definitions() const;
@@ -31,6 +32,7 @@ public:
 
 private:
   TenantGateway& gateway_;
+  bool with_debug_tool_;
 };
 
 } // namespace mcpcert::connector

@@ -53,6 +53,7 @@ private:
   http::Response protected_resource_metadata(const http::Request& request) const;
   http::Response unauthorized(const http::Request& request, std::string_view error, std::string_view description) const;
   bool origin_allowed(const http::Request& request) const;
+  bool session_belongs_to(const McpSession& session, const AccessIdentity& identity) const;
 
   const ConnectorConfig& config_;
   const Clock& clock_;

@@ -35,6 +35,11 @@ struct OperationalLogConfig {
   std::chrono::seconds retention{90LL * 24 * 3600};
   std::set<OptionalLogField> optional_fields;
 
+  // Set only by test-only mutants; a deployment keeps the defaults.
+  bool seal_personal_fields = true;
+  bool sweep_enabled = true;
+  bool one_store_for_all_regions = false;
+
   /// Reads a key file: {"active": "k2", "keys": {"k1": "<64 hex>", "k2": "<64 hex>"}}.
   /// Throws ConfigError naming the field.
   static void load_keys(const std::filesystem::path& key_file, OperationalLogConfig& into);
@@ -90,6 +95,7 @@ private:
   struct RegionStore;
   RegionStore* store_for(const std::string& region);
   void open_existing_stores();
+  std::string key_id() const;
   std::string seal(const std::string& value, const char* column) const;
   std::optional<std::string> open(const std::string& sealed, const std::string& key_id, const char* column) const;
 
