@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "mcpcert/encoding.hpp"
+
 namespace mcpcert {
 
 namespace {
@@ -123,6 +125,25 @@ std::optional<std::string> parse_bearer_credentials(std::string_view header) {
   while (i < token.size() && token[i] == '=') ++i;
   if (i != token.size()) return std::nullopt;
   return std::string(token);
+}
+
+std::optional<BasicCredentials> parse_basic_credentials(std::string_view header) {
+  if (header.size() < 6 || lower(header.substr(0, 5)) != "basic" || header[5] != ' ') return std::nullopt;
+  auto encoded = header.substr(6);
+  while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
+  while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
+  if (encoded.empty()) return std::nullopt;
+  auto decoded = base64_decode(encoded);
+  if (!decoded) return std::nullopt;
+  // RFC 7617 section 2: user-id and password are TEXT, without control characters.
+  for (unsigned char c : *decoded)
+    if (c < 0x20 || c == 0x7f) return std::nullopt;
+  auto colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  auto id = url_decode(std::string_view(*decoded).substr(0, colon));
+  auto secret = url_decode(std::string_view(*decoded).substr(colon + 1));
+  if (!id || !secret || id->empty()) return std::nullopt;
+  return BasicCredentials{std::move(*id), std::move(*secret)};
 }
 
 } // namespace mcpcert

@@ -92,6 +92,23 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
+  auto body = text.substr(0, text.size() - padding);
+  // Map onto the base64url alphabet, refusing the symbols that only base64url has.
+  std::string translated(body);
+  for (auto& c : translated) {
+    if (c == '-' || c == '_') return std::nullopt;
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  // A full final quantum needs no padding; one of 2 or 3 symbols needs exactly the rest.
+  if (padding != 0 && translated.size() % 4 != 4 - padding) return std::nullopt;
+  return base64url_decode(translated);
+}
+
 std::string hex_encode(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);

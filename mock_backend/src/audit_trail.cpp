@@ -35,6 +35,8 @@ nlohmann::json to_json(const AuditRecord& record) {
   set_if_known(out, "actor", record.facts.actor);
   set_if_known(out, "token_id", record.facts.token_id);
   set_if_known(out, "client_id", record.facts.client_id);
+  set_if_known(out, "bearer_sha256", record.facts.bearer_sha256);
+  set_if_known(out, "subject_token_sha256", record.facts.subject_token_sha256);
   return out;
 }
 

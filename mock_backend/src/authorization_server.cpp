@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iostream>
 
 #include "mcpcert/pkce.hpp"
 
@@ -11,6 +12,9 @@ namespace {
 constexpr std::array<std::string_view, 2> supported_scopes = {scope_finance_read, scope_finance_write};
 constexpr std::size_t max_pending_authorizations = 10'000;
 constexpr int max_login_attempts = 5;
+// Open registration must not exhaust memory; far above what a harness run registers.
+constexpr std::size_t max_clients = 10'000;
+constexpr std::string_view token_type_hint_refresh = "refresh_token";
 
 // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
 const std::string* field(const FormFields& form, std::string_view name) {
@@ -82,6 +86,13 @@ TokenResponse invalid_request(std::string_view description) {
 
 TokenResponse invalid_grant(std::string_view description) { return oauth_error(400, "invalid_grant", description); }
 
+// The store could not make the outcome durable, so no token may be handed out.
+TokenResponse storage_failure() { return oauth_error(500, "server_error", "the authorization server could not store the outcome"); }
+
+nlohmann::json inactive() { return {{"active", false}}; }
+
+std::string new_kid(const std::string& tenant) { return tenant + "-" + random_token(6); }
+
 bool same_url(std::string_view a, std::string_view b) {
   if (a.ends_with('/')) a.remove_suffix(1);
   if (b.ends_with('/')) b.remove_suffix(1);
@@ -101,20 +112,22 @@ bool scope_contains(std::string_view scope, std::string_view wanted) {
 }
 
 struct AuthorizationServer::ClientCheck {
-  const OAuthClient* client = nullptr;
+  std::optional<OAuthClient> client;
   std::optional<TokenResponse> error;
 };
 
 AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
-                                         TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants)
+                                         TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants,
+                                         AuthEventLog& events)
     : identity_(std::move(identity)),
       lifetimes_(lifetimes),
       clock_(clock),
       directory_(directory),
       clients_(clients),
       grants_(grants),
-      key_(EcSigningKey::generate(identity_.tenant + "-" + random_token(6))) {
-  verification_keys_.add(key_.kid(), key_.public_key());
+      events_(events) {
+  keys_.push_back({EcSigningKey::generate(new_kid(identity_.tenant)), std::nullopt});
+  verification_keys_.add(keys_.back().key.kid(), keys_.back().key.public_key());
 }
 
 nlohmann::json AuthorizationServer::metadata() const {
@@ -127,20 +140,55 @@ nlohmann::json AuthorizationServer::metadata() const {
       {"grant_types_supported", {grant_authorization_code, grant_refresh_token, grant_token_exchange}},
       {"code_challenge_methods_supported", {"S256"}},
       {"token_endpoint_auth_methods_supported", {"none", "client_secret_basic", "client_secret_post"}},
+      {"revocation_endpoint", identity_.issuer + "/revoke"},
+      {"revocation_endpoint_auth_methods_supported", {"none", "client_secret_basic", "client_secret_post"}},
+      {"introspection_endpoint", identity_.issuer + "/introspect"},
+      {"introspection_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
+      {"registration_endpoint", identity_.issuer + "/register"},
       {"scopes_supported", supported_scopes},
       {"authorization_response_iss_parameter_supported", true},
   };
 }
 
-nlohmann::json AuthorizationServer::jwks() const { return {{"keys", {key_.public_jwk()}}}; }
+nlohmann::json AuthorizationServer::jwks() const {
+  auto now = clock_.now();
+  nlohmann::json keys = nlohmann::json::array();
+  std::shared_lock lock(keys_mutex_);
+  // Newest first: a verifier that takes the first key of a set without a kid gets the signing one.
+  for (auto it = keys_.rbegin(); it != keys_.rend(); ++it)
+    if (!it->published_until || now < *it->published_until) keys.push_back(it->key.public_jwk());
+  return {{"keys", std::move(keys)}};
+}
+
+KeyRotation AuthorizationServer::rotate_signing_key() {
+  auto key = EcSigningKey::generate(new_kid(identity_.tenant));
+  // Every token has exp <= its signing time rounded up + its lifetime, and no
+  // lifetime exceeds the access token's (exchanged ones are capped by it), so
+  // past this instant the previous key verifies nothing that is still valid.
+  auto now = clock_.now();
+  auto until = TimePoint(Seconds(expiry(now, lifetimes_.access))) + Seconds(1);
+  std::unique_lock lock(keys_mutex_);
+  KeyRotation rotation;
+  rotation.previous_kid = keys_.back().key.kid();
+  rotation.previous_published_until = until;
+  keys_.back().published_until = until;
+  verification_keys_.add(key.kid(), key.public_key());
+  rotation.kid = key.kid();
+  keys_.push_back({std::move(key), std::nullopt});
+  return rotation;
+}
+
+std::string AuthorizationServer::sign(const nlohmann::json& claims) const {
+  std::shared_lock lock(keys_mutex_);
+  return sign_jwt(keys_.back().key, claims, "at+jwt");
+}
 
 AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
-  drop_expired_pending();
   // Until client and redirect URI are known good, an error must not redirect:
   // that would make this server an open redirector (RFC 6749 4.1.2.1).
   const std::string* client_id = field(query, "client_id");
   if (!client_id) return ErrorPage{400, "The request has no client_id."};
-  const OAuthClient* client = clients_.find(*client_id);
+  auto client = clients_.find(*client_id);
   if (!client) return ErrorPage{400, "Unknown client \"" + *client_id + "\"."};
   const std::string* redirect_uri = field(query, "redirect_uri");
   if (!redirect_uri) return ErrorPage{400, "The request has no redirect_uri."};
@@ -182,6 +230,8 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
   pending.scope = scope ? *scope : std::string(scope_finance_read);
   if (!scope_supported(pending.scope)) return fail("invalid_scope", "unsupported scope: " + pending.scope);
 
+  std::lock_guard lock(pending_mutex_);
+  drop_expired_pending();
   if (pending_.size() >= max_pending_authorizations)
     return fail("temporarily_unavailable", "too many sign-ins in progress");
   pending.expires_at = clock_.now() + lifetimes_.pending_authorization;
@@ -192,92 +242,131 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
 
 AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_view username,
                                              std::string_view password) {
+  std::lock_guard lock(pending_mutex_);
   PendingAuthorization* pending = find_pending(txn);
   if (!pending) return ErrorPage{400, "This sign-in has expired or is unknown. Start again from the application."};
   if (!pending->user.empty()) return ErrorPage{400, "This sign-in is already complete."};
-  const OAuthClient* client = clients_.find(pending->client_id);
+  auto client = clients_.find(pending->client_id);
   std::string client_name = client ? client->name : pending->client_id;
 
   if (!directory_.verify_password(username, password)) {
     if (++pending->failed_logins >= max_login_attempts) {
+      log(AuthEventKind::sign_in_failure, username, pending->client_id,
+          "unknown user name or wrong password; too many attempts, sign-in abandoned");
       auto location = error_redirect(*pending, "access_denied", "too many failed sign-in attempts");
       pending_.erase(pending_.find(txn));
       return Redirect{location};
     }
+    log(AuthEventKind::sign_in_failure, username, pending->client_id, "unknown user name or wrong password");
     return LoginForm{std::string(txn), client_name, "Unknown user name or wrong password."};
   }
 
   const User* user = directory_.find_user(username);
   auto refusal = session_refusal(user->id, user->default_entity);
   if (!refusal.empty()) {
+    log(AuthEventKind::sign_in_failure, user->id, pending->client_id, "signed in but refused: " + refusal);
     auto location = error_redirect(*pending, "access_denied", refusal);
     pending_.erase(pending_.find(txn));
     return Redirect{location};
   }
   pending->user = user->id;
   pending->entity = user->default_entity;
+  log(AuthEventKind::sign_in, user->id, pending->client_id, "entity " + pending->entity);
   const Entity* entity = directory_.find_entity(pending->entity);
   return ConsentForm{std::string(txn), client_name, user->id, user->display_name, pending->scope, pending->entity,
                      entity ? entity->name : pending->entity};
 }
 
 AuthorizationStep AuthorizationServer::consent(std::string_view txn, std::string_view decision) {
-  PendingAuthorization* pending = find_pending(txn);
-  if (!pending) return ErrorPage{400, "This sign-in has expired or is unknown. Start again from the application."};
-  if (pending->user.empty()) return ErrorPage{400, "Sign in before answering the consent request."};
-  if (decision != "approve" && decision != "deny") return ErrorPage{400, "The decision must be approve or deny."};
-
-  auto finish = [&](std::string location) -> AuthorizationStep {
+  PendingAuthorization pending;
+  {
+    std::lock_guard lock(pending_mutex_);
+    PendingAuthorization* found = find_pending(txn);
+    if (!found) return ErrorPage{400, "This sign-in has expired or is unknown. Start again from the application."};
+    if (found->user.empty()) return ErrorPage{400, "Sign in before answering the consent request."};
+    if (decision != "approve" && decision != "deny") return ErrorPage{400, "The decision must be approve or deny."};
+    // Taken out of the map: one answer per consent page, even when two arrive at once.
+    pending = std::move(*found);
     pending_.erase(pending_.find(txn));
-    return Redirect{std::move(location)};
-  };
-  if (decision == "deny") return finish(error_redirect(*pending, "access_denied", "the user denied the request"));
+  }
+
+  if (decision == "deny") {
+    log(AuthEventKind::consent, pending.user, pending.client_id, "denied");
+    return Redirect{error_redirect(pending, "access_denied", "the user denied the request")};
+  }
   // MCP Access may have been withdrawn while the consent page was open.
-  auto refusal = session_refusal(pending->user, pending->entity);
-  if (!refusal.empty()) return finish(error_redirect(*pending, "access_denied", refusal));
+  auto refusal = session_refusal(pending.user, pending.entity);
+  if (!refusal.empty()) {
+    log(AuthEventKind::consent, pending.user, pending.client_id, "approved but refused: " + refusal);
+    return Redirect{error_redirect(pending, "access_denied", refusal)};
+  }
 
   auto now = clock_.now();
-  Grant grant{"grt_" + random_token(12), pending->user, pending->client_id, pending->scope, pending->entity,
-              pending->resource, now, std::nullopt, {}};
+  Grant grant{"grt_" + random_token(12), pending.user, pending.client_id, pending.scope, pending.entity,
+              pending.resource, now, std::nullopt, {}};
   auto code = random_token(32);
   AuthorizationCode record;
   record.code_hash = secret_digest(code);
   record.grant_id = grant.id;
-  record.client_id = pending->client_id;
-  record.redirect_uri = pending->redirect_uri;
-  record.code_challenge = pending->code_challenge;
-  record.resource = pending->resource;
-  record.scope = pending->scope;
-  record.user = pending->user;
-  record.entity = pending->entity;
+  record.client_id = pending.client_id;
+  record.redirect_uri = pending.redirect_uri;
+  record.code_challenge = pending.code_challenge;
+  record.resource = pending.resource;
+  record.scope = pending.scope;
+  record.user = pending.user;
+  record.entity = pending.entity;
   record.expires_at = now + lifetimes_.code;
-  grants_.add_grant(std::move(grant));
-  grants_.add_code(std::move(record));
-  return finish(redirect_with(pending->redirect_uri, {{"code", code}}, pending->state));
+  if (grants_.add_grant(grant, record) != StoreStatus::ok)
+    return Redirect{error_redirect(pending, "server_error", "the consent could not be recorded")};
+  log(AuthEventKind::consent, pending.user, pending.client_id,
+      "approved: grant " + grant.id + ", scope " + grant.scope + ", entity " + grant.entity + ", resource " +
+          grant.resource);
+  return Redirect{redirect_with(pending.redirect_uri, {{"code", code}}, pending.state)};
 }
 
 TokenResponse AuthorizationServer::token(const FormFields& form, const std::optional<ClientCredentials>& basic) {
-  auto check = authenticate_client(form, basic);
-  if (check.error) return *check.error;
-  const OAuthClient& client = *check.client;
-
-  TokenResponse response;
   const std::string* grant_type = field(form, "grant_type");
-  if (!grant_type) {
-    response = invalid_request("grant_type is required");
-  } else if (*grant_type != grant_authorization_code && *grant_type != grant_refresh_token &&
-             *grant_type != grant_token_exchange) {
-    response = oauth_error(400, "unsupported_grant_type", "unsupported grant_type " + *grant_type);
-  } else if (!client.may_use(*grant_type)) {
-    response = oauth_error(400, "unauthorized_client", "client may not use grant_type " + *grant_type);
-  } else if (*grant_type == grant_authorization_code) {
-    response = redeem_code(client, form);
-  } else if (*grant_type == grant_refresh_token) {
-    response = refresh(client, form);
-  } else {
-    response = exchange(client, form);
+  auto outcome = [&]() -> TokenResponse {
+    auto check = authenticate_client(form, basic);
+    if (check.error) return *check.error;
+    const OAuthClient& client = *check.client;
+    TokenResponse response;
+    if (!grant_type) {
+      response = invalid_request("grant_type is required");
+    } else if (*grant_type != grant_authorization_code && *grant_type != grant_refresh_token &&
+               *grant_type != grant_token_exchange) {
+      response = oauth_error(400, "unsupported_grant_type", "unsupported grant_type " + *grant_type);
+    } else if (!client.may_use(*grant_type)) {
+      response = oauth_error(400, "unauthorized_client", "client may not use grant_type " + *grant_type);
+    } else if (*grant_type == grant_authorization_code) {
+      response = redeem_code(client, form);
+    } else if (*grant_type == grant_refresh_token) {
+      response = refresh(client, form);
+    } else {
+      response = exchange(client, form);
+    }
+    response.client_id = client.id;
+    return response;
+  };
+  auto response = outcome();
+  if (!response.ok()) {
+    // The client as presented, even when unknown: the log is for finding out who tried.
+    std::string client = response.client_id;
+    if (client.empty() && basic) client = basic->client_id;
+    if (const auto* id = field(form, "client_id"); client.empty() && id) client = *id;
+    auto detail = response.error() + ": " + response.body.value("error_description", "");
+    if (grant_type && *grant_type == grant_token_exchange && response.error() != "invalid_client")
+      log(AuthEventKind::token_exchange_refused, response.subject, client, detail);
+    log(AuthEventKind::token_error, response.subject, client, detail);
   }
-  response.client_id = client.id;
+  return response;
+}
+
+TokenResponse AuthorizationServer::refuse_token_request(unsigned status, std::string_view error,
+                                                        std::string_view description) {
+  auto response = oauth_error(status, error, description);
+  if (error == "invalid_client") response.www_authenticate = "Basic realm=\"" + identity_.issuer + "\"";
+  log(AuthEventKind::token_error, {}, {}, std::string(error) + ": " + std::string(description));
   return response;
 }
 
@@ -302,7 +391,7 @@ AuthorizationServer::authenticate_client(const FormFields& form, const std::opti
     return bad_request("client_id does not match the Authorization header");
   const std::string* id = basic ? &basic->client_id : body_id;
   if (!id) return unauthorized("client authentication required");
-  const OAuthClient* client = clients_.find(*id);
+  auto client = clients_.find(*id);
   if (!client) return unauthorized("unknown client");
 
   const std::string* secret = basic ? &basic->client_secret : body_secret;
@@ -313,7 +402,7 @@ AuthorizationServer::authenticate_client(const FormFields& form, const std::opti
     return unauthorized("a public client has no secret");
   }
   ClientCheck check;
-  check.client = client;
+  check.client = std::move(client);
   return check;
 }
 
@@ -334,9 +423,15 @@ TokenResponse AuthorizationServer::redeem_code(const OAuthClient& client, const 
   };
   // Claimed before any other check, so a failed attempt also burns the code
   // and a guessed verifier gets exactly one try.
-  if (!grants_.claim_code(digest)) {
-    revoke_grant(record->grant_id, "authorization code reused");
-    return refused(invalid_grant("authorization code already used; the grant and its tokens are revoked"));
+  switch (grants_.claim_code(digest)) {
+  case StoreStatus::ok: break;
+  case StoreStatus::already_used: {
+    auto grant = grants_.find_grant(record->grant_id);
+    if (!grant) return refused(invalid_grant("authorization code already used"));
+    return reuse_detected(*grant, "authorization code");
+  }
+  case StoreStatus::failed: return refused(storage_failure());
+  default: return invalid_grant("unknown authorization code");
   }
   if (clock_.now() >= record->expires_at) return refused(invalid_grant("authorization code expired"));
   if (record->client_id != client.id) return refused(invalid_grant("authorization code was issued to another client"));
@@ -352,7 +447,17 @@ TokenResponse AuthorizationServer::redeem_code(const OAuthClient& client, const 
   if (!grant || grant->revoked()) return refused(invalid_grant("grant revoked"));
   auto refusal = session_refusal(record->user, record->entity);
   if (!refusal.empty()) return refused(invalid_grant(refusal));
-  return issue_tokens(*grant, record->scope, record->scope);
+
+  auto access = client_access_token(*grant, record->scope);
+  auto [refresh_token, refresh_record] = new_refresh_token(*grant, record->scope);
+  switch (grants_.issue(access.record, refresh_record)) {
+  case StoreStatus::ok: break;
+  case StoreStatus::failed: return refused(storage_failure());
+  default: return refused(invalid_grant("grant revoked"));
+  }
+  log(AuthEventKind::token_issue, grant->user, client.id,
+      "authorization_code: grant " + grant->id + ", jti " + access.record.jti);
+  return token_pair(*grant, access, record->scope, refresh_token);
 }
 
 TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const FormFields& form) {
@@ -369,13 +474,12 @@ TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const Form
     response.subject = grant->user;
     return response;
   };
-  auto reused = [&] {
-    revoke_grant(grant->id, "refresh token reused");
-    return refused(invalid_grant("refresh token already used; the grant and all its tokens are revoked"));
-  };
-  if (record->used) return reused();
   if (grant->revoked()) return refused(invalid_grant("grant revoked"));
-  if (clock_.now() >= record->expires_at) return refused(invalid_grant("refresh token expired"));
+  if (record->used) return reuse_detected(*grant, "refresh token");
+  auto now = clock_.now();
+  if (now >= record->expires_at) return refused(invalid_grant("refresh token expired"));
+  if (lifetimes_.refresh_family && now >= grant->created_at + *lifetimes_.refresh_family)
+    return refused(invalid_grant("the grant's refresh tokens reached their absolute lifetime"));
 
   std::string scope = record->scope;
   if (const auto* requested = field(form, "scope")) {
@@ -387,10 +491,29 @@ TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const Form
     return refused(oauth_error(400, "invalid_target", "resource differs from the grant's"));
   auto refusal = session_refusal(grant->user, grant->entity);
   if (!refusal.empty()) return refused(invalid_grant(refusal));
-  // Of two concurrent refreshes with one token, the second lands here and is treated as reuse.
-  if (!grants_.claim_refresh_token(digest)) return reused();
+
+  auto access = client_access_token(*grant, scope);
   // RFC 6749 6: a rotated refresh token keeps the scope of the one it replaces.
-  return issue_tokens(*grant, scope, record->scope);
+  auto [refresh_token, successor] = new_refresh_token(*grant, record->scope);
+  switch (grants_.rotate_refresh_token(digest, successor, access.record)) {
+  case StoreStatus::ok: break;
+  // Of concurrent refreshes with one token, every one but the first lands
+  // here: a second presentation, and with no grace window that is reuse.
+  case StoreStatus::already_used: return reuse_detected(*grant, "refresh token");
+  case StoreStatus::failed: return refused(storage_failure());
+  default: return refused(invalid_grant("grant revoked"));
+  }
+  log(AuthEventKind::refresh, grant->user, client.id, "grant " + grant->id + ", jti " + access.record.jti);
+  return token_pair(*grant, access, scope, refresh_token);
+}
+
+TokenResponse AuthorizationServer::reuse_detected(const Grant& grant, std::string_view what) {
+  log(AuthEventKind::reuse_detected, grant.user, grant.client_id,
+      std::string(what) + " presented again; revoking grant " + grant.id);
+  revoke_grant(grant.id, std::string(what) + " reused");
+  auto response = invalid_grant(std::string(what) + " already used; the grant and all its tokens are revoked");
+  response.subject = grant.user;
+  return response;
 }
 
 TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const FormFields& form) {
@@ -417,7 +540,11 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
   expect.type = "at+jwt";
   expect.issuers = {identity_.issuer};
   expect.now = clock_.unix_seconds();
-  auto verified = verify_jwt(*subject_token, verification_keys_, expect);
+  boost::system::result<nlohmann::json> verified;
+  {
+    std::shared_lock lock(keys_mutex_);
+    verified = verify_jwt(*subject_token, verification_keys_, expect);
+  }
   if (!verified) return invalid_grant(describe_subject_token_failure(static_cast<JwtStatus>(verified.error().value())));
   const nlohmann::json& claims = *verified;
 
@@ -439,9 +566,10 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
   auto jti = claim_string(claims, "jti");
   auto issued = grants_.find_access_token(jti);
   if (!issued) return about_subject(invalid_grant("subject token was not issued by this issuer"));
-  if (issued->revoked) return about_subject(invalid_grant("subject token revoked"));
+  // The grant first: a revoked grant also revoked its tokens, and says why.
   auto grant = grants_.find_grant(issued->grant_id);
   if (!grant || grant->revoked()) return about_subject(invalid_grant("grant revoked"));
+  if (issued->revoked) return about_subject(invalid_grant("subject token revoked"));
   auto user = claim_string(claims, "sub");
   auto entity = claim_string(claims, "entity");
   // Checked on every exchange: this is what makes an admin's removal of MCP
@@ -475,9 +603,15 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
       {"iat", iat},
       {"exp", exp},
   };
-  auto access_token = sign_jwt(key_, backend_claims, "at+jwt");
-  grants_.add_access_token({backend_claims["jti"].get<std::string>(), grant->id,
-                            TimePoint(Seconds(exp)), false});
+  auto access_token = sign(backend_claims);
+  IssuedAccessToken record{backend_claims["jti"].get<std::string>(), grant->id, client.id, jti,
+                           TimePoint(Seconds(exp)), false};
+  switch (grants_.issue(record, std::nullopt)) {
+  case StoreStatus::ok: break;
+  case StoreStatus::failed: return about_subject(storage_failure());
+  default: return about_subject(invalid_grant("grant revoked"));
+  }
+  log(AuthEventKind::token_issue, user, client.id, "token exchange: jti " + record.jti + " for subject token " + jti);
 
   TokenResponse response;
   response.body = {
@@ -490,40 +624,256 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
   return about_subject(std::move(response));
 }
 
-TokenResponse AuthorizationServer::issue_tokens(const Grant& grant, const std::string& access_scope,
-                                                const std::string& refresh_scope) {
+AuthorizationServer::SignedToken AuthorizationServer::client_access_token(const Grant& grant,
+                                                                          const std::string& scope) const {
   auto now = clock_.now();
-  auto iat = unix_floor(now);
   auto exp = expiry(now, lifetimes_.access);
   nlohmann::json claims = {
       {"iss", identity_.issuer},
       {"sub", grant.user},
       {"aud", grant.resource},
       {"client_id", grant.client_id},
-      {"scope", access_scope},
+      {"scope", scope},
       {"jti", random_token(16)},
-      {"iat", iat},
+      {"iat", unix_floor(now)},
       {"exp", exp},
       {"tenant", identity_.tenant},
       {"region", identity_.region},
       {"entity", grant.entity},
   };
-  auto access_token = sign_jwt(key_, claims, "at+jwt");
-  grants_.add_access_token({claims["jti"].get<std::string>(), grant.id, TimePoint(Seconds(exp)), false});
+  return {sign(claims), {claims["jti"].get<std::string>(), grant.id, grant.client_id, {}, TimePoint(Seconds(exp)), false}};
+}
 
-  auto refresh_token = random_token(32);
-  grants_.add_refresh_token(
-      {secret_digest(refresh_token), grant.id, grant.client_id, refresh_scope, now + lifetimes_.refresh, false});
+std::pair<std::string, RefreshToken> AuthorizationServer::new_refresh_token(const Grant& grant,
+                                                                            const std::string& scope) const {
+  auto now = clock_.now();
+  auto expires_at = now + lifetimes_.refresh;
+  if (lifetimes_.refresh_family) expires_at = std::min(expires_at, grant.created_at + *lifetimes_.refresh_family);
+  auto token = random_token(32);
+  RefreshToken record{secret_digest(token), grant.id, grant.client_id, scope, now, expires_at, false};
+  return {std::move(token), std::move(record)};
+}
 
+TokenResponse AuthorizationServer::token_pair(const Grant& grant, const SignedToken& access, const std::string& scope,
+                                              const std::string& refresh_token) const {
   TokenResponse response;
   response.subject = grant.user;
   response.body = {
-      {"access_token", access_token},
+      {"access_token", access.token},
       {"token_type", "Bearer"},
       {"expires_in", lifetimes_.access.count()},
       {"refresh_token", refresh_token},
-      {"scope", access_scope},
+      {"scope", scope},
   };
+  return response;
+}
+
+TokenResponse AuthorizationServer::revoke(const FormFields& form, const std::optional<ClientCredentials>& basic) {
+  auto check = authenticate_client(form, basic);
+  if (check.error) return *check.error;
+  const OAuthClient& client = *check.client;
+  const std::string* token = field(form, "token");
+  if (!token) {
+    auto response = invalid_request("token is required");
+    response.client_id = client.id;
+    return response;
+  }
+  TokenResponse done; // 200 with no body, whatever was (or wasn't) found (RFC 7009 2.2)
+  done.client_id = client.id;
+  auto now = clock_.now();
+
+  // Each yields the answer once it found the token, nullopt to search on.
+  auto try_refresh = [&]() -> std::optional<TokenResponse> {
+    auto record = grants_.find_refresh_token(secret_digest(*token));
+    if (!record) return std::nullopt;
+    if (record->client_id != client.id) {
+      auto response = invalid_grant("the token was issued to another client");
+      response.client_id = client.id;
+      return response;
+    }
+    auto grant = grants_.find_grant(record->grant_id);
+    if (grant) done.subject = grant->user;
+    if (revoke_grant(record->grant_id, "refresh token revoked by the client (RFC 7009)") == StoreStatus::failed) {
+      auto response = storage_failure();
+      response.client_id = client.id;
+      return response;
+    }
+    return done;
+  };
+  auto try_access = [&]() -> std::optional<TokenResponse> {
+    JwtExpectations expect;
+    expect.type = "at+jwt";
+    expect.issuers = {identity_.issuer};
+    expect.now = clock_.unix_seconds();
+    boost::system::result<nlohmann::json> verified;
+    {
+      std::shared_lock lock(keys_mutex_);
+      verified = verify_jwt(*token, verification_keys_, expect);
+    }
+    // An expired token of ours needs no revoking; a forged or foreign one is unknown.
+    if (!verified) return std::nullopt;
+    auto jti = claim_string(*verified, "jti");
+    auto issued = grants_.find_access_token(jti);
+    if (!issued) return std::nullopt;
+    if (issued->client_id != client.id) {
+      auto response = invalid_grant("the token was issued to another client");
+      response.client_id = client.id;
+      return response;
+    }
+    done.subject = claim_string(*verified, "sub");
+    done.token_id = jti;
+    switch (grants_.revoke_access_token(jti, now)) {
+    case StoreStatus::ok:
+      log(AuthEventKind::revocation, done.subject, client.id, "access token " + jti + " revoked by the client (RFC 7009)");
+      break;
+    case StoreStatus::failed: {
+      auto response = storage_failure();
+      response.client_id = client.id;
+      return response;
+    }
+    default: break;
+    }
+    return done;
+  };
+
+  // token_type_hint is only a hint: the other type is searched too (RFC 7009 2.1).
+  const std::string* hint = field(form, "token_type_hint");
+  bool refresh_first = hint && *hint == token_type_hint_refresh;
+  auto found = refresh_first ? try_refresh() : try_access();
+  if (!found) found = refresh_first ? try_access() : try_refresh();
+  return found ? *found : done;
+}
+
+std::optional<nlohmann::json> AuthorizationServer::active_access_claims(std::string_view token) const {
+  JwtExpectations expect;
+  expect.type = "at+jwt";
+  expect.issuers = {identity_.issuer};
+  expect.now = clock_.unix_seconds();
+  boost::system::result<nlohmann::json> verified;
+  {
+    std::shared_lock lock(keys_mutex_);
+    verified = verify_jwt(token, verification_keys_, expect);
+  }
+  if (!verified) return std::nullopt;
+  auto issued = grants_.find_access_token(claim_string(*verified, "jti"));
+  if (!issued || issued->revoked) return std::nullopt;
+  auto grant = grants_.find_grant(issued->grant_id);
+  if (!grant || grant->revoked()) return std::nullopt;
+  return std::move(*verified);
+}
+
+TokenResponse AuthorizationServer::introspect(const FormFields& form, const std::optional<ClientCredentials>& basic) {
+  auto check = authenticate_client(form, basic);
+  if (check.error) return *check.error;
+  const OAuthClient& client = *check.client;
+  TokenResponse response;
+  response.client_id = client.id;
+  if (client.type != ClientType::confidential) {
+    auto refused = oauth_error(401, "invalid_client", "introspection is for authenticated confidential clients");
+    refused.www_authenticate = "Basic realm=\"" + identity_.issuer + "\"";
+    refused.client_id = client.id;
+    return refused;
+  }
+  const std::string* token = field(form, "token");
+  if (!token) {
+    auto refused = invalid_request("token is required");
+    refused.client_id = client.id;
+    return refused;
+  }
+  response.body = inactive();
+
+  if (auto claims = active_access_claims(*token)) {
+    auto aud = claims->value("aud", nlohmann::json());
+    bool visible = claim_string(*claims, "client_id") == client.id;
+    if (aud.is_string()) visible = visible || clients_.may_exchange(aud.get<std::string>(), client.id);
+    auto user = claim_string(*claims, "sub");
+    auto entity = claim_string(*claims, "entity");
+    // Active means usable now: a user who lost MCP Access holds no active token.
+    if (!visible || !session_refusal(user, entity).empty()) return response;
+    response.subject = user;
+    response.token_id = claim_string(*claims, "jti");
+    nlohmann::json body = {
+        {"active", true},
+        {"scope", claims->value("scope", "")},
+        {"client_id", claims->value("client_id", "")},
+        {"sub", user},
+        {"exp", claims->value("exp", 0)},
+        {"iat", claims->value("iat", 0)},
+        {"iss", claims->value("iss", "")},
+        {"aud", aud},
+        {"jti", response.token_id},
+        {"token_type", "Bearer"},
+        {"tenant", claims->value("tenant", "")},
+        {"entity", entity},
+    };
+    if (auto act = claims->find("act"); act != claims->end()) body["act"] = *act;
+    response.body = std::move(body);
+    return response;
+  }
+
+  // A refresh token is shown only to the client it was issued to.
+  auto record = grants_.find_refresh_token(secret_digest(*token));
+  if (!record || record->used || record->client_id != client.id || clock_.now() >= record->expires_at)
+    return response;
+  auto grant = grants_.find_grant(record->grant_id);
+  if (!grant || grant->revoked() || !session_refusal(grant->user, grant->entity).empty()) return response;
+  response.subject = grant->user;
+  response.body = {
+      {"active", true},
+      {"scope", record->scope},
+      {"client_id", record->client_id},
+      {"sub", grant->user},
+      {"exp", std::chrono::floor<Seconds>(record->expires_at.time_since_epoch()).count()},
+      {"iat", unix_floor(record->issued_at)},
+      {"iss", identity_.issuer},
+      {"aud", grant->resource},
+      {"token_type", "refresh_token"},
+      {"tenant", identity_.tenant},
+      {"entity", grant->entity},
+  };
+  return response;
+}
+
+TokenResponse AuthorizationServer::register_client(const nlohmann::json& body) {
+  std::set<std::string, std::less<>> scopes(supported_scopes.begin(), supported_scopes.end());
+  auto parsed = parse_client_metadata(body, scopes);
+  if (!parsed.metadata) return oauth_error(400, to_string(parsed.error), parsed.description);
+  if (clients_.size() >= max_clients)
+    return oauth_error(503, "temporarily_unavailable", "too many registered clients");
+  const ClientMetadata& metadata = *parsed.metadata;
+
+  OAuthClient client;
+  client.id = "dyn_" + random_token(16);
+  client.name = metadata.client_name.empty() ? client.id : metadata.client_name;
+  client.application_type = metadata.application_type;
+  client.redirect_uris = metadata.redirect_uris;
+  client.grant_types.insert(metadata.grant_types.begin(), metadata.grant_types.end());
+  auto issued_at = clock_.unix_seconds();
+
+  TokenResponse response;
+  response.status = 201;
+  response.client_id = client.id;
+  response.body = {
+      {"client_id", client.id},
+      {"client_id_issued_at", issued_at},
+      {"redirect_uris", metadata.redirect_uris},
+      {"token_endpoint_auth_method", metadata.token_endpoint_auth_method},
+      {"grant_types", metadata.grant_types},
+      {"response_types", metadata.response_types},
+      {"application_type", metadata.application_type == ApplicationType::native ? "native" : "web"},
+  };
+  if (!metadata.client_name.empty()) response.body["client_name"] = metadata.client_name;
+  if (!metadata.scope.empty()) response.body["scope"] = metadata.scope;
+  if (metadata.token_endpoint_auth_method == "none") {
+    client.type = ClientType::public_client;
+  } else {
+    auto secret = random_token(32);
+    client.type = ClientType::confidential;
+    client.secret_hash = sha256(secret);
+    response.body["client_secret"] = secret;
+    response.body["client_secret_expires_at"] = 0; // never
+  }
+  clients_.add_client(std::move(client));
   return response;
 }
 
@@ -533,7 +883,11 @@ BearerVerdict AuthorizationServer::verify_api_token(std::string_view token) cons
   expect.issuers = {identity_.issuer};
   expect.audience = identity_.api_base;
   expect.now = clock_.unix_seconds();
-  auto verified = verify_jwt(token, verification_keys_, expect);
+  boost::system::result<nlohmann::json> verified;
+  {
+    std::shared_lock lock(keys_mutex_);
+    verified = verify_jwt(token, verification_keys_, expect);
+  }
   if (!verified) return {std::nullopt, to_string(static_cast<JwtStatus>(verified.error().value()))};
   const nlohmann::json& claims = *verified;
 
@@ -549,14 +903,38 @@ BearerVerdict AuthorizationServer::verify_api_token(std::string_view token) cons
 
   auto issued = grants_.find_access_token(access.token_id);
   if (!issued) return {std::nullopt, "token was not issued by this issuer"};
-  if (issued->revoked) return {std::nullopt, "token revoked"};
   auto grant = grants_.find_grant(issued->grant_id);
   if (!grant || grant->revoked()) return {std::nullopt, "grant revoked"};
+  if (issued->revoked) return {std::nullopt, "token revoked"};
   return {std::move(access), {}};
 }
 
-void AuthorizationServer::revoke_grant(std::string_view grant_id, std::string_view reason) {
-  grants_.revoke_grant(grant_id, reason, clock_.now());
+StoreStatus AuthorizationServer::revoke_grant(std::string_view grant_id, std::string_view reason) {
+  auto status = grants_.revoke_grant(grant_id, reason, clock_.now());
+  if (status == StoreStatus::ok) {
+    auto grant = grants_.find_grant(grant_id);
+    log(AuthEventKind::revocation, grant ? grant->user : std::string{}, grant ? grant->client_id : std::string{},
+        "grant " + std::string(grant_id) + ": " + std::string(reason));
+  }
+  return status;
+}
+
+std::optional<std::size_t> AuthorizationServer::revoke_user_grants(std::string_view user, std::string_view reason) {
+  auto revoked = grants_.revoke_user_grants(user, reason, clock_.now());
+  if (!revoked) return std::nullopt;
+  for (const auto& id : *revoked) {
+    auto grant = grants_.find_grant(id);
+    log(AuthEventKind::revocation, user, grant ? grant->client_id : std::string{}, "grant " + id + ": " + std::string(reason));
+  }
+  return revoked->size();
+}
+
+void AuthorizationServer::log(AuthEventKind kind, std::string_view user, std::string_view client,
+                              std::string_view detail) {
+  // The response still goes out: refusing a sign-in because the log is full
+  // would hand an attacker a way to lock users out.
+  if (events_.append(kind, user, client, detail) == 0)
+    std::cerr << "mcpcert-backend: " << identity_.tenant << ": auth event " << to_string(kind) << " not recorded\n";
 }
 
 std::string AuthorizationServer::session_refusal(std::string_view user, std::string_view entity) const {

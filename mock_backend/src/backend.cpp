@@ -1,6 +1,8 @@
 #include "mcpcert/mock_backend/backend.hpp"
 
+#include <filesystem>
 #include <optional>
+#include <shared_mutex>
 
 #include "http_replies.hpp"
 #include "mcpcert/config.hpp"
@@ -30,6 +32,8 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
     return http::make_async([this, site, listener](http::Request& request, const http::RequestContext&) {
       auto arrived = clock_->now();
       Tenant& tenant = *site->tenant;
+      // Held until the record is appended: see Tenant::admin_lock.
+      std::shared_lock lock(tenant.admin_lock());
       auto handled = listener == Listener::api ? tenant.handle_api(request) : tenant.handle_issuer(request);
       AuditRecord record;
       record.time = arrived;
@@ -73,8 +77,13 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
     site->api = std::make_unique<http::Server>(executor, tenant_config.api_listen.host, tenant_config.api_listen.port,
                                                audited(site.get(), Listener::api));
     IssuerIdentity identity{tenant_config.id, tenant_config.region, site->issuer->base_url(), site->api->base_url()};
+    std::filesystem::path state_file;
+    if (config.state_dir) {
+      std::filesystem::create_directories(*config.state_dir);
+      state_file = *config.state_dir / (tenant_config.id + ".sqlite");
+    }
     site->tenant = std::make_unique<Tenant>(std::move(identity), tenant_config.lifetimes, std::move(fixture), *clock_,
-                                            std::make_unique<InMemoryGrantStore>());
+                                            open_tenant_storage(state_file, tenant_config.id, *clock_));
     for (const auto& registration : tenant_config.resources)
       site->tenant->clients().register_resource(registration.resource, registration.client_id);
     sites_.push_back(std::move(site));

@@ -43,9 +43,15 @@ bool valid_tenant_id(std::string_view id) {
 
 BackendConfig parse_backend_config(const nlohmann::json& document, const std::filesystem::path& file) {
   ConfigNode root(document, "", file.string());
-  root.reject_unknown({"simulation", "control", "tenants"});
+  root.reject_unknown({"simulation", "control", "state_dir", "tenants"});
   BackendConfig config;
   config.simulation = root.optional_bool("simulation", false);
+  if (root.has("state_dir")) {
+    std::filesystem::path dir = root.require_string("state_dir");
+    if (dir.empty()) root.fail("state_dir", "must not be empty");
+    if (!dir.is_absolute()) dir = file.parent_path() / dir;
+    config.state_dir = std::filesystem::absolute(dir).lexically_normal();
+  }
 
   if (root.has("control")) {
     if (!config.simulation) root.fail("control", "is only allowed with \"simulation\": true");
@@ -66,7 +72,8 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
   std::set<std::string, std::less<>> ids;
   for (const auto& node : tenants) {
     node.reject_unknown({"id", "region", "fixture", "api_listen", "issuer_listen", "access_token_ttl_seconds",
-                         "refresh_token_ttl_seconds", "code_ttl_seconds", "resources"});
+                         "refresh_token_ttl_seconds", "code_ttl_seconds", "refresh_family_lifetime_seconds",
+                         "resources"});
     TenantConfig tenant;
     tenant.id = node.require_string("id");
     if (!valid_tenant_id(tenant.id)) node.fail("id", "must be 1-64 characters of a-z, 0-9, '-' and '_'");
@@ -82,6 +89,8 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
     tenant.lifetimes.access = Seconds(node.optional_int("access_token_ttl_seconds", 3600, 1, ten_years));
     tenant.lifetimes.refresh = Seconds(node.optional_int("refresh_token_ttl_seconds", 2'592'000, 1, ten_years));
     tenant.lifetimes.code = Seconds(node.optional_int("code_ttl_seconds", 60, 1, 3600));
+    if (node.has("refresh_family_lifetime_seconds"))
+      tenant.lifetimes.refresh_family = Seconds(node.optional_int("refresh_family_lifetime_seconds", 0, 1, ten_years));
     for (const auto& resource_node : node.optional_array("resources")) {
       resource_node.reject_unknown({"resource", "client_id"});
       ResourceRegistration registration{resource_node.require_string("resource"),

@@ -1,6 +1,8 @@
 #include "mcpcert/mock_backend/control_api.hpp"
 
 #include <charconv>
+#include <mutex>
+#include <shared_mutex>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -16,6 +18,7 @@ namespace {
 namespace bhttp = boost::beast::http;
 
 constexpr std::int64_t max_advance_seconds = 100LL * 366 * 24 * 3600;
+constexpr std::size_t max_auth_events_per_read = 1000;
 
 /// A JSON object body, or the problem response explaining why not.
 struct JsonBody {
@@ -125,25 +128,28 @@ http::Response ControlApi::route(const http::Request& request) {
       if (method != bhttp::verb::get) return wrong_method(request, "GET");
       return read_audit(request, *tenant, query);
     }
-    if (action == "resources") {
-      if (method != bhttp::verb::post) return wrong_method(request, "POST");
-      return register_resource(request, *tenant);
-    }
-    if (action == "admin/mcp-access") {
-      if (method != bhttp::verb::post) return wrong_method(request, "POST");
-      return change_mcp_access(request, *tenant);
-    }
-    if (action == "clients") {
-      if (method != bhttp::verb::post) return wrong_method(request, "POST");
-      return register_client(request, *tenant);
-    }
-    if (action == "users") {
+    if (action == "auth-events") {
       if (method != bhttp::verb::get) return wrong_method(request, "GET");
-      return list_users(request, *tenant);
+      return read_auth_events(request, *tenant, query);
     }
-    if (action == "grants") {
+    if (action == "users" || action == "grants") {
       if (method != bhttp::verb::get) return wrong_method(request, "GET");
-      return list_grants(request, *tenant, query);
+      std::shared_lock lock(tenant->admin_lock());
+      return action == "users" ? list_users(request, *tenant) : list_grants(request, *tenant, query);
+    }
+    using Change = http::Response (ControlApi::*)(const http::Request&, Tenant&);
+    Change change = nullptr;
+    if (action == "resources") change = &ControlApi::register_resource;
+    else if (action == "clients") change = &ControlApi::register_client;
+    else if (action == "admin/mcp-access") change = &ControlApi::change_mcp_access;
+    else if (action == "admin/rotate-credentials") change = &ControlApi::rotate_credentials;
+    else if (action == "admin/suspend") change = &ControlApi::suspend_user;
+    else if (action == "keys/rotate") change = &ControlApi::rotate_signing_key;
+    if (change) {
+      if (method != bhttp::verb::post) return wrong_method(request, "POST");
+      // Exclusive: no request is between its decision and its audit record.
+      std::unique_lock lock(tenant->admin_lock());
+      return (this->*change)(request, *tenant);
     }
   }
   return problem_response(request, 404, "not-found", "no such control endpoint: " + std::string(path));
@@ -213,7 +219,7 @@ http::Response ControlApi::register_client(const http::Request& request, Tenant&
   if (body.problem) return *body.problem;
   auto parsed = parse_client(body.value);
   if (!parsed.client) return problem_response(request, 400, "bad-request", parsed.field + ": " + parsed.problem);
-  bool replaced = tenant.clients().find(parsed.client->id) != nullptr;
+  bool replaced = tenant.clients().find(parsed.client->id).has_value();
   nlohmann::json answer = {{"client_id", parsed.client->id},
                            {"type", parsed.client->type == ClientType::confidential ? "confidential" : "public"},
                            {"replaced", replaced}};
@@ -248,9 +254,81 @@ http::Response ControlApi::change_mcp_access(const http::Request& request, Tenan
   case McpAccessChange::changed:
   case McpAccessChange::unchanged: break;
   }
-  // Requests are handled one at a time on one thread, so every audit record
-  // after this seq was decided with the new permission.
+  // The caller holds the tenant's admin lock exclusively, so every audit
+  // record after this seq was decided with the new permission.
   return json_response(request, 200, {{"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::rotate_credentials(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string user;
+  if (auto problem = require_string(request, body.value, "user", user)) return *problem;
+  if (!tenant.directory().find_user(user)) return problem_response(request, 404, "unknown-user", "unknown user " + user);
+  auto password = random_token(18);
+  tenant.directory().set_password(user, password);
+  tenant.remember_password(user, password);
+  auto revoked = tenant.authorization_server().revoke_user_grants(user, "credentials rotated");
+  if (!revoked)
+    return problem_response(request, 500, "storage-failure", "the password changed but the grants could not be revoked");
+  return json_response(request, 200,
+                       {{"user", user}, {"password", password}, {"revoked_grants", *revoked}, {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::suspend_user(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string user;
+  if (auto problem = require_string(request, body.value, "user", user)) return *problem;
+  auto suspended = body.value.find("suspended");
+  if (suspended == body.value.end() || !suspended->is_boolean())
+    return problem_response(request, 400, "bad-request", "suspended is required and must be true or false");
+  if (!tenant.directory().set_suspended(user, suspended->get<bool>()))
+    return problem_response(request, 404, "unknown-user", "unknown user " + user);
+  std::size_t revoked = 0;
+  // Lifting a suspension revives nothing: the user signs in and consents again.
+  if (suspended->get<bool>()) {
+    auto count = tenant.authorization_server().revoke_user_grants(user, "user suspended");
+    if (!count)
+      return problem_response(request, 500, "storage-failure", "the user is suspended but the grants could not be revoked");
+    revoked = *count;
+  }
+  return json_response(request, 200,
+                       {{"user", user}, {"suspended", suspended->get<bool>()}, {"revoked_grants", revoked},
+                        {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::rotate_signing_key(const http::Request& request, Tenant& tenant) {
+  auto rotation = tenant.authorization_server().rotate_signing_key();
+  return json_response(request, 200,
+                       {{"kid", rotation.kid},
+                        {"previous_kid", rotation.previous_kid},
+                        {"previous_published_until", format_rfc3339(rotation.previous_published_until)},
+                        {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::read_auth_events(const http::Request& request, Tenant& tenant, std::string_view query) {
+  auto params = parse_form(query);
+  if (params.status != FormStatus::ok)
+    return problem_response(request, 400, "bad-request", "malformed query parameter " + params.field);
+  std::uint64_t since_seq = 0;
+  if (auto it = params.fields.find("since_seq"); it != params.fields.end()) {
+    const auto& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), since_seq);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
+      return problem_response(request, 400, "bad-request", "since_seq must be a non-negative integer");
+  }
+  auto events = tenant.events().since(since_seq, max_auth_events_per_read + 1);
+  bool more = events.size() > max_auth_events_per_read;
+  if (more) events.pop_back();
+  nlohmann::json out = nlohmann::json::array();
+  std::uint64_t last_seq = since_seq;
+  for (const auto& event : events) {
+    out.push_back(to_json(event));
+    last_seq = event.seq;
+  }
+  // Poll again from last_seq: more says whether that would return anything right away.
+  return json_response(request, 200, {{"events", std::move(out)}, {"last_seq", last_seq}, {"more", more}});
 }
 
 http::Response ControlApi::list_grants(const http::Request& request, Tenant& tenant, std::string_view query) {

@@ -49,7 +49,10 @@ HandledRequest serve_finance_api(const AuthorizationServer& server, const Tenant
   auto verdict = server.verify_api_token(*token);
   if (!verdict.claims) return unauthorized("token refused: " + verdict.problem, true);
   const AccessClaims& claims = *verdict.claims;
-  out.facts = {claims.subject, claims.actor, claims.token_id, claims.client_id};
+  out.facts.subject = claims.subject;
+  out.facts.actor = claims.actor;
+  out.facts.token_id = claims.token_id;
+  out.facts.client_id = claims.client_id;
 
   auto path = target_path(request.target());
   auto entity = kpis_entity(path);

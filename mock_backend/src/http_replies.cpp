@@ -1,7 +1,6 @@
 #include "http_replies.hpp"
 
 #include <array>
-#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -9,6 +8,7 @@
 #include <boost/beast/http/status.hpp>
 
 #include "mcpcert/auth_header.hpp"
+#include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 
 namespace mcpcert::backend {
@@ -25,48 +25,10 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// "<scheme> <credentials>" with the scheme matched case-insensitively (RFC 9110 11.1).
-std::optional<std::string_view> credentials_of(const http::Request& request, std::string_view scheme) {
-  auto it = request.find(bhttp::field::authorization);
-  if (it == request.end()) return std::nullopt;
-  std::string_view value = it->value();
-  if (value.size() <= scheme.size() || !iequals(value.substr(0, scheme.size()), scheme) ||
-      value[scheme.size()] != ' ')
-    return std::nullopt;
-  value.remove_prefix(scheme.size());
-  while (value.starts_with(' ')) value.remove_prefix(1);
-  while (value.ends_with(' ')) value.remove_suffix(1);
-  return value;
-}
-
-// Standard base64 with padding, as Basic credentials use; core only has base64url.
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  std::size_t padding = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    int value = -1;
-    if (c >= 'A' && c <= 'Z') value = c - 'A';
-    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') value = c - '0' + 52;
-    else if (c == '+') value = 62;
-    else if (c == '/') value = 63;
-    else if (c == '=' && i + 2 >= text.size()) {
-      ++padding;
-      continue;
-    } else return std::nullopt;
-    if (padding > 0) return std::nullopt; // data after padding
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
+// The scheme of "<scheme> <credentials>", compared case-insensitively (RFC 9110 11.1).
+bool has_scheme(std::string_view value, std::string_view scheme) {
+  return value.size() >= scheme.size() && iequals(value.substr(0, scheme.size()), scheme) &&
+         (value.size() == scheme.size() || value[scheme.size()] == ' ');
 }
 
 } // namespace
@@ -142,26 +104,28 @@ std::optional<std::string> bearer_token(const http::Request& request) {
   return parse_bearer_credentials(header->value());
 }
 
-BasicCredentials basic_credentials(const http::Request& request) {
-  BasicCredentials out;
+BasicAuthorization basic_authorization(const http::Request& request) {
+  BasicAuthorization out;
   auto header = request.find(bhttp::field::authorization);
-  if (header == request.end()) return out;
-  std::string_view value = header->value();
-  // Another scheme (e.g. Bearer) is not client authentication at all.
-  if (!iequals(value.substr(0, value.find(' ')), "Basic")) return out;
-  out.status = BasicStatus::malformed;
-  auto credentials = credentials_of(request, "Basic");
-  if (!credentials) return out;
-  auto decoded = base64_decode(*credentials);
-  if (!decoded) return out;
-  auto colon = decoded->find(':');
-  if (colon == std::string::npos) return out;
-  auto id = url_decode(std::string_view(*decoded).substr(0, colon));
-  auto secret = url_decode(std::string_view(*decoded).substr(colon + 1));
-  if (!id || !secret || id->empty()) return out;
+  if (header == request.end() || !has_scheme(header->value(), "Basic")) return out;
+  auto parsed = parse_basic_credentials(header->value());
+  if (!parsed) {
+    out.status = BasicStatus::malformed;
+    return out;
+  }
   out.status = BasicStatus::ok;
-  out.credentials = {std::move(*id), std::move(*secret)};
+  out.credentials = {std::move(parsed->id), std::move(parsed->secret)};
   return out;
+}
+
+std::string presented_bearer_sha256(const http::Request& request) {
+  auto header = request.find(bhttp::field::authorization);
+  if (header == request.end() || !has_scheme(header->value(), "Bearer")) return {};
+  std::string_view token = header->value().substr(6);
+  while (token.starts_with(' ')) token.remove_prefix(1);
+  while (token.ends_with(' ')) token.remove_suffix(1);
+  if (token.empty()) return {};
+  return hex_encode(sha256(token));
 }
 
 std::string format_rfc3339(TimePoint time) {

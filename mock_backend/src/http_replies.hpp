@@ -1,6 +1,6 @@
 #pragma once
 // Private to mcpcert_backend: the response shapes the backend's listeners share,
-// and the Basic credentials parser core doesn't (yet) offer.
+// and what they read from the Authorization header.
 
 #include <optional>
 #include <string>
@@ -33,13 +33,19 @@ std::string_view target_query(std::string_view target);
 /// The token of `Authorization: Bearer <token>` (RFC 6750 2.1); nullopt when
 /// the header is absent, of another scheme, or malformed.
 std::optional<std::string> bearer_token(const http::Request& request);
-/// The credentials of `Authorization: Basic` (RFC 7617), form-decoded as RFC 6749 2.3.1 asks.
+/// Client authentication by `Authorization: Basic` (core's parse_basic_credentials):
+/// absent (no header, or another scheme such as Bearer), ok, or malformed.
 enum class BasicStatus { absent, ok, malformed };
-struct BasicCredentials {
+struct BasicAuthorization {
   BasicStatus status = BasicStatus::absent;
   ClientCredentials credentials;
 };
-BasicCredentials basic_credentials(const http::Request& request);
+BasicAuthorization basic_authorization(const http::Request& request);
+
+/// Lowercase hex SHA-256 of the raw token of `Authorization: Bearer`, valid
+/// or not (the audit proves which token reached a listener without storing
+/// it); empty when no Bearer credentials were presented.
+std::string presented_bearer_sha256(const http::Request& request);
 
 /// "2025-01-31T12:00:00.000Z"
 std::string format_rfc3339(TimePoint time);

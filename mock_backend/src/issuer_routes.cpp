@@ -2,6 +2,8 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "http_replies.hpp"
+#include "mcpcert/crypto.hpp"
+#include "mcpcert/encoding.hpp"
 #include "routes.hpp"
 
 namespace mcpcert::backend {
@@ -66,38 +68,105 @@ HandledRequest error_page(const http::Request& request, std::string_view message
   return render(request, ErrorPage{400, std::string(message)});
 }
 
-HandledRequest token_endpoint(AuthorizationServer& server, const http::Request& request) {
-  auto reply = [&](const TokenResponse& token) {
-    HandledRequest out;
-    out.response = json_response(request, token.status, token.body);
-    out.response.set(bhttp::field::pragma, "no-cache");
-    if (!token.www_authenticate.empty()) out.response.set(bhttp::field::www_authenticate, token.www_authenticate);
-    out.facts.client_id = token.client_id;
-    out.facts.subject = token.subject;
-    out.facts.token_id = token.token_id;
+bool json_content(const http::Request& request) {
+  std::string_view type = request[bhttp::field::content_type];
+  type = type.substr(0, type.find(';'));
+  while (type.ends_with(' ')) type.remove_suffix(1);
+  std::string lower;
+  for (char c : type) lower += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return lower == "application/json";
+}
+
+HandledRequest oauth_reply(const http::Request& request, const TokenResponse& answer) {
+  HandledRequest out;
+  if (answer.body.is_null()) {
+    out.response = http::make_response(request, answer.status, "text/plain; charset=utf-8", "");
+    out.response.erase(bhttp::field::content_type);
+    out.response.set(bhttp::field::cache_control, "no-store");
+  } else {
+    out.response = json_response(request, answer.status, answer.body);
+  }
+  out.response.set(bhttp::field::pragma, "no-cache");
+  if (!answer.www_authenticate.empty()) out.response.set(bhttp::field::www_authenticate, answer.www_authenticate);
+  out.facts.client_id = answer.client_id;
+  out.facts.subject = answer.subject;
+  out.facts.token_id = answer.token_id;
+  return out;
+}
+
+/// The form and client credentials of a /token, /revoke or /introspect request,
+/// or the error answer when they can't be read.
+struct ClientRequest {
+  FormFields form;
+  std::optional<ClientCredentials> credentials;
+  std::optional<TokenResponse> refusal;
+};
+
+ClientRequest read_client_request(const http::Request& request) {
+  ClientRequest out;
+  auto refuse = [&](unsigned status, std::string_view error, const std::string& description) {
+    out.refusal = TokenResponse{};
+    out.refusal->status = status;
+    out.refusal->body = {{"error", std::string(error)}, {"error_description", description}};
     return out;
   };
-  auto invalid_request = [&](const std::string& description) {
-    TokenResponse token;
-    token.status = 400;
-    token.body = {{"error", "invalid_request"}, {"error_description", description}};
-    return reply(token);
-  };
-  if (!form_content(request)) return invalid_request("Content-Type must be application/x-www-form-urlencoded");
+  if (!form_content(request)) return refuse(400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
   auto form = parse_form(request.body());
-  if (form.status != FormStatus::ok) return invalid_request(form_problem(form));
+  if (form.status != FormStatus::ok) return refuse(400, "invalid_request", form_problem(form));
+  auto basic = basic_authorization(request);
+  if (basic.status == BasicStatus::malformed) return refuse(401, "invalid_client", "malformed Basic credentials");
+  out.form = std::move(form.fields);
+  if (basic.status == BasicStatus::ok) out.credentials = std::move(basic.credentials);
+  return out;
+}
 
-  auto basic = basic_credentials(request);
-  if (basic.status == BasicStatus::malformed) {
-    TokenResponse token;
-    token.status = 401;
-    token.body = {{"error", "invalid_client"}, {"error_description", "malformed Basic credentials"}};
-    token.www_authenticate = "Basic realm=\"" + server.identity().issuer + "\"";
-    return reply(token);
+HandledRequest token_endpoint(AuthorizationServer& server, const http::Request& request) {
+  auto read = read_client_request(request);
+  if (read.refusal) {
+    const auto& body = read.refusal->body;
+    return oauth_reply(request, server.refuse_token_request(read.refusal->status, body.value("error", ""),
+                                                            body.value("error_description", "")));
   }
-  std::optional<ClientCredentials> credentials;
-  if (basic.status == BasicStatus::ok) credentials = basic.credentials;
-  return reply(server.token(form.fields, credentials));
+  auto out = oauth_reply(request, server.token(read.form, read.credentials));
+  // The subject token's digest lets the harness prove which token the connector
+  // exchanged, and that the API never saw that same token (NO-PASSTHROUGH).
+  auto grant_type = read.form.find("grant_type");
+  auto subject_token = read.form.find("subject_token");
+  if (grant_type != read.form.end() && grant_type->second == grant_token_exchange && subject_token != read.form.end() &&
+      !subject_token->second.empty())
+    out.facts.subject_token_sha256 = hex_encode(sha256(subject_token->second));
+  return out;
+}
+
+HandledRequest revocation_endpoint(AuthorizationServer& server, const http::Request& request) {
+  auto read = read_client_request(request);
+  if (read.refusal) {
+    if (read.refusal->status == 401) read.refusal->www_authenticate = "Basic realm=\"" + server.identity().issuer + "\"";
+    return oauth_reply(request, *read.refusal);
+  }
+  return oauth_reply(request, server.revoke(read.form, read.credentials));
+}
+
+HandledRequest introspection_endpoint(AuthorizationServer& server, const http::Request& request) {
+  auto read = read_client_request(request);
+  if (read.refusal) {
+    if (read.refusal->status == 401) read.refusal->www_authenticate = "Basic realm=\"" + server.identity().issuer + "\"";
+    return oauth_reply(request, *read.refusal);
+  }
+  return oauth_reply(request, server.introspect(read.form, read.credentials));
+}
+
+HandledRequest registration_endpoint(AuthorizationServer& server, const http::Request& request) {
+  auto refuse = [&](const std::string& description) {
+    TokenResponse answer;
+    answer.status = 400;
+    answer.body = {{"error", "invalid_client_metadata"}, {"error_description", description}};
+    return oauth_reply(request, answer);
+  };
+  if (!json_content(request)) return refuse("Content-Type must be application/json (RFC 7591 3.1)");
+  auto body = nlohmann::json::parse(request.body(), nullptr, false);
+  if (body.is_discarded()) return refuse("the body is not JSON");
+  return oauth_reply(request, server.register_client(body));
 }
 
 } // namespace
@@ -144,6 +213,18 @@ HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& re
   if (path == "/token") {
     if (method != bhttp::verb::post) return wrong_method("POST");
     return token_endpoint(server, request);
+  }
+  if (path == "/revoke") {
+    if (method != bhttp::verb::post) return wrong_method("POST");
+    return revocation_endpoint(server, request);
+  }
+  if (path == "/introspect") {
+    if (method != bhttp::verb::post) return wrong_method("POST");
+    return introspection_endpoint(server, request);
+  }
+  if (path == "/register") {
+    if (method != bhttp::verb::post) return wrong_method("POST");
+    return registration_endpoint(server, request);
   }
   return {problem_response(request, 404, "not-found", "no such endpoint: " + std::string(path)), {}};
 }

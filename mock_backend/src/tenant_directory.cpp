@@ -128,4 +128,19 @@ McpAccessChange TenantDirectory::set_mcp_access(std::string_view user, std::stri
   return granted ? McpAccessChange::no_role : McpAccessChange::unchanged;
 }
 
+bool TenantDirectory::set_password(std::string_view user, std::string_view password) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  it->second.password_salt = random_bytes(16);
+  it->second.password_hash = password_hash(it->second.password_salt, password);
+  return true;
+}
+
+bool TenantDirectory::set_suspended(std::string_view user, bool suspended) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  it->second.suspended = suspended;
+  return true;
+}
+
 } // namespace mcpcert::backend

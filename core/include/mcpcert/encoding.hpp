@@ -16,6 +16,9 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 /// RFC 4648 section 4 with padding (HTTP Basic credentials).
 std::string base64_encode(std::string_view bytes);
+/// Accepts padded standard base64 only (length a multiple of 4, '=' only at
+/// the end); nullopt otherwise, and for non-zero leftover bits.
+std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
 

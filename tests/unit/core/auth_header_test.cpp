@@ -52,5 +52,47 @@ TEST(BearerCredentials, RefusesOtherSchemesAndMalformedTokens) {
   EXPECT_FALSE(parse_bearer_credentials("Bearertoken"));
 }
 
+TEST(BasicCredentials, DecodesIdAndSecret) {
+  // base64("mcpcert-connector:s3cret")
+  auto credentials = parse_basic_credentials("Basic bWNwY2VydC1jb25uZWN0b3I6czNjcmV0");
+  ASSERT_TRUE(credentials);
+  EXPECT_EQ(credentials->id, "mcpcert-connector");
+  EXPECT_EQ(credentials->secret, "s3cret");
+  EXPECT_TRUE(parse_basic_credentials("basic bWNwY2VydC1jb25uZWN0b3I6czNjcmV0"));
+  EXPECT_TRUE(parse_basic_credentials("BASIC  bWNwY2VydC1jb25uZWN0b3I6czNjcmV0 "));
+}
+
+TEST(BasicCredentials, FormDecodesBothPartsAsRfc6749Asks) {
+  // base64("a%3Ab+c:p%40ss%3Aword+x") : the id holds an escaped colon, the secret a colon and a space.
+  auto credentials = parse_basic_credentials("Basic YSUzQWIrYzpwJTQwc3MlM0F3b3JkK3g=");
+  ASSERT_TRUE(credentials);
+  EXPECT_EQ(credentials->id, "a:b c");
+  EXPECT_EQ(credentials->secret, "p@ss:word x");
+}
+
+TEST(BasicCredentials, SplitsAtTheFirstColonAndAllowsAnEmptySecret) {
+  // base64("id:a:b") and base64("id:")
+  auto credentials = parse_basic_credentials("Basic aWQ6YTpi");
+  ASSERT_TRUE(credentials);
+  EXPECT_EQ(credentials->id, "id");
+  EXPECT_EQ(credentials->secret, "a:b");
+  credentials = parse_basic_credentials("Basic aWQ6");
+  ASSERT_TRUE(credentials);
+  EXPECT_EQ(credentials->secret, "");
+}
+
+TEST(BasicCredentials, RefusesOtherSchemesAndMalformedValues) {
+  EXPECT_FALSE(parse_basic_credentials("Bearer aWQ6cw=="));
+  EXPECT_FALSE(parse_basic_credentials("Basic"));
+  EXPECT_FALSE(parse_basic_credentials("Basic "));
+  EXPECT_FALSE(parse_basic_credentials("BasicaWQ6cw=="));
+  EXPECT_FALSE(parse_basic_credentials("Basic aWQ6cw"));    // unpadded
+  EXPECT_FALSE(parse_basic_credentials("Basic !!!!"));      // not base64
+  EXPECT_FALSE(parse_basic_credentials("Basic aWRz"));      // base64("ids"): no colon
+  EXPECT_FALSE(parse_basic_credentials("Basic OnNlY3JldA==")); // base64(":secret"): empty id
+  EXPECT_FALSE(parse_basic_credentials("Basic aWQ6JXp6"));  // base64("id:%zz"): bad escape
+  EXPECT_FALSE(parse_basic_credentials("Basic aWQ6YQpi"));  // base64("id:a\nb"): control character
+}
+
 } // namespace
 } // namespace mcpcert

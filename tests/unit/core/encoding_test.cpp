@@ -110,3 +110,26 @@ TEST(Base64, StandardAlphabetWithPadding) {
   EXPECT_EQ(mcpcert::base64_encode("foob"), "Zm9vYg==");
   EXPECT_EQ(mcpcert::base64_encode("\xfb\xff"), "+/8=");
 }
+
+TEST(Base64, DecodesStandardAlphabetWithPadding) {
+  EXPECT_EQ(mcpcert::base64_decode(""), "");
+  EXPECT_EQ(mcpcert::base64_decode("Zg=="), "f");
+  EXPECT_EQ(mcpcert::base64_decode("Zm8="), "fo");
+  EXPECT_EQ(mcpcert::base64_decode("Zm9v"), "foo");
+  EXPECT_EQ(mcpcert::base64_decode("Zm9vYg=="), "foob");
+  EXPECT_EQ(mcpcert::base64_decode("+/8="), "\xfb\xff");
+  const std::string bytes("\x00\x01\xfe\xff:z", 6);
+  EXPECT_EQ(mcpcert::base64_decode(mcpcert::base64_encode(bytes)), bytes);
+}
+
+TEST(Base64, DecodeRefusesWhatIsNotPaddedStandardBase64) {
+  EXPECT_FALSE(mcpcert::base64_decode("Zg"));     // padding missing
+  EXPECT_FALSE(mcpcert::base64_decode("Zg="));    // length not a multiple of 4
+  EXPECT_FALSE(mcpcert::base64_decode("Z==="));   // three padding characters
+  EXPECT_FALSE(mcpcert::base64_decode("===="));
+  EXPECT_FALSE(mcpcert::base64_decode("Zg=a"));   // data after padding
+  EXPECT_FALSE(mcpcert::base64_decode("Zm9v=="));  // padding on a full quantum
+  EXPECT_FALSE(mcpcert::base64_decode("-_8="));   // base64url symbols
+  EXPECT_FALSE(mcpcert::base64_decode("Zm 9v"));
+  EXPECT_FALSE(mcpcert::base64_decode("Zh=="));   // non-zero leftover bits: a second spelling of "f"
+}

@@ -309,6 +309,19 @@ TEST(RefreshGrant, ExpiresAfterItsTtl) {
   EXPECT_EQ(refresh(world.server(), second.body["refresh_token"]).error(), "invalid_grant");
 }
 
+TEST(RefreshGrant, AbsoluteFamilyLifetimeCapsEveryRotation) {
+  TokenLifetimes lifetimes;
+  lifetimes.refresh = Seconds(1000);
+  lifetimes.refresh_family = Seconds(1500);
+  TenantWorld world(lifetimes);
+  auto first = sign_in(world.server());
+  world.advance(900);
+  auto second = refresh(world.server(), first.body["refresh_token"]);
+  ASSERT_TRUE(second.ok());
+  world.advance(601); // within the second token's own 1000 s, past the family's 1500 s
+  EXPECT_EQ(refresh(world.server(), second.body["refresh_token"]).error(), "invalid_grant");
+}
+
 TEST(RefreshGrant, LostMcpAccessStopsRefresh) {
   TenantWorld world;
   auto first = sign_in(world.server());

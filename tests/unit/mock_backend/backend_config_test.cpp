@@ -81,9 +81,9 @@ TEST(TenantFixture, ShippedFixtureLoads) {
   EXPECT_TRUE(fixture.directory.allows("bob", "ent-brussels", Permission::read));
   EXPECT_FALSE(fixture.directory.allows("bob", "ent-brussels", Permission::write));
   EXPECT_FALSE(fixture.ledger.kpis("ent-brussels").empty());
-  ASSERT_NE(fixture.clients.find("mcpcert-connector"), nullptr);
+  ASSERT_TRUE(fixture.clients.find("mcpcert-connector"));
   EXPECT_EQ(fixture.clients.find("mcpcert-connector")->type, ClientType::confidential);
-  ASSERT_NE(fixture.clients.find("mcpcert-scripted-client"), nullptr);
+  ASSERT_TRUE(fixture.clients.find("mcpcert-scripted-client"));
 }
 
 TEST(TenantFixture, DanglingReferencesAreRefused) {
@@ -100,6 +100,29 @@ TEST(TenantFixture, DanglingReferencesAreRefused) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("users[0].roles[0].entity"), std::string::npos) << e.what();
   }
+}
+
+TEST(BackendConfig, StateDirIsOptionalAndResolvedAgainstTheConfigFile) {
+  auto config = valid_config();
+  EXPECT_FALSE(parse_backend_config(config, "/etc/mcpcert/backend.json").state_dir);
+  config["state_dir"] = "state";
+  EXPECT_EQ(parse_backend_config(config, "/etc/mcpcert/backend.json").state_dir, "/etc/mcpcert/state");
+  config["state_dir"] = "/var/lib/mcpcert";
+  EXPECT_EQ(parse_backend_config(config, "/etc/mcpcert/backend.json").state_dir, "/var/lib/mcpcert");
+  config["state_dir"] = "";
+  EXPECT_NE(refusal(config).find("state_dir"), std::string::npos);
+  config["state_dir"] = 5;
+  EXPECT_NE(refusal(config).find("state_dir"), std::string::npos);
+}
+
+TEST(BackendConfig, RefreshFamilyLifetimeIsOptional) {
+  auto config = valid_config();
+  EXPECT_FALSE(parse_backend_config(config, "/etc/mcpcert/backend.json").tenants[0].lifetimes.refresh_family);
+  config["tenants"][0]["refresh_family_lifetime_seconds"] = 7776000;
+  EXPECT_EQ(parse_backend_config(config, "/etc/mcpcert/backend.json").tenants[0].lifetimes.refresh_family,
+            Seconds(7776000));
+  config["tenants"][0]["refresh_family_lifetime_seconds"] = 0;
+  EXPECT_NE(refusal(config).find("refresh_family_lifetime_seconds"), std::string::npos);
 }
 
 } // namespace

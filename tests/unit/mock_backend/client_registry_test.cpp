@@ -43,8 +43,8 @@ TEST(ClientRegistry, SecretsAreComparedByHash) {
   client.type = ClientType::confidential;
   client.secret_hash = sha256("s3cret-s3cret-s3cret");
   registry.add_client(client);
-  const OAuthClient* found = registry.find("conn");
-  ASSERT_NE(found, nullptr);
+  auto found = registry.find("conn");
+  ASSERT_TRUE(found);
   EXPECT_TRUE(registry.secret_matches(*found, "s3cret-s3cret-s3cret"));
   EXPECT_FALSE(registry.secret_matches(*found, "s3cret"));
   EXPECT_FALSE(registry.secret_matches(*found, ""));
@@ -89,6 +89,69 @@ TEST(ParseClient, RefusesNamingTheField) {
                           {"grant_types", {"password"}}})
                 .field,
             "grant_types");
+}
+
+const std::set<std::string, std::less<>> test_scopes = {"finance:read", "finance:write"};
+
+TEST(ClientMetadata, AppliesRfc7591Defaults) {
+  auto parsed = parse_client_metadata({{"redirect_uris", {"https://app.example/cb"}}}, test_scopes);
+  ASSERT_TRUE(parsed.metadata) << parsed.description;
+  EXPECT_EQ(parsed.metadata->token_endpoint_auth_method, "client_secret_basic");
+  EXPECT_EQ(parsed.metadata->grant_types, std::vector<std::string>{"authorization_code"});
+  EXPECT_EQ(parsed.metadata->response_types, std::vector<std::string>{"code"});
+  EXPECT_EQ(parsed.metadata->application_type, ApplicationType::web);
+}
+
+TEST(ClientMetadata, RedirectUrisByApplicationType) {
+  auto error_for = [](const char* uri, const char* type) {
+    auto parsed = parse_client_metadata({{"redirect_uris", {uri}}, {"application_type", type}}, test_scopes);
+    return parsed.metadata ? std::string("accepted") : std::string(to_string(parsed.error));
+  };
+  EXPECT_EQ(error_for("http://127.0.0.1/cb", "native"), "accepted");
+  EXPECT_EQ(error_for("http://127.0.0.1:8123/cb", "native"), "accepted");
+  EXPECT_EQ(error_for("http://[::1]/cb", "native"), "accepted");
+  EXPECT_EQ(error_for("http://localhost/cb", "native"), "accepted");
+  EXPECT_EQ(error_for("com.example.app:/oauth", "native"), "accepted");
+  EXPECT_EQ(error_for("https://app.example/cb", "native"), "accepted");
+  EXPECT_EQ(error_for("https://app.example/cb", "web"), "accepted");
+  EXPECT_EQ(error_for("http://localhost:3000/cb", "web"), "accepted");
+  EXPECT_EQ(error_for("http://app.example/cb", "web"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("http://127.0.0.1.evil.example/cb", "native"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("http://127.0.0.1:0/cb", "native"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("com.example.app:/oauth", "web"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("myapp:/cb", "native"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("https://app.example/cb#x", "web"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("https:///cb", "web"), "invalid_redirect_uri");
+  EXPECT_EQ(error_for("https://app.example/c b", "web"), "invalid_redirect_uri");
+}
+
+TEST(ClientMetadata, RefusesWhatItCannotHonour) {
+  auto error_for = [](nlohmann::json body) {
+    body["redirect_uris"] = {"https://app.example/cb"};
+    auto parsed = parse_client_metadata(body, test_scopes);
+    return parsed.metadata ? std::string("accepted") : std::string(to_string(parsed.error));
+  };
+  EXPECT_EQ(error_for({{"token_endpoint_auth_method", "none"}}), "accepted");
+  EXPECT_EQ(error_for({{"scope", "finance:read"}}), "accepted");
+  EXPECT_EQ(error_for({{"token_endpoint_auth_method", "tls_client_auth"}}), "invalid_client_metadata");
+  EXPECT_EQ(error_for({{"grant_types", {"client_credentials"}}}), "invalid_client_metadata");
+  EXPECT_EQ(error_for({{"response_types", {"code", "token"}}}), "invalid_client_metadata");
+  EXPECT_EQ(error_for({{"scope", "root"}}), "invalid_client_metadata");
+  EXPECT_EQ(error_for({{"application_type", 3}}), "invalid_client_metadata");
+}
+
+TEST(ClientRegistry, FindReturnsACopyThatOutlivesAReplacement) {
+  ClientRegistry registry;
+  OAuthClient client;
+  client.id = "app";
+  client.name = "first";
+  registry.add_client(client);
+  auto found = registry.find("app");
+  client.name = "second";
+  registry.add_client(client);
+  EXPECT_EQ(found->name, "first");
+  EXPECT_EQ(registry.find("app")->name, "second");
+  EXPECT_EQ(registry.size(), 1u);
 }
 
 } // namespace

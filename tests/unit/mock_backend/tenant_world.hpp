@@ -63,7 +63,7 @@ struct TenantWorld {
   explicit TenantWorld(TokenLifetimes lifetimes = {})
       : tenant(IssuerIdentity{"emea-finance", "eu-central-1", std::string(issuer_url), std::string(api_url)},
                lifetimes, parse_tenant_fixture(test_fixture(), "test-fixture"), clock,
-               std::make_unique<InMemoryGrantStore>()) {
+               open_tenant_storage({}, "emea-finance", clock)) {
     tenant.clients().register_resource(std::string(mcp_resource), std::string(connector_client));
   }
 

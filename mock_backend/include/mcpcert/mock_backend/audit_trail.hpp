@@ -27,6 +27,10 @@ struct AuditFacts {
   std::string actor;    ///< token `act.sub`, e.g. the connector acting for the user
   std::string token_id; ///< `jti` of the token presented
   std::string client_id;
+  /// Lowercase hex SHA-256 of the raw `Authorization: Bearer` token, valid or not.
+  std::string bearer_sha256;
+  /// Lowercase hex SHA-256 of a token exchange's subject_token (issuer only).
+  std::string subject_token_sha256;
 };
 
 struct AuditRecord {

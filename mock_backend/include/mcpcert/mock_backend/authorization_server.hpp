@@ -1,12 +1,19 @@
 #pragma once
 /// The tenant's OAuth 2.1 authorization server, without HTTP: authorization
-/// code with PKCE (S256 only), refresh with rotation and reuse detection, and
-/// token exchange (RFC 8693) for the connector. Every outcome is a value the
-/// issuer endpoint turns into a response.
+/// code with PKCE (S256 only), refresh with rotation and reuse detection,
+/// token exchange (RFC 8693) for the connector, revocation (RFC 7009),
+/// introspection (RFC 7662), dynamic client registration (RFC 7591) and
+/// signing-key rotation. Every outcome is a value the issuer endpoint turns
+/// into a response; every authentication event goes to the tenant's log.
+///
+/// Thread-safe as long as the tenant directory is not changed meanwhile (the
+/// tenant's lock orders admin changes against requests).
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +26,7 @@
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/jwt.hpp"
+#include "mcpcert/mock_backend/auth_event_log.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
@@ -44,6 +52,8 @@ struct TokenLifetimes {
   Seconds pending_authorization{600};
   /// Upper bound of an exchanged (backend-audience) token.
   Seconds exchanged{300};
+  /// Absolute limit of a grant's refresh family, counted from consent; none by default.
+  std::optional<Seconds> refresh_family;
 };
 
 /// Shown instead of redirecting, when the redirect target can't be trusted (RFC 6749 4.1.2.1).
@@ -76,11 +86,12 @@ struct ClientCredentials {
   std::string client_secret;
 };
 
-/// A token endpoint answer: 200 with tokens, or an RFC 6749 5.2 error. Also
-/// says who the request concerned, for the audit.
+/// An answer of /token, /revoke, /introspect or /register: a status with a
+/// JSON body (none for a plain 200 of /revoke), or an RFC 6749 5.2 error.
+/// Also says who the request concerned, for the audit.
 struct TokenResponse {
   unsigned status = 200;
-  nlohmann::json body;
+  nlohmann::json body; ///< null: no body
   std::string www_authenticate; ///< set with 401 invalid_client
   std::string client_id;
   std::string subject;
@@ -106,17 +117,30 @@ struct BearerVerdict {
   std::string problem;
 };
 
+/// The outcome of a signing-key rotation.
+struct KeyRotation {
+  std::string kid;
+  std::string previous_kid;
+  /// The previous key leaves the JWKS then: every token it signed has expired by that time.
+  TimePoint previous_published_until;
+};
+
 bool scope_contains(std::string_view scope, std::string_view wanted);
 
 class AuthorizationServer {
 public:
   AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
-                      TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants);
+                      TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants, AuthEventLog& events);
 
   const IssuerIdentity& identity() const { return identity_; }
   /// RFC 8414 metadata (also served as openid-configuration).
   nlohmann::json metadata() const;
+  /// The current key and every previous one still verifying unexpired tokens.
   nlohmann::json jwks() const;
+  /// A new signing key with a new kid; the previous one stays published
+  /// until every token it signed has expired, so verifiers that refresh
+  /// their JWKS on an unknown kid never see a gap.
+  KeyRotation rotate_signing_key();
 
   /// GET /authorize with its query parameters.
   AuthorizationStep authorize(const FormFields& query);
@@ -125,12 +149,30 @@ public:
 
   /// POST /token; `basic` holds the client credentials of an Authorization: Basic header.
   TokenResponse token(const FormFields& form, const std::optional<ClientCredentials>& basic);
+  /// A /token request refused before its form could be read (wrong Content-Type,
+  /// repeated parameter, malformed Basic credentials); logged like any /token error.
+  TokenResponse refuse_token_request(unsigned status, std::string_view error, std::string_view description);
+  /// POST /revoke (RFC 7009): clients authenticate as at /token. A refresh token
+  /// takes its grant (family and access tokens) with it; an access token its jti
+  /// and the tokens exchanged from it. Unknown, expired or already revoked
+  /// tokens still give 200; a token of another client gives invalid_grant.
+  TokenResponse revoke(const FormFields& form, const std::optional<ClientCredentials>& basic);
+  /// POST /introspect (RFC 7662): confidential clients only. A token the caller
+  /// may not see (neither its client nor the resource server of its audience)
+  /// is reported exactly like an inactive one.
+  TokenResponse introspect(const FormFields& form, const std::optional<ClientCredentials>& basic);
+  /// POST /register (RFC 7591) with the parsed JSON body: 201 with client_id
+  /// (and client_secret for a confidential client) and the registered metadata.
+  TokenResponse register_client(const nlohmann::json& metadata);
 
   /// For the tenant API: an at+jwt from this issuer, for this API, whose grant still stands.
   BearerVerdict verify_api_token(std::string_view token) const;
 
-  /// Revokes the grant and so every token derived from it.
-  void revoke_grant(std::string_view grant_id, std::string_view reason);
+  /// Revokes the grant and so every token derived from it; logs the revocation.
+  StoreStatus revoke_grant(std::string_view grant_id, std::string_view reason);
+  /// Credential rotation and suspension: every standing grant of `user`; how
+  /// many were revoked, or nullopt when the store refused.
+  std::optional<std::size_t> revoke_user_grants(std::string_view user, std::string_view reason);
 
 private:
   struct PendingAuthorization {
@@ -160,10 +202,30 @@ private:
   TokenResponse redeem_code(const OAuthClient& client, const FormFields& form);
   TokenResponse refresh(const OAuthClient& client, const FormFields& form);
   TokenResponse exchange(const OAuthClient& client, const FormFields& form);
-  /// An access + refresh token pair for a standing grant.
-  TokenResponse issue_tokens(const Grant& grant, const std::string& access_scope, const std::string& refresh_scope);
+  /// The first redemption's grant dies with a replayed code or refresh token (RFC 9700 4.14).
+  TokenResponse reuse_detected(const Grant& grant, std::string_view what);
+  struct SignedToken {
+    std::string token;
+    IssuedAccessToken record; ///< for the store
+  };
+  /// A client access token for `grant` (audience: its resource), not yet stored.
+  SignedToken client_access_token(const Grant& grant, const std::string& scope) const;
+  /// A fresh refresh token of `grant`'s family and its stored form.
+  std::pair<std::string, RefreshToken> new_refresh_token(const Grant& grant, const std::string& scope) const;
+  /// 200 with an access and a refresh token.
+  TokenResponse token_pair(const Grant& grant, const SignedToken& access, const std::string& scope,
+                           const std::string& refresh_token) const;
+  std::string sign(const nlohmann::json& claims) const;
   /// Why the user may not (any more) use MCP on `entity`; empty when they may.
   std::string session_refusal(std::string_view user, std::string_view entity) const;
+  /// The claims of an unexpired, unrevoked access token of this issuer whose grant stands.
+  std::optional<nlohmann::json> active_access_claims(std::string_view token) const;
+  void log(AuthEventKind kind, std::string_view user, std::string_view client, std::string_view detail);
+
+  struct SigningKey {
+    EcSigningKey key;
+    std::optional<TimePoint> published_until; ///< set once a newer key replaced it
+  };
 
   IssuerIdentity identity_;
   TokenLifetimes lifetimes_;
@@ -171,8 +233,13 @@ private:
   TenantDirectory& directory_;
   ClientRegistry& clients_;
   GrantStore& grants_;
-  EcSigningKey key_;
-  JwkSet verification_keys_;
+  AuthEventLog& events_;
+
+  mutable std::shared_mutex keys_mutex_; // rotation against signing and verification
+  std::vector<SigningKey> keys_;         // the last one signs
+  JwkSet verification_keys_;             // every key ever used: a retired key's tokens fail on exp anyway
+
+  std::mutex pending_mutex_; // sign-ins in progress, touched by every authorize step
   std::map<std::string, PendingAuthorization, std::less<>> pending_;
 };
 

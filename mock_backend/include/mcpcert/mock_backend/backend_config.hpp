@@ -43,6 +43,9 @@ struct ControlConfig {
 
 struct BackendConfig {
   bool simulation = false;
+  /// Where each tenant keeps its SQLite state (`<state_dir>/<tenant>.sqlite`,
+  /// absolute); without it every tenant uses an in-memory database.
+  std::optional<std::filesystem::path> state_dir;
   std::optional<ControlConfig> control; ///< present exactly when simulation is on
   std::vector<TenantConfig> tenants;
 };

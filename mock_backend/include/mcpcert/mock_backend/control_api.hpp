@@ -32,7 +32,13 @@ private:
   /// The fixture's users with their sign-in passwords, so the harness can act as them.
   http::Response list_users(const http::Request& request, Tenant& tenant);
   http::Response change_mcp_access(const http::Request& request, Tenant& tenant);
+  /// A new password for the user; every grant of theirs is revoked.
+  http::Response rotate_credentials(const http::Request& request, Tenant& tenant);
+  /// Suspending revokes every grant of the user; lifting it revives none.
+  http::Response suspend_user(const http::Request& request, Tenant& tenant);
+  http::Response rotate_signing_key(const http::Request& request, Tenant& tenant);
   http::Response list_grants(const http::Request& request, Tenant& tenant, std::string_view query);
+  http::Response read_auth_events(const http::Request& request, Tenant& tenant, std::string_view query);
 
   std::string secret_;
   VirtualClock& clock_;

@@ -4,6 +4,8 @@
 /// tests can drive it without sockets.
 
 #include <memory>
+#include <shared_mutex>
+#include <string_view>
 #include <vector>
 
 #include "mcpcert/clock.hpp"
@@ -12,6 +14,7 @@
 #include "mcpcert/mock_backend/authorization_server.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
 #include "mcpcert/mock_backend/tenant_fixture.hpp"
+#include "mcpcert/mock_backend/tenant_storage.hpp"
 
 namespace mcpcert::backend {
 
@@ -24,7 +27,7 @@ struct HandledRequest {
 class Tenant {
 public:
   Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture fixture, const Clock& clock,
-         std::unique_ptr<GrantStore> grants);
+         TenantStorage storage);
   Tenant(const Tenant&) = delete;
   Tenant& operator=(const Tenant&) = delete;
 
@@ -33,11 +36,22 @@ public:
   const FinanceLedger& ledger() const { return ledger_; }
   ClientRegistry& clients() { return clients_; }
   GrantStore& grants() { return *grants_; }
+  AuthEventLog& events() { return *events_; }
   AuthorizationServer& authorization_server() { return authorization_server_; }
   /// Empty unless the backend runs in simulation mode.
   const std::vector<FixtureCredential>& fixture_credentials() const { return credentials_; }
+  /// After a credential rotation, so the harness signs in with the new password.
+  void remember_password(std::string_view user, std::string password);
 
-  /// The issuer listener's routes: metadata, JWKS, authorize, login, consent, token.
+  /// Requests hold it shared from handling to their audit record; admin
+  /// changes hold it exclusively. So every audit record after the seq an admin
+  /// change returns was decided with the change, while requests still run in
+  /// parallel with each other. It also guards the directory, which requests
+  /// only read.
+  std::shared_mutex& admin_lock() { return admin_lock_; }
+
+  /// The issuer listener's routes: metadata, JWKS, authorize, login, consent,
+  /// token, revoke, introspect, register.
   HandledRequest handle_issuer(const http::Request& request);
   /// The API listener's routes: the finance REST API.
   HandledRequest handle_api(const http::Request& request);
@@ -47,8 +61,10 @@ private:
   FinanceLedger ledger_;
   ClientRegistry clients_;
   std::unique_ptr<GrantStore> grants_;
+  std::unique_ptr<AuthEventLog> events_;
   AuthorizationServer authorization_server_;
   std::vector<FixtureCredential> credentials_;
+  std::shared_mutex admin_lock_;
 };
 
 } // namespace mcpcert::backend

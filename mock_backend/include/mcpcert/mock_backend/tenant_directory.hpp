@@ -2,6 +2,7 @@
 /// The tenant's organisation: entities, users, their roles per entity and the
 /// per-entity MCP Access permission. This is what the backend itself answers
 /// "may this user do that?" from, so the connector can be compared against it.
+/// Not synchronised: the tenant's lock orders admin changes against requests.
 
 #include <map>
 #include <optional>
@@ -85,6 +86,10 @@ public:
 
   /// The admin switch of MCP Access; granting needs an existing role on the entity.
   McpAccessChange set_mcp_access(std::string_view user, std::string_view entity, bool granted);
+  /// Credential rotation: a fresh salt and hash; false for an unknown user.
+  bool set_password(std::string_view user, std::string_view password);
+  /// false for an unknown user.
+  bool set_suspended(std::string_view user, bool suspended);
 
 private:
   std::string tenant_;

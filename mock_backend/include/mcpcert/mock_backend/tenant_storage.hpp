@@ -1,0 +1,31 @@
+#pragma once
+/// Where a tenant keeps what must outlive a response: its grants and tokens
+/// and its auth event log, in one SQLite database.
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/mock_backend/auth_event_log.hpp"
+#include "mcpcert/mock_backend/grant_store.hpp"
+
+namespace mcpcert::backend {
+
+/// The state database could not be opened or set up; thrown at start-up only.
+class StorageError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TenantStorage {
+  std::unique_ptr<GrantStore> grants;
+  std::unique_ptr<AuthEventLog> events;
+};
+
+/// Opens (creating) `file`; an empty path gives a private in-memory database,
+/// still driven through SQL, gone at exit. Throws StorageError.
+TenantStorage open_tenant_storage(const std::filesystem::path& file, const std::string& tenant, const Clock& clock);
+
+} // namespace mcpcert::backend
