@@ -1,10 +1,18 @@
 #include "mcpcert/mock_client/cli.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <ctime>
 #include <fstream>
+#include <iomanip>
 #include <optional>
+#include <random>
 
 #include "mcpcert/mock_client/report.hpp"
 #include "mcpcert/mock_client/runner.hpp"
@@ -22,23 +30,41 @@ constexpr const char* usage_text = R"(usage: mcpcert <command> [options]
 commands:
   certify              run every scenario against the reference connector and print per-claim verdicts
   run PATH...          run the given scenario files or directories
+  up                   start one world (backend + connector), print how to reach it, wait for Ctrl-C
 
 options (certify, run):
   --json FILE          write the JSON report to FILE
+  --junit FILE         write a JUnit XML report to FILE (one testcase per scenario)
+  --html FILE          write a self-contained HTML report to FILE
+  --trace DIR          write every scenario's full transcript (secrets masked) as DIR/<scenario>.json
   --claim ID           only scenarios that check claim ID (repeatable)
+  --tag TAG            only scenarios tagged TAG (repeatable)
+  --jobs N             run N scenarios at a time, each in its own world (default 1)
+  --seed S             seed for randomised steps, recorded in the reports (default: random)
   --keep-worlds DIR    keep each world's configs and server logs under DIR
   --test-only-mutant NAME
                        start the connector with a deliberate defect (proves a check bites)
   --no-colour          plain console output
+
+options (up):
+  --keep-dir DIR       keep the world's configs and server logs in DIR
+  --test-only-mutant NAME
 )";
 
 struct Options {
   std::string command;
   std::vector<std::filesystem::path> paths;
   std::optional<std::filesystem::path> json_file;
+  std::optional<std::filesystem::path> junit_file;
+  std::optional<std::filesystem::path> html_file;
+  std::optional<std::filesystem::path> trace_dir;
   std::vector<std::string> claims;
+  std::vector<std::string> tags;
   std::vector<std::string> mutants;
   std::optional<std::filesystem::path> keep_worlds;
+  std::optional<std::filesystem::path> keep_dir;
+  std::size_t jobs = 1;
+  std::optional<std::uint64_t> seed;
   bool colour = ::isatty(STDOUT_FILENO) != 0;
 };
 
@@ -62,7 +88,233 @@ bool write_atomically(const std::filesystem::path& file, const std::string& cont
   return true;
 }
 
+template <typename Number> std::optional<Number> parse_number(const std::string& text) {
+  Number value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  ::gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+// Parses the options after the command; returns an exit code when parsing ends the run.
+std::optional<int> parse_options(const std::vector<std::string>& args, Options& options, std::ostream& err) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    auto value = [&](const char* name) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) {
+        err << "mcpcert: " << name << " needs a value\n";
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    const bool runs = options.command != "up";
+    if (arg == "--test-only-mutant") {
+      auto v = value("--test-only-mutant");
+      if (!v) return 2;
+      options.mutants.push_back(*v);
+    } else if (arg == "--no-colour" || arg == "--no-color") {
+      options.colour = false;
+    } else if (!runs && arg == "--keep-dir") {
+      auto v = value("--keep-dir");
+      if (!v) return 2;
+      options.keep_dir = *v;
+    } else if (runs && (arg == "--json" || arg == "--junit" || arg == "--html" || arg == "--trace" || arg == "--keep-worlds")) {
+      auto v = value(arg.c_str());
+      if (!v) return 2;
+      auto& target = arg == "--json" ? options.json_file : arg == "--junit" ? options.junit_file : arg == "--html" ? options.html_file
+                   : arg == "--trace" ? options.trace_dir : options.keep_worlds;
+      target = *v;
+    } else if (runs && arg == "--claim") {
+      auto v = value("--claim");
+      if (!v) return 2;
+      if (find_claim(*v) == nullptr) {
+        err << "mcpcert: unknown claim id '" << *v << "'\n";
+        return 2;
+      }
+      options.claims.push_back(*v);
+    } else if (runs && arg == "--tag") {
+      auto v = value("--tag");
+      if (!v) return 2;
+      options.tags.push_back(*v);
+    } else if (runs && arg == "--jobs") {
+      auto v = value("--jobs");
+      if (!v) return 2;
+      auto jobs = parse_number<std::size_t>(*v);
+      if (!jobs || *jobs == 0 || *jobs > 64) {
+        err << "mcpcert: --jobs takes a number from 1 to 64, got '" << *v << "'\n";
+        return 2;
+      }
+      options.jobs = *jobs;
+    } else if (runs && arg == "--seed") {
+      auto v = value("--seed");
+      if (!v) return 2;
+      options.seed = parse_number<std::uint64_t>(*v);
+      if (!options.seed) {
+        err << "mcpcert: --seed takes a non-negative integer, got '" << *v << "'\n";
+        return 2;
+      }
+    } else if (!arg.empty() && arg[0] == '-') {
+      err << "mcpcert: unknown option '" << arg << "' for " << options.command << "\n" << usage_text;
+      return 2;
+    } else if (options.command == "run") {
+      options.paths.emplace_back(arg);
+    } else {
+      err << "mcpcert: " << options.command << " takes no paths" << (options.command == "certify" ? " (it runs every scenario); use 'mcpcert run PATH'" : "")
+          << "\n";
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+bool wanted(const Scenario& scenario, const Options& options) {
+  auto any_of = [](const std::vector<std::string>& have, const std::vector<std::string>& want) {
+    return want.empty() || std::any_of(have.begin(), have.end(), [&](const std::string& item) {
+             return std::find(want.begin(), want.end(), item) != want.end();
+           });
+  };
+  return any_of(scenario.claims, options.claims) && any_of(scenario.tags, options.tags);
+}
+
+// Ctrl-C / SIGTERM for `up`: the handler only writes to a pipe the waiter polls.
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int) {
+  const char byte = 1;
+  [[maybe_unused]] auto ignored = ::write(stop_pipe[1], &byte, 1);
+}
+
+int run_certify(const Options& options, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  WorldOptions world_options;
+  world_options.connector_mutants = options.mutants;
+  auto paths = options.paths;
+  if (options.command == "certify") paths = {world_options.installation.scenarios_dir()};
+  if (paths.empty()) {
+    err << "mcpcert: run needs at least one scenario file or directory\n";
+    return 2;
+  }
+  for (const auto& path : paths) {
+    if (!std::filesystem::exists(path)) {
+      err << "mcpcert: no such file or directory: " << path.string() << "\n";
+      return 2;
+    }
+  }
+
+  // Every file is validated before anything runs: a typo fails in a second, not after a world started.
+  std::vector<Scenario> scenarios;
+  for (const auto& file : find_scenario_files(paths)) {
+    try {
+      auto scenario = load_scenario(file);
+      if (wanted(scenario, options)) scenarios.push_back(std::move(scenario));
+    } catch (const ScenarioError& e) {
+      err << "mcpcert: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (scenarios.empty()) {
+    err << "mcpcert: no scenario to run\n";
+    return 2;
+  }
+
+  RunInfo run;
+  run.command = "mcpcert";
+  for (const auto& arg : args) run.command += " " + arg;
+  if (options.seed) {
+    run.seed = *options.seed;
+  } else {
+    std::random_device entropy;
+    run.seed = (std::uint64_t{entropy()} << 32) | entropy();
+  }
+  run.started_at = utc_now();
+  run.jobs = options.jobs;
+
+  RunSettings settings;
+  settings.jobs = options.jobs;
+  settings.keep_worlds = options.keep_worlds;
+  const auto width = std::to_string(scenarios.size()).size();
+  settings.on_done = [&](const ScenarioResult& result, std::size_t done, std::size_t total) {
+    out << "[" << std::setw(static_cast<int>(width)) << done << "/" << total << "] " << result.name << " ... " << to_string(result.verdict)
+        << " (" << result.duration.count() << " ms)\n"
+        << std::flush;
+  };
+  if (options.jobs > 1) out << "running " << scenarios.size() << " scenario(s), " << options.jobs << " at a time\n" << std::flush;
+  const auto results = run_scenarios(scenarios, world_options, settings);
+  out << "\n";
+
+  const auto claims = verdicts_by_claim(results);
+  print_console_report(out, claims, options.colour);
+  std::string error;
+  if (options.json_file && !write_atomically(*options.json_file, safe_dump(json_report(claims, run), 2) + "\n", error)) {
+    err << "mcpcert: " << error << "\n";
+    return 2;
+  }
+  if (options.junit_file && !write_atomically(*options.junit_file, junit_report(results, run), error)) {
+    err << "mcpcert: " << error << "\n";
+    return 2;
+  }
+  if (options.html_file && !write_atomically(*options.html_file, html_report(claims, run), error)) {
+    err << "mcpcert: " << error << "\n";
+    return 2;
+  }
+  if (options.trace_dir) {
+    if (auto problem = write_traces(*options.trace_dir, results, run); !problem.empty()) {
+      err << "mcpcert: " << problem << "\n";
+      return 2;
+    }
+  }
+  return summarize(claims).failed == 0 ? 0 : 1;
+}
+
 } // namespace
+
+int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const std::function<void()>& wait_for_stop) {
+  Options options;
+  options.command = "up";
+  if (auto code = parse_options(args, options, err)) return *code;
+  WorldOptions world_options;
+  world_options.connector_mutants = options.mutants;
+  world_options.keep_dir = options.keep_dir;
+  std::string error;
+  auto world = World::start(world_options, error);
+  if (!world) {
+    err << "mcpcert: the world could not start: " << error << "\n";
+    return 1;
+  }
+  out << "mcpcert world is up; Ctrl-C (or SIGTERM) stops it.\n\n";
+  auto row = [&](const std::string& label, const std::string& value) { out << "  " << std::left << std::setw(19) << label << value << "\n"; };
+  row("MCP URL", world->mcp_url());
+  row("backend control", world->control_url());
+  row("connector control", world->connector_control_url().empty() ? "(none)" : world->connector_control_url());
+  row("control secret", world->control_secret() + "  (Authorization: Bearer <secret>)");
+  row("world directory", world->directory().string() + (options.keep_dir ? "" : "  (removed on exit)"));
+  for (const auto& [id, tenant] : world->tenants()) {
+    out << "\ntenant " << id << " (region " << tenant.region << ")\n";
+    row("issuer", tenant.issuer);
+    row("API", tenant.api);
+    out << "  users\n";
+    for (const auto& user : world->users(id)) {
+      std::string roles;
+      for (const auto& role : user.roles) {
+        roles += (roles.empty() ? "" : ", ") + role.value("entity", std::string("?")) + " " + role.value("role", std::string("?")) +
+                 (role.value("mcp_access", false) ? " (MCP Access)" : " (no MCP Access)");
+      }
+      out << "    " << std::left << std::setw(10) << user.username << " password " << std::setw(22) << user.password << " " << roles << "\n";
+    }
+  }
+  out << std::flush;
+  wait_for_stop();
+  out << "stopping the world\n" << std::flush;
+  world.reset();
+  return 0;
+}
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -75,111 +327,34 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
   Options options;
   options.command = args[0];
+  if (options.command == "up") {
+    if (::pipe2(stop_pipe, O_CLOEXEC) != 0) {
+      err << "mcpcert: cannot create a pipe for signals\n";
+      return 1;
+    }
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    struct sigaction old_int {}, old_term {};
+    ::sigaction(SIGINT, &action, &old_int);
+    ::sigaction(SIGTERM, &action, &old_term);
+    const int code = run_up(args, out, err, [] {
+      pollfd fd{stop_pipe[0], POLLIN, 0};
+      while (::poll(&fd, 1, -1) < 0 && errno == EINTR) {
+      }
+    });
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGTERM, &old_term, nullptr);
+    ::close(stop_pipe[0]);
+    ::close(stop_pipe[1]);
+    return code;
+  }
   if (options.command != "certify" && options.command != "run") {
     err << "mcpcert: unknown command '" << options.command << "'\n" << usage_text;
     return 2;
   }
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const auto& arg = args[i];
-    auto value = [&](const char* name) -> std::optional<std::string> {
-      if (i + 1 >= args.size()) {
-        err << "mcpcert: " << name << " needs a value\n";
-        return std::nullopt;
-      }
-      return args[++i];
-    };
-    if (arg == "--json") {
-      auto v = value("--json");
-      if (!v) return 2;
-      options.json_file = *v;
-    } else if (arg == "--claim") {
-      auto v = value("--claim");
-      if (!v) return 2;
-      if (find_claim(*v) == nullptr) {
-        err << "mcpcert: unknown claim id '" << *v << "'\n";
-        return 2;
-      }
-      options.claims.push_back(*v);
-    } else if (arg == "--keep-worlds") {
-      auto v = value("--keep-worlds");
-      if (!v) return 2;
-      options.keep_worlds = *v;
-    } else if (arg == "--test-only-mutant") {
-      auto v = value("--test-only-mutant");
-      if (!v) return 2;
-      options.mutants.push_back(*v);
-    } else if (arg == "--no-colour" || arg == "--no-color") {
-      options.colour = false;
-    } else if (!arg.empty() && arg[0] == '-') {
-      err << "mcpcert: unknown option '" << arg << "'\n" << usage_text;
-      return 2;
-    } else if (options.command == "run") {
-      options.paths.emplace_back(arg);
-    } else {
-      err << "mcpcert: certify takes no paths (it runs every scenario); use 'mcpcert run PATH'\n";
-      return 2;
-    }
-  }
-
-  WorldOptions world_options;
-  world_options.connector_mutants = options.mutants;
-  if (options.command == "certify") options.paths = {world_options.installation.scenarios_dir()};
-  if (options.paths.empty()) {
-    err << "mcpcert: run needs at least one scenario file or directory\n";
-    return 2;
-  }
-  for (const auto& path : options.paths) {
-    if (!std::filesystem::exists(path)) {
-      err << "mcpcert: no such file or directory: " << path.string() << "\n";
-      return 2;
-    }
-  }
-
-  // Every file is validated before anything runs: a typo fails in a second, not after a world started.
-  std::vector<Scenario> scenarios;
-  for (const auto& file : find_scenario_files(options.paths)) {
-    try {
-      auto scenario = load_scenario(file);
-      if (!options.claims.empty() &&
-          std::none_of(scenario.claims.begin(), scenario.claims.end(), [&](const std::string& id) {
-            return std::find(options.claims.begin(), options.claims.end(), id) != options.claims.end();
-          })) {
-        continue;
-      }
-      scenarios.push_back(std::move(scenario));
-    } catch (const ScenarioError& e) {
-      err << "mcpcert: " << e.what() << "\n";
-      return 2;
-    }
-  }
-  if (scenarios.empty()) {
-    err << "mcpcert: no scenario to run\n";
-    return 2;
-  }
-
-  std::vector<ScenarioResult> results;
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    const auto& scenario = scenarios[i];
-    out << "[" << (i + 1) << "/" << scenarios.size() << "] " << scenario.name << " ... " << std::flush;
-    auto scenario_options = world_options;
-    if (options.keep_worlds) scenario_options.keep_dir = *options.keep_worlds / scenario.name;
-    results.push_back(run_scenario(scenario, scenario_options));
-    out << to_string(results.back().verdict) << " (" << results.back().duration.count() << " ms)\n";
-  }
-  out << "\n";
-
-  const auto claims = verdicts_by_claim(results);
-  print_console_report(out, claims, options.colour);
-  if (options.json_file) {
-    std::string command = "mcpcert";
-    for (const auto& arg : args) command += " " + arg;
-    std::string error;
-    if (!write_atomically(*options.json_file, json_report(claims, command).dump(2) + "\n", error)) {
-      err << "mcpcert: " << error << "\n";
-      return 2;
-    }
-  }
-  return summarize(claims).failed == 0 ? 0 : 1;
+  if (auto code = parse_options(args, options, err)) return *code;
+  return run_certify(options, args, out, err);
 }
 
 } // namespace mcpcert::client

@@ -61,6 +61,26 @@ std::optional<FormFields> fill_form(const HtmlForm& form, const FormFields& valu
   return fields;
 }
 
+// A token endpoint's answer (RFC 6749 section 5): tokens on top of what the
+// caller already knows (issuer, endpoint, requested scope), or the OAuth error.
+AuthorizationOutcome read_token_response(AuthorizationOutcome outcome, const HttpReply& reply, TokenSet tokens) {
+  auto body = reply.json();
+  if (reply.status != 200 || !body.is_object()) {
+    const auto error = body.is_object() ? body.value("error", "") : std::string{};
+    const auto detail = body.is_object() ? body.value("error_description", "") : std::string{};
+    return fail(std::move(outcome), "token",
+                "token request: " + describe(reply) + (error.empty() ? "" : " " + error) + (detail.empty() ? "" : " (" + detail + ")"), error);
+  }
+  tokens.access_token = body.value("access_token", "");
+  tokens.refresh_token = body.value("refresh_token", "");
+  tokens.scope = body.value("scope", tokens.scope);
+  tokens.expires_in = body.value("expires_in", std::int64_t{0});
+  if (tokens.access_token.empty()) return fail(std::move(outcome), "token", "token response without access_token");
+  if (auto decoded = decode_jwt(tokens.access_token)) tokens.access_claims = decoded->claims;
+  outcome.tokens = std::move(tokens);
+  return outcome;
+}
+
 } // namespace
 
 std::optional<DiscoveredResource> OAuthClient::discover(const std::string& mcp_url, AuthorizationOutcome& outcome) {
@@ -197,21 +217,25 @@ AuthorizationOutcome OAuthClient::authorize(const std::string& mcp_url, const st
                                                             {"client_id", registration_.client_id},
                                                             {"code_verifier", verifier},
                                                             {"resource", resource->resource}}));
-  auto token_json = token_reply.json();
-  if (token_reply.status != 200 || !token_json.is_object()) {
-    const auto error = token_json.is_object() ? token_json.value("error", "") : std::string{};
-    return fail(outcome, "token", "token request: " + describe(token_reply) + (error.empty() ? "" : " " + error), error);
-  }
-  TokenSet tokens;
-  tokens.issuer = issuer;
-  tokens.access_token = token_json.value("access_token", "");
-  tokens.refresh_token = token_json.value("refresh_token", "");
-  tokens.scope = token_json.value("scope", scope);
-  tokens.expires_in = token_json.value("expires_in", std::int64_t{0});
-  if (tokens.access_token.empty()) return fail(outcome, "token", "token response without access_token");
-  if (auto decoded = decode_jwt(tokens.access_token)) tokens.access_claims = decoded->claims;
-  outcome.tokens = std::move(tokens);
-  return outcome;
+  TokenSet template_tokens;
+  template_tokens.issuer = issuer;
+  template_tokens.token_endpoint = token_endpoint;
+  template_tokens.scope = scope;
+  return read_token_response(std::move(outcome), token_reply, std::move(template_tokens));
+}
+
+AuthorizationOutcome OAuthClient::refresh(const TokenSet& current, const std::string& refresh_token, const std::string& resource) {
+  AuthorizationOutcome outcome;
+  if (current.token_endpoint.empty()) return fail(outcome, "refresh", "no token endpoint is known for these tokens");
+  auto reply = agent_.send(form_post(current.token_endpoint, {{"grant_type", "refresh_token"},
+                                                              {"refresh_token", refresh_token},
+                                                              {"client_id", registration_.client_id},
+                                                              {"resource", resource}}));
+  TokenSet template_tokens;
+  template_tokens.issuer = current.issuer;
+  template_tokens.token_endpoint = current.token_endpoint;
+  template_tokens.scope = current.scope;
+  return read_token_response(std::move(outcome), reply, std::move(template_tokens));
 }
 
 } // namespace mcpcert::client

@@ -1,5 +1,6 @@
 #include "mcpcert/mock_client/report.hpp"
 
+#include <cstdint>
 #include <iomanip>
 
 #ifndef MCPCERT_VERSION
@@ -22,9 +23,56 @@ const char* colour_of(Verdict verdict) {
 }
 
 nlohmann::json step_evidence(const StepRecord& step) {
-  return {{"step", step.index},   {"kind", step.kind},         {"line", step.line},
-          {"passed", step.passed}, {"summary", step.summary}, {"observed", step.observed.is_null() ? nlohmann::json::object() : step.observed},
-          {"exchanges", step.exchanges}};
+  nlohmann::json out = {{"step", step.index},   {"kind", step.kind},         {"line", step.line},
+                        {"passed", step.passed}, {"summary", step.summary}, {"observed", step.observed.is_null() ? nlohmann::json::object() : step.observed},
+                        {"exchanges", step.exchanges}};
+  if (step.skipped) out["skipped"] = true;
+  return out;
+}
+
+// Appends code point `cp` as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+constexpr std::uint32_t replacement_character = 0xFFFD;
+
+// Decodes one UTF-8 sequence at `at`; returns the code point (U+FFFD for an
+// invalid, overlong or surrogate sequence) and advances `at` past it.
+std::uint32_t next_code_point(std::string_view text, std::size_t& at) {
+  const auto lead = static_cast<unsigned char>(text[at++]);
+  if (lead < 0x80) return lead;
+  int length = 0;
+  std::uint32_t cp = 0;
+  if ((lead & 0xE0) == 0xC0) { length = 1; cp = lead & 0x1F; }
+  else if ((lead & 0xF0) == 0xE0) { length = 2; cp = lead & 0x0F; }
+  else if ((lead & 0xF8) == 0xF0) { length = 3; cp = lead & 0x07; }
+  else return replacement_character;
+  const auto start = at;
+  for (int i = 0; i < length; ++i) {
+    if (at >= text.size() || (static_cast<unsigned char>(text[at]) & 0xC0) != 0x80) return replacement_character;
+    cp = (cp << 6) | (static_cast<unsigned char>(text[at++]) & 0x3F);
+  }
+  static constexpr std::uint32_t smallest[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < smallest[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    at = start;
+    return replacement_character;
+  }
+  return cp;
 }
 
 } // namespace
@@ -53,6 +101,7 @@ void print_console_report(std::ostream& out, const std::vector<ClaimResult>& cla
     out << " " << claim.scenarios.size() << " scenario(s), " << steps << " step(s)\n";
     for (const auto* scenario : claim.scenarios) {
       if (scenario->verdict == Verdict::failed) out << "    " << scenario->name << ": " << scenario->reason << "\n";
+      if (scenario->verdict == Verdict::skipped) out << "    " << scenario->name << " (skipped): " << scenario->reason << "\n";
     }
   }
   const auto summary = summarize(claims);
@@ -62,8 +111,15 @@ void print_console_report(std::ostream& out, const std::vector<ClaimResult>& cla
 }
 
 nlohmann::json json_report(const std::vector<ClaimResult>& claims, const std::string& command) {
-  nlohmann::json out = {{"harness", {{"name", "mcpcert"}, {"version", MCPCERT_VERSION}, {"command", command}}},
-                        {"claims", nlohmann::json::array()}};
+  RunInfo run;
+  run.command = command;
+  return json_report(claims, run);
+}
+
+nlohmann::json json_report(const std::vector<ClaimResult>& claims, const RunInfo& run) {
+  nlohmann::json harness = {{"name", "mcpcert"}, {"version", MCPCERT_VERSION}, {"command", run.command}, {"seed", run.seed}, {"jobs", run.jobs}};
+  if (!run.started_at.empty()) harness["started_at"] = run.started_at;
+  nlohmann::json out = {{"harness", harness}, {"claims", nlohmann::json::array()}};
   for (const auto& claim : claims) {
     nlohmann::json scenarios = nlohmann::json::array();
     nlohmann::json evidence = nlohmann::json::array();
@@ -74,6 +130,8 @@ nlohmann::json json_report(const std::vector<ClaimResult>& claims, const std::st
                            {"verdict", to_string(scenario->verdict)},
                            {"reason", scenario->reason},
                            {"notice", {{"source", scenario->notice.source}, {"sentence", scenario->notice.sentence}}},
+                           {"tags", scenario->tags},
+                           {"started_at", scenario->started_at},
                            {"duration_ms", scenario->duration.count()}});
       for (const auto& step : scenario->steps) {
         auto entry = step_evidence(step);
@@ -91,6 +149,37 @@ nlohmann::json json_report(const std::vector<ClaimResult>& claims, const std::st
                     {"warning", summary.warning}, {"skipped", summary.skipped}, {"review", summary.review},
                     {"result", summary.result()}};
   return out;
+}
+
+std::string escape_markup(std::string_view text, bool keep_newlines) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto cp = next_code_point(text, at);
+    switch (cp) {
+    case '&': out += "&amp;"; continue;
+    case '<': out += "&lt;"; continue;
+    case '>': out += "&gt;"; continue;
+    case '"': out += "&quot;"; continue;
+    case '\'': out += "&#39;"; continue;
+    case '\t':
+    case '\n':
+    case '\r':
+      if (keep_newlines) out += static_cast<char>(cp);
+      else out += "&#" + std::to_string(cp) + ";";
+      continue;
+    default: break;
+    }
+    // XML 1.0 cannot carry other C0 controls, nor U+FFFE/U+FFFF, even as references.
+    if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF) append_utf8(out, replacement_character);
+    else append_utf8(out, cp);
+  }
+  return out;
+}
+
+std::string safe_dump(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace mcpcert::client

@@ -1,11 +1,14 @@
 #include "mcpcert/mock_client/scenario.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <regex>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
 #include "mcpcert/mock_client/claims.hpp"
+#include "mcpcert/mock_client/expectation.hpp"
 
 namespace mcpcert::client {
 
@@ -13,45 +16,38 @@ namespace {
 
 int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
 
+class Reader;
+
 struct Rule {
-  enum class Type { string, integer, boolean, strings, free_map, object };
+  enum class Type { string, integer, boolean, strings, free_map, object, custom };
+  using Parser = std::function<nlohmann::json(const Reader&, const YAML::Node&, const std::string& field)>;
   std::string name;
   Type type = Type::string;
   bool required = false;
   std::vector<std::string> choices; ///< for strings: the allowed values (empty: any)
   std::vector<Rule> children;       ///< for objects
   nlohmann::json fallback = nullptr;
+  Parser parse;                     ///< for custom values
 };
 
 Rule text(std::string name, bool required = false, std::vector<std::string> choices = {}, nlohmann::json fallback = nullptr) {
-  return {std::move(name), Rule::Type::string, required, std::move(choices), {}, std::move(fallback)};
+  return {std::move(name), Rule::Type::string, required, std::move(choices), {}, std::move(fallback), {}};
 }
-Rule integer(std::string name, bool required = false) { return {std::move(name), Rule::Type::integer, required, {}, {}, nullptr}; }
+Rule boolean(std::string name) { return {std::move(name), Rule::Type::boolean, false, {}, {}, nullptr, {}}; }
+Rule integer(std::string name, bool required = false) { return {std::move(name), Rule::Type::integer, required, {}, {}, nullptr, {}}; }
 Rule object(std::string name, std::vector<Rule> children, bool required = false) {
-  return {std::move(name), Rule::Type::object, required, {}, std::move(children), nullptr};
+  return {std::move(name), Rule::Type::object, required, {}, std::move(children), nullptr, {}};
 }
-Rule free_map(std::string name) { return {std::move(name), Rule::Type::free_map, false, {}, {}, nullptr}; }
-Rule strings(std::string name, bool required = false) { return {std::move(name), Rule::Type::strings, required, {}, {}, nullptr}; }
+Rule free_map(std::string name) { return {std::move(name), Rule::Type::free_map, false, {}, {}, nullptr, {}}; }
+Rule strings(std::string name, bool required = false) { return {std::move(name), Rule::Type::strings, required, {}, {}, nullptr, {}}; }
+Rule custom(std::string name, Rule::Parser parse, bool required = false) {
+  return {std::move(name), Rule::Type::custom, required, {}, {}, nullptr, std::move(parse)};
+}
 
-// The steps a scenario may use, and the fields of each.
-const std::map<std::string, std::vector<Rule>>& step_rules() {
-  static const std::map<std::string, std::vector<Rule>> rules{
-      {"authorize",
-       {text("as", true), text("user"), text("scope", false, {}, "finance:read"),
-        object("expect", {text("outcome", true, {"granted", "refused"}), text("error")})}},
-      {"connect", {text("as", true), text("protocol_version", false, {}, "2025-11-25"), object("expect", {integer("status")})}},
-      {"call_tool",
-       {text("as", true), text("tool", true), free_map("arguments"),
-        object("expect", {text("outcome", true, {"success", "permission_error", "tool_error", "jsonrpc_error"}), integer("status"),
-                          integer("error_code")}, true)}},
-      {"admin",
-       {text("action", true, {"revoke_mcp_access", "grant_mcp_access"}), text("user", true), text("entity", true), text("mark")}},
-      {"assert_audit",
-       {text("after"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"), text("actor"),
-        text("region"), text("outcome", false, {"success", "failure", "any"}, "any"), integer("count"), integer("min"),
-        integer("max")}},
-  };
-  return rules;
+std::string join(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& item : items) list += (list.empty() ? "" : ", ") + item;
+  return list;
 }
 
 class Reader {
@@ -65,6 +61,19 @@ public:
   std::string scalar(const YAML::Node& node, const std::string& field) const {
     if (!node.IsScalar()) fail(node, field, "must be a text value");
     return node.as<std::string>();
+  }
+
+  long long whole_number(const YAML::Node& node, const std::string& field) const {
+    auto text_value = scalar(node, field);
+    std::size_t used = 0;
+    long long number = 0;
+    try {
+      number = std::stoll(text_value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text_value.size() || text_value.empty()) fail(node, field, "must be an integer, got '" + text_value + "'");
+    return number;
   }
 
   nlohmann::json free_form(const YAML::Node& node, const std::string& field) const {
@@ -111,9 +120,7 @@ public:
     for (const auto& entry : node) {
       const auto key = scalar(entry.first, path);
       if (!known.contains(key)) {
-        std::string list;
-        for (const auto& name : known) list += (list.empty() ? "" : ", ") + name;
-        fail(entry.first, path + "." + key, "unknown field (expected one of: " + list + ")");
+        fail(entry.first, path + "." + key, "unknown field (expected one of: " + join({known.begin(), known.end()}) + ")");
       }
     }
     nlohmann::json out = nlohmann::json::object();
@@ -121,7 +128,7 @@ public:
       const auto field = path + "." + rule.name;
       const auto value = node[rule.name];
       if (!value.IsDefined() || value.IsNull()) {
-        if (rule.required) fail(node, field, "required field is missing");
+        if (rule.required) fail(value.IsDefined() ? value : node, field, "required field is missing");
         if (!rule.fallback.is_null()) out[rule.name] = rule.fallback;
         continue;
       }
@@ -129,26 +136,12 @@ public:
       case Rule::Type::string: {
         auto text_value = scalar(value, field);
         if (!rule.choices.empty() && std::find(rule.choices.begin(), rule.choices.end(), text_value) == rule.choices.end()) {
-          std::string list;
-          for (const auto& choice : rule.choices) list += (list.empty() ? "" : ", ") + choice;
-          fail(value, field, "'" + text_value + "' is not one of: " + list);
+          fail(value, field, "'" + text_value + "' is not one of: " + join(rule.choices));
         }
         out[rule.name] = text_value;
         break;
       }
-      case Rule::Type::integer: {
-        auto text_value = scalar(value, field);
-        std::size_t used = 0;
-        long long number = 0;
-        try {
-          number = std::stoll(text_value, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used != text_value.size() || text_value.empty()) fail(value, field, "must be an integer, got '" + text_value + "'");
-        out[rule.name] = number;
-        break;
-      }
+      case Rule::Type::integer: out[rule.name] = whole_number(value, field); break;
       case Rule::Type::boolean: {
         auto text_value = scalar(value, field);
         if (text_value != "true" && text_value != "false") fail(value, field, "must be true or false");
@@ -167,6 +160,7 @@ public:
         out[rule.name] = free_form(value, field);
         break;
       case Rule::Type::object: out[rule.name] = object(value, rule.children, field); break;
+      case Rule::Type::custom: out[rule.name] = rule.parse(*this, value, field); break;
       }
     }
     return out;
@@ -175,6 +169,180 @@ public:
 private:
   std::filesystem::path file_;
 };
+
+// --- custom values -----------------------------------------------------------
+
+// An HTTP status, or a list of acceptable ones; always stored as a list.
+nlohmann::json status_list(const Reader& reader, const YAML::Node& node, const std::string& field) {
+  auto list = nlohmann::json::array();
+  auto add = [&](const YAML::Node& item, const std::string& where) {
+    const auto status = reader.whole_number(item, where);
+    if (status < 100 || status > 599) reader.fail(item, where, "must be an HTTP status between 100 and 599");
+    list.push_back(status);
+  };
+  if (node.IsSequence()) {
+    if (node.size() == 0) reader.fail(node, field, "must list at least one status");
+    for (std::size_t i = 0; i < node.size(); ++i) add(node[i], field + "[" + std::to_string(i) + "]");
+  } else {
+    add(node, field);
+  }
+  return list;
+}
+
+// name -> text; a null value is kept as null (e.g. "drop this default header").
+nlohmann::json text_map(const Reader& reader, const YAML::Node& node, const std::string& field, bool nulls_allowed) {
+  if (!node.IsMap()) reader.fail(node, field, "must be a mapping of names to text");
+  auto out = nlohmann::json::object();
+  for (const auto& entry : node) {
+    const auto name = reader.scalar(entry.first, field);
+    if (name.empty()) reader.fail(entry.first, field, "names must not be empty");
+    if (entry.second.IsNull()) {
+      if (!nulls_allowed) reader.fail(entry.second, field + "." + name, "must be a text value");
+      out[name] = nullptr;
+    } else {
+      out[name] = reader.scalar(entry.second, field + "." + name);
+    }
+  }
+  return out;
+}
+
+// Header name -> substring, {regex: R} or {absent: true}; regexes are compiled
+// here so a typo fails at load time with its line.
+nlohmann::json header_matchers(const Reader& reader, const YAML::Node& node, const std::string& field) {
+  if (!node.IsMap()) reader.fail(node, field, "must be a mapping of header names to a substring, {regex: ...} or {absent: true}");
+  auto out = nlohmann::json::object();
+  for (const auto& entry : node) {
+    const auto name = reader.scalar(entry.first, field);
+    const auto where = field + "." + name;
+    if (entry.second.IsScalar()) {
+      out[name] = {{"contains", entry.second.as<std::string>()}};
+      continue;
+    }
+    const auto matcher = reader.object(entry.second, {text("regex"), text("absent", false, {"true"})}, where);
+    if (matcher.size() != 1) reader.fail(entry.second, where, "give exactly one of regex or absent");
+    if (matcher.contains("regex")) {
+      try {
+        std::regex compiled(matcher["regex"].get<std::string>());
+      } catch (const std::regex_error& e) {
+        reader.fail(entry.second["regex"], where + ".regex", std::string("not a valid regular expression: ") + e.what());
+      }
+      out[name] = {{"regex", matcher["regex"]}};
+    } else {
+      out[name] = {{"absent", true}};
+    }
+  }
+  return out;
+}
+
+// JSON pointer (RFC 6901) -> expected value.
+nlohmann::json json_matchers(const Reader& reader, const YAML::Node& node, const std::string& field) {
+  if (!node.IsMap()) reader.fail(node, field, "must be a mapping of JSON pointers (e.g. /error/code) to expected values");
+  auto out = nlohmann::json::object();
+  for (const auto& entry : node) {
+    const auto pointer = reader.scalar(entry.first, field);
+    try {
+      nlohmann::json::json_pointer parsed(pointer);
+    } catch (const nlohmann::json::exception&) {
+      reader.fail(entry.first, field, "'" + pointer + "' is not a JSON pointer (it starts with '/', e.g. /result/tools/0/name)");
+    }
+    out[pointer] = reader.free_form(entry.second, field + "." + pointer);
+  }
+  return out;
+}
+
+// Any YAML value as JSON: the body of a raw request.
+nlohmann::json any_json(const Reader& reader, const YAML::Node& node, const std::string& field) { return reader.free_form(node, field); }
+
+std::vector<Rule> audit_expectations() {
+  return {text("subject"), text("actor"), text("region"), text("outcome", false, {"success", "failure"})};
+}
+
+std::vector<Rule> http_expectations() {
+  return {custom("status", status_list),
+          custom("header", header_matchers),
+          custom("json", json_matchers),
+          integer("jsonrpc_error"),
+          custom("www_authenticate", [](const Reader& r, const YAML::Node& n, const std::string& f) { return text_map(r, n, f, false); })};
+}
+
+// The steps a scenario may use, and the fields of each. `token` and
+// `session` of raw_request are read by the loader, which knows the identities.
+const std::map<std::string, std::vector<Rule>>& step_rules() {
+  static const std::map<std::string, std::vector<Rule>> rules = [] {
+    std::map<std::string, std::vector<Rule>> r;
+    r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, "finance:read"),
+                      object("expect", {text("outcome", true, {"granted", "refused"}), text("error")})};
+    r["connect"] = {text("as", true), text("protocol_version", false, {}, "2025-11-25"), object("expect", {integer("status")})};
+    auto call_expect = http_expectations();
+    call_expect.erase(call_expect.begin()); // call_tool keeps its single integer status
+    call_expect.insert(call_expect.begin(), {text("outcome", true, {"success", "permission_error", "tool_error", "jsonrpc_error"}),
+                                             integer("status"), integer("error_code")});
+    r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), object("expect", call_expect, true)};
+    r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access"}), text("user", true), text("entity", true), text("mark")};
+    r["assert_audit"] = {text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
+                         text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
+                         text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
+    r["mark_audit"] = {text("mark", true)};
+    r["raw_request"] = {text("method"),
+                        text("path"),
+                        text("url"),
+                        custom("headers", [](const Reader& rd, const YAML::Node& n, const std::string& f) { return text_map(rd, n, f, true); }),
+                        custom("query", [](const Reader& rd, const YAML::Node& n, const std::string& f) { return text_map(rd, n, f, false); }),
+                        text("body"),
+                        custom("json", any_json),
+                        text("token_in", false, {"header", "query"}, "header"),
+                        object("expect", http_expectations(), true)};
+    r["advance_clock"] = {integer("seconds"), integer("token_age"), text("of")};
+    r["refresh"] = {text("as", true), text("use", false, {"current", "previous"}, "current"),
+                    object("expect", {text("outcome", true, {"granted", "refused"}), text("error"), boolean("rotated")})};
+    r["list_tools"] = {text("as", true), object("expect", {strings("names", true)}, true)};
+    return r;
+  }();
+  return rules;
+}
+
+// raw_request's token: an identity's access token (plain or tampered with),
+// none, or a literal string.
+nlohmann::json read_token(const Reader& reader, const YAML::Node& node, const std::string& field, const std::set<std::string>& identities) {
+  if (!node.IsDefined() || node.IsNull()) return {{"kind", "none"}};
+  if (node.IsScalar()) {
+    const auto value = node.as<std::string>();
+    if (value == "none") return {{"kind", "none"}};
+    if (identities.contains(value)) return {{"kind", "identity"}, {"of", value}, {"tamper", "none"}};
+    // Anything else is sent as it is: a deliberately invalid credential.
+    return {{"kind", "literal"}, {"value", value}};
+  }
+  const auto token = reader.object(node, {text("of"), text("literal"), text("tamper", false, {"none", "signature", "alg_none"}, "none"),
+                                          free_map("claims")},
+                                   field);
+  if (token.contains("literal")) {
+    if (token.contains("of") || token.contains("claims") || token["tamper"] != "none") {
+      reader.fail(node, field, "a literal token takes no of, tamper or claims");
+    }
+    return {{"kind", "literal"}, {"value", token["literal"]}};
+  }
+  if (!token.contains("of")) reader.fail(node, field + ".of", "required field is missing (or give literal: ...)");
+  const std::string of = token["of"];
+  if (!identities.contains(of)) reader.fail(node["of"], field + ".of", "no earlier authorize step names identity '" + of + "'");
+  nlohmann::json out = {{"kind", "identity"}, {"of", of}, {"tamper", token["tamper"]}};
+  if (token.contains("claims")) out["claims"] = token["claims"];
+  return out;
+}
+
+// Every ${name} in a step must be one the runner fills in; a typo would
+// otherwise only show as a puzzling mismatch once a world ran.
+void check_placeholders(const Reader& reader, const YAML::Node& node, const nlohmann::json& value, const std::string& field) {
+  if (value.is_string()) {
+    for (const auto& name : placeholder_references(value.get<std::string>())) {
+      if (!placeholder_names().contains(name)) {
+        std::vector<std::string> known(placeholder_names().begin(), placeholder_names().end());
+        reader.fail(node, field, "unknown placeholder ${" + name + "} (known: " + join(known) + ")");
+      }
+    }
+  } else if (value.is_structured()) {
+    for (const auto& item : value) check_placeholders(reader, node, item, field);
+  }
+}
 
 } // namespace
 
@@ -218,6 +386,7 @@ Scenario load_scenario(const std::filesystem::path& file) {
   }
 
   std::set<std::string> marks;
+  std::set<std::string> identities; // named by earlier authorize steps
   for (std::size_t i = 0; i < steps_node.size(); ++i) {
     const auto step = steps_node[i];
     const auto where = "scenario.steps[" + std::to_string(i) + "]";
@@ -226,15 +395,61 @@ Scenario load_scenario(const std::filesystem::path& file) {
     const auto kind = reader.scalar(entry.first, where);
     const auto rules = step_rules().find(kind);
     if (rules == step_rules().end()) {
-      std::string list;
-      for (const auto& [name, unused] : step_rules()) list += (list.empty() ? "" : ", ") + name;
-      reader.fail(entry.first, where, "unknown step '" + kind + "' (known: " + list + ")");
+      std::vector<std::string> names;
+      for (const auto& [name, unused] : step_rules()) names.push_back(name);
+      reader.fail(entry.first, where, "unknown step '" + kind + "' (known: " + join(names) + ")");
     }
-    auto args = reader.object(entry.second, rules->second, where + "." + kind);
+    const auto path = where + "." + kind;
+    const std::set<std::string> loader_fields = kind == "raw_request" ? std::set<std::string>{"token", "session"} : std::set<std::string>{};
+    auto args = reader.object(entry.second, rules->second, path, loader_fields);
+    const auto& node = entry.second;
+
+    auto require_identity = [&](const char* field) {
+      const std::string name = args[field];
+      if (!identities.contains(name)) reader.fail(node[field], path + "." + field, "no earlier authorize step names identity '" + name + "'");
+    };
+    if (kind == "authorize") identities.insert(args["as"].get<std::string>());
+    if (kind == "raw_request") {
+      args["token"] = read_token(reader, node["token"], path + ".token", identities);
+      if (node["session"].IsDefined() && !node["session"].IsNull()) {
+        args["session"] = reader.scalar(node["session"], path + ".session");
+        require_identity("session");
+      }
+      if (args.contains("body") && args.contains("json")) reader.fail(node, path, "give body or json, not both");
+      if (args["token_in"] == "query" && args["token"]["kind"] == "none") {
+        reader.fail(node["token_in"], path + ".token_in", "a token sent in the query needs a token");
+      }
+      if (args.contains("path") && args.contains("url")) reader.fail(node, path, "give path or url, not both");
+      if (args.contains("url") && args["url"].get<std::string>().rfind("http", 0) != 0 &&
+          args["url"].get<std::string>().rfind("${", 0) != 0) {
+        reader.fail(node["url"], path + ".url", "must be an absolute http(s) URL or start with a placeholder such as ${api}");
+      }
+      if (args.contains("path") && args["path"].get<std::string>().rfind('/', 0) != 0) {
+        reader.fail(node["path"], path + ".path", "must start with '/' (it is relative to the connector's origin)");
+      }
+      if (!args.contains("method")) args["method"] = args.contains("body") || args.contains("json") ? "POST" : "GET";
+      const std::string method = args["method"];
+      if (method.empty() || !std::all_of(method.begin(), method.end(), [](unsigned char c) { return std::isupper(c) != 0; })) {
+        reader.fail(node["method"], path + ".method", "must be an upper-case HTTP method, e.g. POST");
+      }
+    }
+    if (kind == "refresh" || kind == "list_tools") require_identity("as");
+    if (kind == "advance_clock") {
+      const bool by_seconds = args.contains("seconds");
+      const bool by_age = args.contains("token_age");
+      if (by_seconds == by_age) reader.fail(node, path, "give seconds, or token_age with of");
+      if (by_seconds && args["seconds"].get<long long>() < 0) reader.fail(node["seconds"], path + ".seconds", "time only moves forward");
+      if (by_age != args.contains("of")) reader.fail(node, path, "token_age and of go together");
+      if (by_age) require_identity("of");
+    }
+    if (kind == "assert_audit" && args.contains("token_of")) require_identity("token_of");
     if (args.contains("mark")) marks.insert(args["mark"].get<std::string>());
-    if (args.contains("after") && !marks.contains(args["after"].get<std::string>())) {
-      reader.fail(entry.second["after"], where + "." + kind + ".after", "no earlier step sets mark '" + args["after"].get<std::string>() + "'");
+    for (const char* bound : {"after", "before"}) {
+      if (args.contains(bound) && !marks.contains(args[bound].get<std::string>())) {
+        reader.fail(node[bound], path + "." + bound, "no earlier step sets mark '" + args[bound].get<std::string>() + "'");
+      }
     }
+    check_placeholders(reader, node, args, path);
     scenario.steps.push_back({kind, line_of(step), std::move(args)});
   }
   return scenario;

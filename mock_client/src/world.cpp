@@ -79,13 +79,55 @@ std::optional<TenantInfo> World::tenant(const std::string& id) const {
   return it->second;
 }
 
-HttpReply World::control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body) {
-  HttpCall call{method, control_url_ + path, {{"Authorization", "Bearer " + control_secret_}, {"Accept", "application/json"}}, ""};
+namespace {
+
+HttpReply control_call(HttpAgent& agent, const std::string& base_url, const std::string& secret, const std::string& method,
+                       const std::string& path, const nlohmann::json& body) {
+  HttpCall call{method, base_url + path, {{"Authorization", "Bearer " + secret}, {"Accept", "application/json"}}, ""};
   if (!body.is_null()) {
     call.headers.emplace_back("Content-Type", "application/json");
     call.body = body.dump();
   }
   return agent.send(call);
+}
+
+std::string failure_of(const char* what, const HttpReply& reply) {
+  if (reply.status == 0) return std::string(what) + ": no response (" + reply.transport_error + ")";
+  return std::string(what) + ": HTTP " + std::to_string(reply.status) + " " + reply.body.substr(0, 300);
+}
+
+} // namespace
+
+HttpReply World::control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body) {
+  return control_call(agent, control_url_, control_secret_, method, path, body);
+}
+
+HttpReply World::connector_control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body) {
+  if (connector_control_url_.empty()) {
+    HttpReply none;
+    none.transport_error = "the connector offers no control plane";
+    return none;
+  }
+  return control_call(agent, connector_control_url_, control_secret_, method, path, body);
+}
+
+std::string World::advance_clock(HttpAgent& agent, std::int64_t seconds) {
+  if (connector_control_url_.empty()) return "the connector offers no control plane, so its clock cannot be moved";
+  auto backend = control(agent, "POST", "/control/clock/advance", {{"seconds", seconds}});
+  if (backend.status != 200) return failure_of("advancing the backend's clock", backend);
+  auto connector = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", seconds}});
+  if (connector.status != 200) return failure_of("advancing the connector's clock", connector);
+  return {};
+}
+
+nlohmann::json World::describe() const {
+  nlohmann::json tenants = nlohmann::json::object();
+  for (const auto& [id, tenant] : tenants_) {
+    tenants[id] = {{"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}};
+  }
+  nlohmann::json out = {{"mcp_url", mcp_url_}, {"backend_control", control_url_}, {"tenants", tenants}};
+  if (!connector_control_url_.empty()) out["connector_control"] = connector_control_url_;
+  return out;
 }
 
 std::vector<TestUser> World::users(const std::string& tenant_id) {
@@ -96,7 +138,8 @@ std::vector<TestUser> World::users(const std::string& tenant_id) {
   auto json = reply.json();
   if (reply.status != 200 || !json.is_object() || !json.contains("users")) return users;
   for (const auto& user : json["users"]) {
-    users.push_back({user.value("username", ""), user.value("password", ""), user.value("id", "")});
+    users.push_back({user.value("username", ""), user.value("password", ""), user.value("id", ""),
+                     user.contains("roles") && user["roles"].is_array() ? user["roles"] : nlohmann::json::array()});
   }
   return users;
 }
@@ -174,6 +217,11 @@ bool World::launch(const WorldOptions& options, std::string& error) {
       {"client", {{"id", connector_client_id}, {"secret", connector_secret}}},
       {"tool_set", "finance"},
       {"tenants", nlohmann::json::array()},
+      // The same secret as the backend's: one world, one operator.
+      {"control", {{"listen", "127.0.0.1:0"}, {"secret", control_secret_}}},
+      // Both processes read one machine clock shifted by the same steps, so
+      // there is no skew to tolerate; a leeway would blur expiry checks.
+      {"leeway_seconds", 0},
   };
   for (const auto& [id, tenant] : tenants_) {
     auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
@@ -213,6 +261,9 @@ bool World::launch(const WorldOptions& options, std::string& error) {
     return false;
   }
   mcp_url_ = connector_endpoints["mcp"];
+  if (connector_endpoints.contains("control") && connector_endpoints["control"].is_string()) {
+    connector_control_url_ = connector_endpoints["control"];
+  }
 
   for (const auto& [id, tenant] : tenants_) {
     auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", mcp_url_}, {"client_id", connector_client_id}});

@@ -27,6 +27,7 @@ struct UserCredentials {
 
 struct TokenSet {
   std::string issuer;
+  std::string token_endpoint; ///< where these tokens came from, and where they are refreshed
   std::string access_token;
   std::string refresh_token;
   std::string scope;
@@ -56,6 +57,10 @@ public:
   /// choosing `issuer` among the servers its metadata lists.
   AuthorizationOutcome authorize(const std::string& mcp_url, const std::string& issuer, const UserCredentials& user,
                                  const std::string& scope);
+
+  /// The refresh_token grant (RFC 6749 section 6) at `current.token_endpoint`
+  /// with `refresh_token`, for `resource` (RFC 8707); new tokens or why not.
+  AuthorizationOutcome refresh(const TokenSet& current, const std::string& refresh_token, const std::string& resource);
 
 private:
   std::optional<DiscoveredResource> discover(const std::string& mcp_url, AuthorizationOutcome& outcome);

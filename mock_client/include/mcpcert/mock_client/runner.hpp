@@ -3,6 +3,9 @@
 /// per-claim verdicts with evidence.
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +23,9 @@ struct StepRecord {
   std::string kind;
   int line = 0;
   bool passed = false;
+  bool skipped = false;             ///< the target cannot be driven this way; `summary` says why
   std::string summary;              ///< one line a person reads first
+  nlohmann::json args;              ///< the step as the scenario gave it (defaults filled in)
   nlohmann::json exchanges = nlohmann::json::array(); ///< the HTTP exchanges of this step, secrets masked
   nlohmann::json observed;          ///< e.g. the audit rows an assertion was decided on
 };
@@ -29,15 +34,32 @@ struct ScenarioResult {
   std::string name;
   std::string title;
   std::string file;
+  std::string family; ///< the folder the file sits in (permissions, tokens, ...)
   std::vector<std::string> claims;
+  std::vector<std::string> tags;
   NoticeReference notice;
   Verdict verdict = Verdict::failed;
-  std::string reason; ///< why it failed (first failing step), empty when passed
+  std::string reason; ///< why it failed or was skipped (first such step), empty when passed
   std::vector<StepRecord> steps;
+  std::string started_at; ///< RFC 3339, UTC
   std::chrono::milliseconds duration{0};
+  nlohmann::json world; ///< the world's URLs (World::describe), null when it did not start
 };
 
 ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& options);
+
+/// How a batch of scenarios runs.
+struct RunSettings {
+  std::size_t jobs = 1; ///< scenarios at a time, each in its own world
+  /// When set, each world's configs and logs are kept under keep_worlds/<scenario name>.
+  std::optional<std::filesystem::path> keep_worlds;
+  /// Called once per scenario as it completes (never concurrently), with how many are done.
+  std::function<void(const ScenarioResult&, std::size_t done, std::size_t total)> on_done;
+};
+
+/// Runs every scenario; results come back in the order of `scenarios`.
+std::vector<ScenarioResult> run_scenarios(const std::vector<Scenario>& scenarios, const WorldOptions& options,
+                                          const RunSettings& settings);
 
 struct ClaimResult {
   std::string id;
@@ -46,7 +68,8 @@ struct ClaimResult {
 };
 
 /// One entry per claim named by the scenarios, in catalogue order; a claim
-/// fails when any scenario checking it failed.
+/// fails when any scenario checking it failed, passes when none failed and at
+/// least one passed, and is skipped when every scenario was.
 std::vector<ClaimResult> verdicts_by_claim(const std::vector<ScenarioResult>& results);
 
 } // namespace mcpcert::client

@@ -18,7 +18,7 @@ public:
 };
 
 struct ScenarioStep {
-  std::string kind;     ///< authorize, connect, call_tool, admin, assert_audit
+  std::string kind;     ///< authorize, connect, call_tool, list_tools, raw_request, refresh, admin, mark_audit, assert_audit, advance_clock
   int line = 0;         ///< 1-based line of the step in its file
   nlohmann::json args;  ///< validated fields of the step, defaults filled in
 };

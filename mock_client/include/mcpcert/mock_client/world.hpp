@@ -50,6 +50,7 @@ struct TestUser {
   std::string username;
   std::string password;
   std::string user_id;
+  nlohmann::json roles = nlohmann::json::array(); ///< [{"entity","role","mcp_access"}] as the control plane lists them
 };
 
 class World {
@@ -59,7 +60,11 @@ public:
   ~World();
 
   const std::string& mcp_url() const { return mcp_url_; }
+  /// The backend's control plane.
   const std::string& control_url() const { return control_url_; }
+  /// The connector's control plane, or empty when its READY line names none.
+  const std::string& connector_control_url() const { return connector_control_url_; }
+  /// One secret for both control planes.
   const std::string& control_secret() const { return control_secret_; }
   const std::filesystem::path& directory() const { return directory_; }
   std::optional<TenantInfo> tenant(const std::string& id) const;
@@ -69,6 +74,16 @@ public:
 
   /// A control-plane call (secret attached), recorded in `agent`'s transcript.
   HttpReply control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
+  /// The same on the connector's control plane (empty reply with a transport error when it has none).
+  HttpReply connector_control(HttpAgent& agent, const std::string& method, const std::string& path,
+                              const nlohmann::json& body = nullptr);
+
+  /// Moves virtual time forward in every component that offers it (the
+  /// backend, then the connector); returns why not, or empty on success.
+  std::string advance_clock(HttpAgent& agent, std::int64_t seconds);
+
+  /// The world as a report may show it: URLs, tenants; no secret.
+  nlohmann::json describe() const;
 
 private:
   World() = default;
@@ -79,6 +94,7 @@ private:
   std::optional<ChildProcess> backend_;
   std::optional<ChildProcess> connector_;
   std::string control_url_;
+  std::string connector_control_url_;
   std::string control_secret_;
   std::string mcp_url_;
   std::map<std::string, TenantInfo> tenants_;
