@@ -291,6 +291,9 @@ int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream
   out << "mcpcert world is up; Ctrl-C (or SIGTERM) stops it.\n\n";
   auto row = [&](const std::string& label, const std::string& value) { out << "  " << std::left << std::setw(19) << label << value << "\n"; };
   row("MCP URL", world->mcp_url());
+  if (!world->trusted_certificate_file().empty()) {
+    row("TLS certificate", world->trusted_certificate_file() + "  (trust it: e.g. NODE_EXTRA_CA_CERTS=<file>)");
+  }
   row("backend control", world->control_url());
   row("connector control", world->connector_control_url().empty() ? "(none)" : world->connector_control_url());
   row("control secret", world->control_secret() + "  (Authorization: Bearer <secret>)");

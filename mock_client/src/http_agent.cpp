@@ -125,6 +125,10 @@ HttpReply HttpAgent::send(const HttpCall& call, std::size_t* index_out) {
     client.set_connection_timeout(std::chrono::seconds(5));
     client.set_read_timeout(std::chrono::seconds(30));
     client.set_follow_location(false);
+    if (url->scheme == "https") {
+      client.enable_server_certificate_verification(true);
+      if (!trusted_certificate_file_.empty()) client.set_ca_cert_path(trusted_certificate_file_);
+    }
     httplib::Request request;
     request.method = call.method;
     request.path = url->target;

@@ -108,7 +108,7 @@ std::string describe_request(const json& args) {
 
 class ScenarioExecution {
 public:
-  ScenarioExecution(const Scenario& scenario, World& world) : scenario_(scenario), world_(world), agent_(transcript_) {
+  ScenarioExecution(const Scenario& scenario, World& world) : scenario_(scenario), world_(world), agent_(transcript_, world.trusted_certificate_file()) {
     placeholders_ = {{"mcp_url", world_.mcp_url()}, {"tenant", scenario_.tenant}};
     if (auto url = http::parse_url(world_.mcp_url())) placeholders_["mcp_origin"] = url->origin();
     if (auto tenant = world_.tenant(scenario_.tenant)) {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "mcpcert/crypto.hpp"
+#include "mcpcert/encoding.hpp"
 
 #ifndef MCPCERT_BACKEND_BIN
 #define MCPCERT_BACKEND_BIN ""
@@ -168,8 +169,10 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   }
 
   control_secret_ = random_token(32);
+  backend_state_directory_ = directory_ / "backend-state";
   nlohmann::json backend_config = {
       {"simulation", true},
+      {"state_dir", backend_state_directory_.string()},
       {"control", {{"listen", "127.0.0.1:0"}, {"secret", control_secret_}}},
       {"tenants", nlohmann::json::array()},
   };
@@ -222,7 +225,18 @@ bool World::launch(const WorldOptions& options, std::string& error) {
       // Both processes read one machine clock shifted by the same steps, so
       // there is no skew to tolerate; a leeway would blur expiry checks.
       {"leeway_seconds", 0},
+      // HTTPS with a certificate the connector makes at start-up (pinned from its READY line).
+      {"tls", nlohmann::json::object()},
   };
+  // The log key lives with the world, outside the log's own directory, as a
+  // deployment's would live in a secret store.
+  connector_log_directory_ = directory_ / "connector-log";
+  const auto log_key_file = directory_ / "connector-log-keys.json";
+  if (!write_file(log_key_file, nlohmann::json{{"active", "k1"}, {"keys", {{"k1", hex_encode(random_bytes(32))}}}}.dump())) {
+    error = "cannot write " + log_key_file.string();
+    return false;
+  }
+  connector_config["log"] = {{"dir", connector_log_directory_.string()}, {"key_file", log_key_file.string()}};
   for (const auto& [id, tenant] : tenants_) {
     auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
                          {{"client_id", connector_client_id}, {"client_secret", connector_secret}, {"type", "confidential"}});
@@ -261,6 +275,13 @@ bool World::launch(const WorldOptions& options, std::string& error) {
     return false;
   }
   mcp_url_ = connector_endpoints["mcp"];
+  if (connector_endpoints.contains("certificate_pem") && connector_endpoints["certificate_pem"].is_string()) {
+    trusted_certificate_file_ = (directory_ / "connector-certificate.pem").string();
+    if (!write_file(trusted_certificate_file_, connector_endpoints["certificate_pem"].get<std::string>())) {
+      error = "cannot write " + trusted_certificate_file_;
+      return false;
+    }
+  }
   if (connector_endpoints.contains("control") && connector_endpoints["control"].is_string()) {
     connector_control_url_ = connector_endpoints["control"];
   }

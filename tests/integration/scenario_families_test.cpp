@@ -8,6 +8,9 @@
 #include <sstream>
 
 #include <gmock/gmock.h>
+
+#include "mcpcert/http_client.hpp"
+#include "mcpcert/tls.hpp"
 #include <gtest/gtest.h>
 
 #include "mcpcert/mock_client/cli.hpp"
@@ -159,8 +162,13 @@ TEST(Up, PrintsTheWorldAndTearsItDown) {
     ASSERT_NE(at, std::string::npos) << text;
     std::istringstream line(text.substr(at + 7));
     line >> mcp_url;
+    std::string certificate;
+    if (const auto cert_at = text.find("TLS certificate"); cert_at != std::string::npos) {
+      std::istringstream cert_line(text.substr(cert_at + 15));
+      cert_line >> certificate;
+    }
     Transcript transcript;
-    HttpAgent agent(transcript);
+    HttpAgent agent(transcript, certificate);
     metadata_status = agent.send({"GET", mcp_url.substr(0, mcp_url.rfind('/')) + "/.well-known/oauth-protected-resource/mcp", {}, ""}).status;
   });
   EXPECT_EQ(code, 0) << err.str();
@@ -169,10 +177,11 @@ TEST(Up, PrintsTheWorldAndTearsItDown) {
                                "issuer", "alice", "alice-finance-2025", "carol", "(no MCP Access)"}) {
     EXPECT_THAT(out.str(), HasSubstr(expected));
   }
-  // Torn down: the connector no longer answers.
-  Transcript transcript;
-  HttpAgent agent(transcript);
-  EXPECT_EQ(agent.send({"GET", mcp_url, {}, ""}).status, 0);
+  // Torn down: nothing completes a TLS handshake on the connector's port any more.
+  const auto url = http::parse_url(mcp_url);
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(probe_tls_handshake(url->host, url->port, TlsVersion::tls1_2).error.size() > 0);
+  EXPECT_FALSE(probe_tls_handshake(url->host, url->port, TlsVersion::tls1_2).completed);
 }
 
 } // namespace

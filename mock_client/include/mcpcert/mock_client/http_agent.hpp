@@ -51,13 +51,17 @@ private:
 
 class HttpAgent {
 public:
-  explicit HttpAgent(Transcript& transcript) : transcript_(transcript) {}
+  /// `trusted_certificate_file`: PEM of the certificate(s) https URLs must chain to
+  /// (the connector's loopback certificate); empty trusts the system store.
+  explicit HttpAgent(Transcript& transcript, std::string trusted_certificate_file = {})
+      : transcript_(transcript), trusted_certificate_file_(std::move(trusted_certificate_file)) {}
   /// Sends one request (no redirects followed); the exchange index is stored in `index_out`.
   HttpReply send(const HttpCall& call, std::size_t* index_out = nullptr);
   Transcript& transcript() { return transcript_; }
 
 private:
   Transcript& transcript_;
+  std::string trusted_certificate_file_;
 };
 
 } // namespace mcpcert::client

@@ -67,6 +67,12 @@ public:
   /// One secret for both control planes.
   const std::string& control_secret() const { return control_secret_; }
   const std::filesystem::path& directory() const { return directory_; }
+  /// The connector's HTTPS certificate (PEM file) that clients of this world trust.
+  const std::string& trusted_certificate_file() const { return trusted_certificate_file_; }
+  /// Where the connector keeps its operational log (one SQLite store per region).
+  const std::filesystem::path& connector_log_directory() const { return connector_log_directory_; }
+  /// Where the backend keeps its per-tenant databases.
+  const std::filesystem::path& backend_state_directory() const { return backend_state_directory_; }
   std::optional<TenantInfo> tenant(const std::string& id) const;
   const std::map<std::string, TenantInfo>& tenants() const { return tenants_; }
   /// Test users of a tenant, with passwords, as the control plane lists them.
@@ -97,6 +103,9 @@ private:
   std::string connector_control_url_;
   std::string control_secret_;
   std::string mcp_url_;
+  std::string trusted_certificate_file_;
+  std::filesystem::path connector_log_directory_;
+  std::filesystem::path backend_state_directory_;
   std::map<std::string, TenantInfo> tenants_;
 };
 
