@@ -1,12 +1,13 @@
 #include "mcpcert/connector/mcp_endpoint.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "mcp_http.hpp"
 #include "mcpcert/auth_header.hpp"
+#include "mcpcert/connector/protocol_revision.hpp"
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
@@ -19,14 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::array supported_protocol_versions{"2025-11-25", "2025-06-18"};
-constexpr int permission_denied_code = -32001;
-constexpr const char* server_version = "0.1.0";
-
-bool protocol_supported(std::string_view version) {
-  return std::find(supported_protocol_versions.begin(), supported_protocol_versions.end(), version) !=
-         supported_protocol_versions.end();
-}
+using mcp_http::json_reply;
+using mcp_http::rpc_error;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -56,33 +51,39 @@ bool accepts(std::string_view accept_header, std::string_view wanted) {
   return false;
 }
 
-http::Response json_reply(const http::Request& request, unsigned status, const json& body) {
-  return http::make_json_response(request, status, body.dump());
+const json& params_of(const jsonrpc::Message& message) {
+  static const json none;
+  if (const auto* call = std::get_if<jsonrpc::Request>(&message)) return call->params;
+  if (const auto* notification = std::get_if<jsonrpc::Notification>(&message)) return notification->params;
+  return none;
 }
 
-http::Response rpc_error(const http::Request& request, unsigned status, const jsonrpc::Id& id, int code,
-                         std::string_view message) {
-  return json_reply(request, status, jsonrpc::make_error(id, code, message));
+json id_of(const jsonrpc::Message& message) {
+  if (const auto* call = std::get_if<jsonrpc::Request>(&message)) return call->id;
+  return nullptr;
 }
 
-// Storage for the operational log failed: the call is not acknowledged.
-http::Response log_unavailable(const http::Request& request, const jsonrpc::Id& id) {
-  return rpc_error(request, 503, id, static_cast<int>(jsonrpc::ErrorCode::internal_error),
-                   "operational log unavailable; the call was not recorded and is not acknowledged");
+// DELETE and GET belong to the session revisions; one naming 2026-07-28 is
+// answered as that revision's server must (transports/streamable-http,
+// "Earlier Streamable HTTP Revisions": 405).
+bool names_stateless_revision(const http::Request& request) {
+  const auto versions = mcp_http::header_values(request, "MCP-Protocol-Version");
+  if (versions.size() != 1) return false;
+  const auto* revision = find_revision(versions.front());
+  return revision != nullptr && revision->era == ProtocolEra::stateless;
 }
 
 } // namespace
 
 McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url, OperationalLog* log)
     : config_(config),
-      clock_(clock),
       base_url_(std::move(base_url)),
       resource_(base_url_ + config.mcp_path),
       metadata_url_(base_url_ + "/.well-known/oauth-protected-resource" + config.mcp_path),
       validator_(config, clock, resource_),
-      log_(log),
-      gateway_(config, clock),
-      tools_(gateway_, config.mutants.contains(Mutant::extra_tool)) {}
+      services_(config, clock, log),
+      sessions_(services_),
+      stateless_(services_) {}
 
 http::Response McpEndpoint::protected_resource_metadata(const http::Request& request) const {
   json servers = json::array();
@@ -112,11 +113,6 @@ http::Response McpEndpoint::unauthorized(const http::Request& request, std::stri
   return response;
 }
 
-bool McpEndpoint::session_belongs_to(const McpSession& session, const AccessIdentity& identity) const {
-  if (config_.mutants.contains(Mutant::session_by_id_only)) return true;
-  return session.issuer == identity.issuer && session.subject == identity.subject;
-}
-
 bool McpEndpoint::origin_allowed(const http::Request& request) const {
   const auto origin = request.find(beast::http::field::origin);
   if (origin == request.end()) return true; // not a browser: nothing to rebind
@@ -128,43 +124,6 @@ bool McpEndpoint::origin_allowed(const http::Request& request) const {
   auto url = http::parse_url(value);
   if (!url) return false;
   return url->host == "127.0.0.1" || url->host == "::1" || url->host == "localhost";
-}
-
-bool McpEndpoint::log_event(const std::string& event, const AccessIdentity* identity, const CallContext& call,
-                            std::string detail) {
-  if (log_ == nullptr) return true;
-  AuthEventEntry entry;
-  entry.event = event;
-  entry.source_ip = call.source_ip;
-  entry.detail = std::move(detail);
-  entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-  if (identity != nullptr) {
-    entry.tenant = identity->tenant;
-    entry.region = identity->route->region;
-    entry.user = identity->subject;
-    entry.client_id = identity->client_id;
-  }
-  return log_->append(entry) == LogStatus::ok;
-}
-
-bool McpEndpoint::log_tool_call(const AccessIdentity& identity, const CallContext& call, const std::string& tool,
-                                const nlohmann::json& arguments, std::int64_t started_at_ms,
-                                std::chrono::steady_clock::duration took, const std::string& outcome) {
-  if (log_ == nullptr) return true;
-  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) return true;
-  ToolCallEntry entry;
-  entry.request_id = call.request_id;
-  entry.tenant = identity.tenant;
-  entry.region = identity.route->region;
-  entry.tool = tool;
-  entry.user = identity.subject;
-  entry.entity = identity.entity;
-  entry.source_ip = call.source_ip;
-  entry.started_at_ms = started_at_ms;
-  entry.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
-  entry.outcome = outcome;
-  entry.arguments = arguments.is_null() ? std::string{} : arguments.dump();
-  return log_->append(entry) == LogStatus::ok;
 }
 
 boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& request, const http::RequestContext& context) {
@@ -180,7 +139,8 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
 
   if (!origin_allowed(request)) co_return rpc_error(request, 403, nullptr, -32000, "origin not allowed");
 
-  // Tokens are taken from the Authorization header only (never the query string).
+  // Tokens are taken from the Authorization header only (never the query string),
+  // and validated on every request, whichever protocol revision it speaks.
   const auto authorization = request.find(beast::http::field::authorization);
   std::string credentials = authorization == request.end() ? std::string{} : std::string(authorization->value());
   if (credentials.empty() && config_.mutants.contains(Mutant::token_from_query)) {
@@ -190,49 +150,37 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
     }
   }
   if (credentials.empty()) co_return unauthorized(request, "", "");
-  const CallContext call{random_token(12), context.remote_address};
+  const RequestFacts facts{random_token(12), context.remote_address};
   auto token = parse_bearer_credentials(credentials);
   if (!token) {
-    log_event("token_rejected", nullptr, call, "malformed Authorization header");
+    services_.log_event("token_rejected", nullptr, facts, "malformed Authorization header");
     co_return unauthorized(request, "invalid_request", "expected a Bearer token");
   }
   auto identity = co_await validator_.validate(std::move(*token));
   if (!identity) {
     // The reason is a fixed status name, never token material.
-    log_event("token_rejected", nullptr, call, identity.error().message());
+    services_.log_event("token_rejected", nullptr, facts, identity.error().message());
     co_return unauthorized(request, "invalid_token", identity.error().message());
   }
 
   http::Response response;
-  switch (request.method()) {
-  case beast::http::verb::post: response = co_await handle_mcp_post(request, *identity, call); break;
-  case beast::http::verb::delete_: response = handle_mcp_delete(request, *identity, call); break;
-  default:
-    // No server-initiated stream is offered on GET in this revision of the connector.
+  const bool stateless = names_stateless_revision(request);
+  if (request.method() == beast::http::verb::post) {
+    response = co_await handle_mcp_post(request, *identity, facts);
+  } else if (request.method() == beast::http::verb::delete_ && !stateless) {
+    response = sessions_.handle_delete(request, *identity, facts);
+  } else {
+    // No server-initiated stream is offered on GET; 2026-07-28 has neither GET nor DELETE.
     response = json_reply(request, 405, {{"error", "method not allowed"}});
-    response.set(beast::http::field::allow, "POST, DELETE");
-    break;
+    response.set(beast::http::field::allow, stateless ? "POST" : "POST, DELETE");
   }
   // Lets a client quote the id that names this call in the operational log.
-  response.set("X-Request-Id", call.request_id);
+  response.set("X-Request-Id", facts.request_id);
   co_return response;
 }
 
-http::Response McpEndpoint::handle_mcp_delete(http::Request& request, const AccessIdentity& identity, const CallContext& call) {
-  const auto header = request.find("Mcp-Session-Id");
-  if (header == request.end()) return rpc_error(request, 400, nullptr, -32600, "Mcp-Session-Id header required");
-  std::lock_guard lock(sessions_mutex_);
-  auto session = sessions_.find(header->value());
-  if (session == sessions_.end() || !session_belongs_to(session->second, identity)) {
-    return rpc_error(request, 404, nullptr, -32001, "session not found");
-  }
-  sessions_.erase(session);
-  if (!log_event("session_closed", &identity, call, "")) return log_unavailable(request, nullptr);
-  return http::make_response(request, 204, "application/json", "");
-}
-
 boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Request& request, const AccessIdentity& identity,
-                                                                    const CallContext& facts) {
+                                                                    const RequestFacts& facts) {
   const auto content_type = request.find(beast::http::field::content_type);
   if (content_type == request.end() || media_type(content_type->value()) != "application/json") {
     co_return rpc_error(request, 415, nullptr, -32600, "Content-Type must be application/json");
@@ -241,11 +189,6 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
   if (accept == request.end() || !accepts(accept->value(), "application/json") ||
       !accepts(accept->value(), "text/event-stream")) {
     co_return rpc_error(request, 406, nullptr, -32600, "Accept must list application/json and text/event-stream");
-  }
-  const auto version_header = request.find("MCP-Protocol-Version");
-  if (version_header != request.end() && !protocol_supported(version_header->value())) {
-    co_return rpc_error(request, 400, nullptr, -32600,
-                        "unsupported MCP-Protocol-Version '" + std::string(version_header->value()) + "'");
   }
 
   auto parsed = jsonrpc::parse(request.body());
@@ -261,6 +204,7 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
       }
       co_return json_reply(request, 200, replies);
     }
+    // No revision we serve has batches (2025-06-18 removed them).
     co_return rpc_error(request, 400, nullptr, static_cast<int>(jsonrpc::ErrorCode::invalid_request),
                         "JSON-RPC batches are not supported by the negotiated protocol revisions");
   case jsonrpc::ParseStatus::invalid_request:
@@ -268,108 +212,30 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle_mcp_post(http::Reques
                         "invalid request: " + parsed.detail);
   }
 
-  const auto* call = std::get_if<jsonrpc::Request>(&*parsed.message);
-  if (call != nullptr && call->method == "initialize") {
-    std::string version = supported_protocol_versions.front();
-    if (call->params.is_object()) {
-      if (auto requested = call->params.find("protocolVersion");
-          requested != call->params.end() && requested->is_string() && protocol_supported(requested->get<std::string>())) {
-        version = requested->get<std::string>();
-      }
-    }
-    const auto session_id = random_token(32);
-    if (!log_event("session_opened", &identity, facts, "")) co_return log_unavailable(request, call->id);
-    {
-      std::lock_guard lock(sessions_mutex_);
-      sessions_[session_id] = McpSession{identity.issuer, identity.subject, version, false};
-    }
-    json result = {
-        {"protocolVersion", version},
-        {"capabilities", {{"tools", {{"listChanged", false}}}}},
-        {"serverInfo", {{"name", "mcpcert-reference-connector"}, {"title", "mcpcert reference connector"}, {"version", server_version}}},
-        {"instructions", "Finance tools of one entity, on behalf of the signed-in user."},
-    };
-    auto response = json_reply(request, 200, jsonrpc::make_result(call->id, result));
-    response.set("Mcp-Session-Id", session_id);
-    co_return response;
+  const auto& message = *parsed.message;
+  const auto versions = mcp_http::header_values(request, "MCP-Protocol-Version");
+  const auto selection = select_revision(versions, params_of(message));
+  switch (selection.choice) {
+  case RevisionChoice::stateless: co_return co_await stateless_.handle_post(request, identity, facts, message);
+  case RevisionChoice::session:
+    co_return co_await sessions_.handle_post(
+        request, identity, facts, message,
+        selection.requested.empty() ? std::nullopt : std::optional<std::string_view>(selection.requested));
+  // The errors below are those of 2026-07-28 (versioning, "Protocol Version Negotiation";
+  // transports/streamable-http, "Server Validation"). A session client that names a version
+  // we don't serve gets 400 as its own revision requires, with a body a dual-era client can read.
+  case RevisionChoice::header_mismatch:
+    co_return mcp_http::stateless_error(request, 400, id_of(message), static_cast<int>(McpErrorCode::header_mismatch),
+                                        selection.detail);
+  case RevisionChoice::unsupported_version:
+    co_return mcp_http::stateless_error(request, 400, id_of(message),
+                                        static_cast<int>(McpErrorCode::unsupported_protocol_version), selection.detail,
+                                        json{{"supported", supported_versions()}, {"requested", selection.requested}});
+  case RevisionChoice::invalid_meta:
+    co_return mcp_http::stateless_error(request, 400, id_of(message), static_cast<int>(jsonrpc::ErrorCode::invalid_params),
+                                        "Invalid params: " + selection.detail);
   }
-
-  // Every other message belongs to a session, and a session to one user.
-  const auto session_header = request.find("Mcp-Session-Id");
-  if (session_header == request.end()) {
-    co_return rpc_error(request, 400, call ? call->id : json(nullptr), -32600, "Mcp-Session-Id header required");
-  }
-  McpSession session;
-  {
-    std::lock_guard lock(sessions_mutex_);
-    auto found = sessions_.find(session_header->value());
-    if (found == sessions_.end() && config_.mutants.contains(Mutant::unknown_session_served)) {
-      found = sessions_.emplace(std::string(session_header->value()),
-                                McpSession{identity.issuer, identity.subject, supported_protocol_versions.front(), true}).first;
-    }
-    if (found == sessions_.end() || !session_belongs_to(found->second, identity)) {
-      co_return rpc_error(request, 404, call ? call->id : json(nullptr), -32001, "session not found");
-    }
-    if (std::holds_alternative<jsonrpc::Notification>(*parsed.message) &&
-        std::get<jsonrpc::Notification>(*parsed.message).method == "notifications/initialized") {
-      found->second.initialized = true;
-    }
-    session = found->second;
-  }
-  if (version_header != request.end() && version_header->value() != session.protocol_version) {
-    co_return rpc_error(request, 400, call ? call->id : json(nullptr), -32600,
-                        "MCP-Protocol-Version does not match the version negotiated for this session");
-  }
-  if (call == nullptr) co_return http::make_response(request, 202, "application/json", "");
-
-  if (call->method == "ping") co_return json_reply(request, 200, jsonrpc::make_result(call->id, json::object()));
-  if (call->method == "tools/list") {
-    if (call->params.is_object() && call->params.contains("cursor")) {
-      co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, "unknown cursor"));
-    }
-    co_return json_reply(request, 200, jsonrpc::make_result(call->id, {{"tools", tools_.definitions()}}));
-  }
-  if (call->method == "tools/call") {
-    if (!call->params.is_object() || !call->params.contains("name") || !call->params["name"].is_string()) {
-      co_return json_reply(request, 200,
-                           jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, "params.name must be a string"));
-    }
-    const auto arguments = call->params.value("arguments", json(nullptr));
-    const auto tool = call->params["name"].get<std::string>();
-    const auto started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-    const auto started = std::chrono::steady_clock::now();
-    auto outcome = co_await tools_.call(identity, tool, arguments);
-    http::Response response;
-    std::string logged_outcome;
-    switch (outcome.kind) {
-    case ToolOutcome::Kind::result:
-      logged_outcome = outcome.result.value("isError", false) ? "tool_error" : "success";
-      response = json_reply(request, 200, jsonrpc::make_result(call->id, outcome.result));
-      break;
-    case ToolOutcome::Kind::unknown_tool:
-    case ToolOutcome::Kind::invalid_arguments:
-      logged_outcome = "invalid_params";
-      response = json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, outcome.detail));
-      break;
-    case ToolOutcome::Kind::permission_denied:
-      logged_outcome = "permission_denied";
-      response = rpc_error(request, 403, call->id, permission_denied_code, "permission denied: " + outcome.detail);
-      break;
-    case ToolOutcome::Kind::upstream_failure:
-      logged_outcome = "upstream_failure";
-      response = json_reply(request, 200,
-                            jsonrpc::make_result(call->id, {{"content", {{{"type", "text"}, {"text", "tenant unavailable: " + outcome.detail}}}},
-                                                            {"isError", true}}));
-      break;
-    }
-    // The record is committed before the response leaves: an acknowledged call is a logged call.
-    if (!log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome)) {
-      co_return log_unavailable(request, call->id);
-    }
-    co_return response;
-  }
-  co_return json_reply(request, 200,
-                       jsonrpc::make_error(call->id, jsonrpc::ErrorCode::method_not_found, "method not found: " + call->method));
+  co_return rpc_error(request, 500, nullptr, static_cast<int>(jsonrpc::ErrorCode::internal_error), "unreachable");
 }
 
 } // namespace mcpcert::connector

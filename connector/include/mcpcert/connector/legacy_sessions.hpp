@@ -1,0 +1,51 @@
+#pragma once
+/// The session revisions of Streamable HTTP (2025-06-18, 2025-11-25): an
+/// `initialize` opens a session bound to the user who opened it, every later
+/// message names it in Mcp-Session-Id, DELETE ends it.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "mcpcert/connector/bearer_validator.hpp"
+#include "mcpcert/connector/mcp_services.hpp"
+#include "mcpcert/http_server.hpp"
+#include "mcpcert/jsonrpc.hpp"
+
+namespace mcpcert::connector {
+
+/// An MCP session: bound to the user who opened it.
+struct McpSession {
+  std::string issuer;
+  std::string subject;
+  std::string protocol_version;
+  bool initialized = false; ///< notifications/initialized received
+};
+
+class LegacySessions {
+public:
+  explicit LegacySessions(McpServices& services) : services_(services) {}
+
+  /// One message of a session revision. `named_version` is the version the request
+  /// named (header or _meta), already known to be a session revision, if any.
+  boost::asio::awaitable<http::Response> handle_post(http::Request& request, const AccessIdentity& identity,
+                                                     const RequestFacts& facts, const jsonrpc::Message& message,
+                                                     std::optional<std::string_view> named_version);
+  /// DELETE ends a session (only its owner can).
+  http::Response handle_delete(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts);
+
+private:
+  http::Response initialize(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts,
+                            const jsonrpc::Request& call);
+  bool belongs_to(const McpSession& session, const AccessIdentity& identity) const;
+
+  McpServices& services_;
+  std::mutex mutex_;
+  std::map<std::string, McpSession, std::less<>> sessions_;
+};
+
+} // namespace mcpcert::connector

@@ -1,0 +1,73 @@
+#pragma once
+/// What the handlers of every protocol revision share: the tool set and the
+/// per-call token exchange behind it, and the operational log. A revision's
+/// handler only shapes messages; what a call does and what is recorded about
+/// it is the same whichever revision asked.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/connector/bearer_validator.hpp"
+#include "mcpcert/connector/connector_config.hpp"
+#include "mcpcert/connector/finance_tools.hpp"
+#include "mcpcert/connector/operational_log.hpp"
+#include "mcpcert/connector/upstream.hpp"
+
+namespace mcpcert::connector {
+
+/// Facts about one HTTP request that the operational log records.
+struct RequestFacts {
+  std::string request_id;
+  std::string source_ip;
+};
+
+/// How one tools/call ended, before a revision turns it into a reply.
+struct ToolCallReply {
+  enum class Kind {
+    result,            ///< a CallToolResult (isError may be true)
+    invalid_params,    ///< -32602: no such tool, or bad params
+    permission_denied, ///< the tenant refused: HTTP 403, -32001
+    log_unavailable,   ///< the record could not be stored: HTTP 503, not acknowledged
+  };
+  Kind kind = Kind::result;
+  nlohmann::json result;
+  std::string message; ///< the error message when kind != result
+};
+
+class McpServices {
+public:
+  /// `log` may be null (no operational log configured).
+  McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log);
+
+  const ConnectorConfig& config() const { return config_; }
+  /// MCP Tool definitions, in a fixed order.
+  nlohmann::json tool_definitions() const { return tools_.definitions(); }
+  /// Runs tools/call with `params` as received: a token exchange for this user, the
+  /// tenant call, then the log record, committed before this returns.
+  boost::asio::awaitable<ToolCallReply> call_tool(const AccessIdentity& identity, const RequestFacts& facts,
+                                                  const nlohmann::json& params);
+  /// Records an auth event; false when the record could not be stored.
+  bool log_event(const std::string& event, const AccessIdentity* identity, const RequestFacts& facts, std::string detail);
+
+  /// The Implementation object (name, title, version) both revisions report.
+  static nlohmann::json server_info();
+  static const char* instructions();
+
+private:
+  bool log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
+                     const nlohmann::json& arguments, std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
+                     const std::string& outcome);
+
+  const ConnectorConfig& config_;
+  const Clock& clock_;
+  OperationalLog* log_;
+  TenantGateway gateway_;
+  FinanceTools tools_;
+};
+
+} // namespace mcpcert::connector

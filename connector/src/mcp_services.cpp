@@ -1,0 +1,97 @@
+#include "mcpcert/connector/mcp_services.hpp"
+
+namespace mcpcert::connector {
+
+McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log)
+    : config_(config),
+      clock_(clock),
+      log_(log),
+      gateway_(config, clock),
+      tools_(gateway_, config.mutants.contains(Mutant::extra_tool)) {}
+
+nlohmann::json McpServices::server_info() {
+  return {{"name", "mcpcert-reference-connector"}, {"title", "mcpcert reference connector"}, {"version", "0.1.0"}};
+}
+
+const char* McpServices::instructions() { return "Finance tools of one entity, on behalf of the signed-in user."; }
+
+bool McpServices::log_event(const std::string& event, const AccessIdentity* identity, const RequestFacts& facts,
+                            std::string detail) {
+  if (log_ == nullptr) return true;
+  AuthEventEntry entry;
+  entry.event = event;
+  entry.source_ip = facts.source_ip;
+  entry.detail = std::move(detail);
+  entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  if (identity != nullptr) {
+    entry.tenant = identity->tenant;
+    entry.region = identity->route->region;
+    entry.user = identity->subject;
+    entry.client_id = identity->client_id;
+  }
+  return log_->append(entry) == LogStatus::ok;
+}
+
+bool McpServices::log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
+                                const nlohmann::json& arguments, std::int64_t started_at_ms,
+                                std::chrono::steady_clock::duration took, const std::string& outcome) {
+  if (log_ == nullptr) return true;
+  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) return true;
+  ToolCallEntry entry;
+  entry.request_id = facts.request_id;
+  entry.tenant = identity.tenant;
+  entry.region = identity.route->region;
+  entry.tool = tool;
+  entry.user = identity.subject;
+  entry.entity = identity.entity;
+  entry.source_ip = facts.source_ip;
+  entry.started_at_ms = started_at_ms;
+  entry.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  entry.outcome = outcome;
+  entry.arguments = arguments.is_null() ? std::string{} : arguments.dump();
+  return log_->append(entry) == LogStatus::ok;
+}
+
+boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentity& identity, const RequestFacts& facts,
+                                                             const nlohmann::json& params) {
+  ToolCallReply reply;
+  if (!params.is_object() || !params.contains("name") || !params["name"].is_string()) {
+    reply.kind = ToolCallReply::Kind::invalid_params;
+    reply.message = "params.name must be a string";
+    co_return reply;
+  }
+  const auto arguments = params.value("arguments", nlohmann::json(nullptr));
+  const auto tool = params["name"].get<std::string>();
+  const auto started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  const auto started = std::chrono::steady_clock::now();
+  auto outcome = co_await tools_.call(identity, tool, arguments);
+  std::string logged_outcome;
+  switch (outcome.kind) {
+  case ToolOutcome::Kind::result:
+    logged_outcome = outcome.result.value("isError", false) ? "tool_error" : "success";
+    reply.result = std::move(outcome.result);
+    break;
+  case ToolOutcome::Kind::unknown_tool:
+  case ToolOutcome::Kind::invalid_arguments:
+    logged_outcome = "invalid_params";
+    reply.kind = ToolCallReply::Kind::invalid_params;
+    reply.message = outcome.detail;
+    break;
+  case ToolOutcome::Kind::permission_denied:
+    logged_outcome = "permission_denied";
+    reply.kind = ToolCallReply::Kind::permission_denied;
+    reply.message = "permission denied: " + outcome.detail;
+    break;
+  case ToolOutcome::Kind::upstream_failure:
+    logged_outcome = "upstream_failure";
+    reply.result = {{"content", {{{"type", "text"}, {"text", "tenant unavailable: " + outcome.detail}}}}, {"isError", true}};
+    break;
+  }
+  // The record is committed before the response leaves: an acknowledged call is a logged call.
+  if (!log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome)) {
+    reply = ToolCallReply{ToolCallReply::Kind::log_unavailable, nullptr, {}};
+  }
+  co_return reply;
+}
+
+} // namespace mcpcert::connector
