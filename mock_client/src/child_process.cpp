@@ -107,6 +107,35 @@ std::optional<std::string> ChildProcess::wait_ready(std::chrono::milliseconds de
   }
 }
 
+std::optional<std::string> ChildProcess::read_all(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  std::string text = std::exchange(pending_, {});
+  while (stdout_fd_ >= 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd fd{stdout_fd_, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return std::nullopt;
+    char buffer[4096];
+    const auto n = ::read(stdout_fd_, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5)); // waitpid has no timeout; poll briefly
+  }
+  if (!exit_status_) return std::nullopt;
+  return WIFEXITED(*exit_status_) ? WEXITSTATUS(*exit_status_) : -1;
+}
+
 bool ChildProcess::running() {
   if (pid_ <= 0 || exit_status_) return false;
   int status = 0;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 
+#include "mcpcert/mock_client/mutation.hpp"
 #include "mcpcert/mock_client/report.hpp"
 #include "mcpcert/mock_client/runner.hpp"
 
@@ -31,6 +32,8 @@ commands:
   certify              run every scenario against the reference connector and print per-claim verdicts
   run PATH...          run the given scenario files or directories
   up                   start one world (backend + connector), print how to reach it, wait for Ctrl-C
+  mutants              certify the clean connector, then each of its test-only mutants; every mutant
+                       must make its own claim fail (prints mutant, claim it breaks, claims that caught it)
 
 options (certify, run):
   --json FILE          write the JSON report to FILE
@@ -44,6 +47,12 @@ options (certify, run):
   --keep-worlds DIR    keep each world's configs and server logs under DIR
   --test-only-mutant NAME
                        start the connector with a deliberate defect (proves a check bites)
+  --no-colour          plain console output
+
+options (mutants):
+  --json FILE          write {"mutants":[{"name","claim","caught_by"}]} to FILE
+  --jobs N             worlds at a time (default 1)
+  --all-scenarios      run every scenario against every mutant, not only those checking its claim
   --no-colour          plain console output
 
 options (up):
@@ -273,6 +282,95 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
   return summarize(claims).failed == 0 ? 0 : 1;
 }
 
+// `mcpcert mutants`: the proof that the suite bites. The clean connector
+// must pass first, or a failure under a mutant would mean nothing.
+int run_mutants_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::optional<std::filesystem::path> json_file;
+  MutationSettings settings;
+  bool colour = ::isatty(STDOUT_FILENO) != 0;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if ((arg == "--json" || arg == "--jobs") && i + 1 >= args.size()) {
+      err << "mcpcert: " << arg << " needs a value\n";
+      return 2;
+    }
+    if (arg == "--json") {
+      json_file = args[++i];
+    } else if (arg == "--jobs") {
+      auto jobs = parse_number<std::size_t>(args[++i]);
+      if (!jobs || *jobs == 0 || *jobs > 64) {
+        err << "mcpcert: --jobs takes a number from 1 to 64, got '" << args[i] << "'\n";
+        return 2;
+      }
+      settings.jobs = *jobs;
+    } else if (arg == "--all-scenarios") {
+      settings.every_scenario = true;
+    } else if (arg == "--no-colour" || arg == "--no-color") {
+      colour = false;
+    } else {
+      err << "mcpcert: unknown option '" << arg << "' for mutants\n" << usage_text;
+      return 2;
+    }
+  }
+
+  WorldOptions world_options;
+  const auto catalogue = list_connector_mutants(world_options.installation.connector_binary);
+  if (!catalogue.problem.empty()) {
+    err << "mcpcert: " << catalogue.problem << "\n";
+    return 2;
+  }
+  if (catalogue.mutants.empty()) {
+    err << "mcpcert: the connector lists no test-only mutants, so there is nothing to show the suite catches\n";
+    return 2;
+  }
+  std::vector<Scenario> scenarios;
+  for (const auto& file : find_scenario_files({world_options.installation.scenarios_dir()})) {
+    try {
+      scenarios.push_back(load_scenario(file));
+    } catch (const ScenarioError& e) {
+      err << "mcpcert: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto seconds_since_start = [&] {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()) + " s";
+  };
+
+  out << "clean connector: " << scenarios.size() << " scenario(s), " << settings.jobs << " at a time\n" << std::flush;
+  RunSettings clean_settings;
+  clean_settings.jobs = settings.jobs;
+  const auto clean = run_scenarios(scenarios, world_options, clean_settings);
+  const auto clean_claims = verdicts_by_claim(clean);
+  const auto clean_summary = summarize(clean_claims);
+  if (clean_summary.failed != 0) {
+    print_console_report(out, clean_claims, colour);
+    err << "mcpcert: the clean connector fails " << clean_summary.failed
+        << " claim(s); a mutant's failures mean nothing until it passes\n";
+    return 1;
+  }
+  out << "clean connector: " << clean_summary.passed << " claim(s) passed, " << clean_summary.skipped << " skipped (" << seconds_since_start()
+      << ")\n";
+
+  std::size_t worlds = 0;
+  for (const auto& mutant : catalogue.mutants) worlds += scenarios_against(mutant, scenarios, settings.every_scenario).size();
+  out << catalogue.mutants.size() << " mutant(s), " << worlds << " world(s)"
+      << (settings.every_scenario ? " (every scenario against every mutant)" : " (the scenarios checking each mutant's claim)") << "\n\n"
+      << std::flush;
+  const auto verdicts = run_mutants(catalogue.mutants, scenarios, world_options, settings);
+  print_mutant_table(out, verdicts, colour);
+  out << "(" << seconds_since_start() << ")\n";
+
+  if (json_file) {
+    std::string error;
+    if (!write_atomically(*json_file, safe_dump(mutants_json(verdicts), 2) + "\n", error)) {
+      err << "mcpcert: " << error << "\n";
+      return 2;
+    }
+  }
+  return std::all_of(verdicts.begin(), verdicts.end(), [](const MutantVerdict& verdict) { return verdict.caught(); }) ? 0 : 1;
+}
+
 } // namespace
 
 int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const std::function<void()>& wait_for_stop) {
@@ -352,6 +450,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     ::close(stop_pipe[1]);
     return code;
   }
+  if (options.command == "mutants") return run_mutants_command(args, out, err);
   if (options.command != "certify" && options.command != "run") {
     err << "mcpcert: unknown command '" << options.command << "'\n" << usage_text;
     return 2;

@@ -95,8 +95,22 @@ void check_www_authenticate(const nlohmann::json& wanted, const HttpReply& reply
 } // namespace
 
 const std::set<std::string, std::less<>>& placeholder_names() {
-  static const std::set<std::string, std::less<>> names{"mcp_url", "mcp_origin", "issuer", "api", "tenant"};
+  static const std::set<std::string, std::less<>> names{"mcp_url", "mcp_origin", "issuer", "api", "tenant", "decoy_resource"};
   return names;
+}
+
+const std::set<std::string, std::less<>>& identity_placeholder_kinds() {
+  static const std::set<std::string, std::less<>> kinds{"sub", "access_token", "refresh_token", "code"};
+  return kinds;
+}
+
+std::optional<IdentityPlaceholder> parse_identity_placeholder(std::string_view name) {
+  const auto colon = name.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const auto what = name.substr(0, colon);
+  const auto identity = name.substr(colon + 1);
+  if (!identity_placeholder_kinds().contains(what) || identity.empty()) return std::nullopt;
+  return IdentityPlaceholder{std::string(what), std::string(identity)};
 }
 
 std::string substitute(std::string_view text, const Placeholders& values) {

@@ -130,10 +130,13 @@ std::optional<DiscoveredResource> OAuthClient::discover(const std::string& mcp_u
 }
 
 AuthorizationOutcome OAuthClient::authorize(const std::string& mcp_url, const std::string& issuer,
-                                            const UserCredentials& user, const std::string& scope) {
+                                            const UserCredentials& user, const std::string& scope,
+                                            const std::string& resource_override) {
   AuthorizationOutcome outcome;
   auto resource = discover(mcp_url, outcome);
   if (!resource) return outcome;
+  // Discovery still runs against the MCP server (it names the issuer); only the audience asked for changes.
+  const auto target = resource_override.empty() ? resource->resource : resource_override;
   if (std::find(resource->authorization_servers.begin(), resource->authorization_servers.end(), issuer) ==
       resource->authorization_servers.end()) {
     return fail(outcome, "discovery", "tenant issuer " + issuer + " is not among the resource's authorization_servers");
@@ -161,7 +164,7 @@ AuthorizationOutcome OAuthClient::authorize(const std::string& mcp_url, const st
                                           {"redirect_uri", registration_.redirect_uri},
                                           {"code_challenge", pkce_s256_challenge(verifier)},
                                           {"code_challenge_method", "S256"},
-                                          {"resource", resource->resource},
+                                          {"resource", target},
                                           {"scope", scope},
                                           {"state", state}});
   auto page = agent_.send({"GET", authorize_url, {{"Accept", "text/html"}}, ""});
@@ -216,11 +219,13 @@ AuthorizationOutcome OAuthClient::authorize(const std::string& mcp_url, const st
                                                             {"redirect_uri", registration_.redirect_uri},
                                                             {"client_id", registration_.client_id},
                                                             {"code_verifier", verifier},
-                                                            {"resource", resource->resource}}));
+                                                            {"resource", target}}));
   TokenSet template_tokens;
   template_tokens.issuer = issuer;
   template_tokens.token_endpoint = token_endpoint;
   template_tokens.scope = scope;
+  template_tokens.resource = target;
+  template_tokens.authorization_code = code;
   return read_token_response(std::move(outcome), token_reply, std::move(template_tokens));
 }
 
@@ -235,6 +240,7 @@ AuthorizationOutcome OAuthClient::refresh(const TokenSet& current, const std::st
   template_tokens.issuer = current.issuer;
   template_tokens.token_endpoint = current.token_endpoint;
   template_tokens.scope = current.scope;
+  template_tokens.resource = resource;
   return read_token_response(std::move(outcome), reply, std::move(template_tokens));
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/jwt.hpp"
+#include "mcpcert/tls.hpp"
 #include "mcpcert/mock_client/expectation.hpp"
 #include "mcpcert/mock_client/mcp_client.hpp"
 #include "mcpcert/mock_client/oauth_client.hpp"
@@ -30,6 +32,35 @@ constexpr const char* scripted_client_id = "mcpcert-scripted-client";
 constexpr const char* scripted_redirect_uri = "http://127.0.0.1:47011/callback";
 
 enum class StepOutcome { passed, failed, skipped };
+
+// Where the operational log stood at a mark_log step: the last position of
+// each store (positions are per store), and the records as they were then.
+struct LogMark {
+  std::map<std::string, std::int64_t> last_seq;
+  json records = json::array();
+};
+
+// Record fields that say where a record sits, not what it says: no profile lists them.
+bool bookkeeping_field(const std::string& name) { return name == "store" || name == "seq" || name == "kind"; }
+
+// Every text a record holds, keys and values, for "this value must not appear".
+void collect_texts(const json& value, std::vector<std::string>& into) {
+  if (value.is_string()) into.push_back(value.get<std::string>());
+  else if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      into.push_back(key);
+      collect_texts(item, into);
+    }
+  } else if (value.is_array()) {
+    for (const auto& item : value) collect_texts(item, into);
+  } else {
+    into.push_back(value.dump());
+  }
+}
+
+std::string record_name(const json& row) {
+  return row.value("store", std::string("?")) + "#" + (row.contains("seq") ? row["seq"].dump() : std::string("?"));
+}
 
 struct Identity {
   std::string user;
@@ -115,6 +146,7 @@ public:
       placeholders_["issuer"] = tenant->issuer;
       placeholders_["api"] = tenant->api;
     }
+    placeholders_["decoy_resource"] = decoy_resource_url;
   }
 
   StepOutcome run_step(const ScenarioStep& step, StepRecord& record) {
@@ -136,6 +168,7 @@ public:
 
 private:
   StepOutcome dispatch(const ScenarioStep& step, StepRecord& record) {
+    sync_identity_placeholders();
     StepOutcome outcome = StepOutcome::failed;
     auto verdict = [](bool passed) { return passed ? StepOutcome::passed : StepOutcome::failed; };
     if (step.kind == "authorize") outcome = verdict(authorize(step.args, record));
@@ -148,8 +181,29 @@ private:
     else if (step.kind == "advance_clock") outcome = advance_clock(step.args, record);
     else if (step.kind == "refresh") outcome = verdict(refresh(step.args, record));
     else if (step.kind == "list_tools") outcome = verdict(list_tools(step.args, record));
+    else if (step.kind == "tls_probe") outcome = tls_probe(step.args, record);
+    else if (step.kind == "mark_log") outcome = mark_log(step.args, record);
+    else if (step.kind == "assert_log") outcome = assert_log(step.args, record);
+    else if (step.kind == "scan_storage") outcome = scan_storage(step.args, record);
+    else if (step.kind == "restart_connector") outcome = verdict(restart_connector(step.args, record));
     else record.summary = "unknown step kind " + step.kind;
     return outcome;
+  }
+
+  // ${sub:NAME}, ${access_token:NAME}, ${refresh_token:NAME} and ${code:NAME}
+  // follow the identities as authorize and refresh steps change them.
+  void sync_identity_placeholders() {
+    for (auto it = placeholders_.begin(); it != placeholders_.end();) {
+      it = parse_identity_placeholder(it->first) ? placeholders_.erase(it) : std::next(it);
+    }
+    for (const auto& [name, who] : identities_) {
+      const auto& claims = who.tokens.access_claims;
+      const auto sub = claims.is_object() && claims.contains("sub") && claims["sub"].is_string() ? claims["sub"].get<std::string>() : std::string{};
+      placeholders_["sub:" + name] = sub;
+      placeholders_["access_token:" + name] = who.tokens.access_token;
+      placeholders_["refresh_token:" + name] = who.tokens.refresh_token;
+      placeholders_["code:" + name] = who.tokens.authorization_code;
+    }
   }
 
   Identity* identity(const std::string& name, StepRecord& record) {
@@ -201,7 +255,8 @@ private:
       return false;
     }
     OAuthClient oauth(agent_, {scripted_client_id, scripted_redirect_uri});
-    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"]);
+    const auto resource = args.contains("resource") ? substitute(args["resource"].get<std::string>(), placeholders_) : std::string{};
+    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"], resource);
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {
       // A re-authorization replaces the identity, session included.
@@ -255,6 +310,9 @@ private:
     auto reply = who->mcp->call_tool(tool, args.value("arguments", json::object()));
     record.summary = "tools/call " + tool + ": " + describe_reply(reply);
     record.observed = {{"status", reply.http.status}, {"message", reply.message.is_discarded() ? json(nullptr) : reply.message}};
+    const auto request_id = reply.http.header("x-request-id");
+    if (!request_id.empty()) record.observed["request_id"] = request_id;
+    if (args.contains("label")) labels_[args["label"]] = request_id;
 
     const auto& expect = args["expect"];
     const std::string outcome = expect["outcome"];
@@ -543,11 +601,13 @@ private:
       return false;
     }
     OAuthClient oauth(agent_, {scripted_client_id, scripted_redirect_uri});
-    auto outcome = oauth.refresh(who->tokens, presented, world_.mcp_url());
+    auto outcome = oauth.refresh(who->tokens, presented, who->tokens.resource.empty() ? world_.mcp_url() : who->tokens.resource);
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {
       const bool rotated = !outcome.tokens->refresh_token.empty() && outcome.tokens->refresh_token != presented;
       who->previous_refresh_token = presented;
+      // The code stays the identity's: it is what the grant came from, and what storage must not hold.
+      outcome.tokens->authorization_code = who->tokens.authorization_code;
       who->tokens = *outcome.tokens;
       if (who->mcp) who->mcp->set_access_token(who->tokens.access_token);
       record.observed = {{"token_claims", who->tokens.access_claims}, {"refresh_token_rotated", rotated}};
@@ -607,6 +667,295 @@ private:
     return false;
   }
 
+  bool restart_connector(const json& args, StepRecord& record) {
+    const bool crash = args["how"] == "crash";
+    if (auto problem = world_.restart_connector(agent_, crash); !problem.empty()) {
+      record.summary = problem;
+      return false;
+    }
+    // The sessions lived in the process that is gone; a later call must connect again.
+    for (auto& [name, who] : identities_) who.mcp.reset();
+    record.summary = std::string("connector ") + (crash ? "killed (SIGKILL)" : "stopped (SIGTERM)") + " and started again at " + world_.mcp_url();
+    return true;
+  }
+
+  StepOutcome tls_probe(const json& args, StepRecord& record) {
+    const auto url = http::parse_url(world_.mcp_url());
+    if (!url) {
+      record.summary = "the MCP URL '" + world_.mcp_url() + "' does not parse";
+      return StepOutcome::failed;
+    }
+    if (url->scheme != "https") {
+      record.summary = "the MCP URL is plain http, so there is no TLS to probe here (check the TLS-terminating proxy in front of it)";
+      return StepOutcome::skipped;
+    }
+    const std::string version = args["version"];
+    const auto offered = version == "1.0" ? TlsVersion::tls1_0 : version == "1.1" ? TlsVersion::tls1_1 : version == "1.2" ? TlsVersion::tls1_2 : TlsVersion::tls1_3;
+    const auto probe = probe_tls_handshake(url->host, url->port, offered);
+    record.observed = {{"host", url->host}, {"port", url->port}, {"offered", to_string(offered)}, {"completed", probe.completed}};
+    if (probe.completed) {
+      record.observed["negotiated_version"] = probe.negotiated_version;
+      record.observed["cipher"] = probe.cipher;
+    } else {
+      record.observed["error"] = probe.error;
+    }
+    record.summary = std::string("TLS handshake offering only ") + to_string(offered) + " to " + url->host + ":" + std::to_string(url->port) + ": " +
+                     (probe.completed ? "completed (" + probe.negotiated_version + ", " + probe.cipher + ")" : "refused (" + probe.error + ")");
+    const bool want_completed = args["expect"] == "completed";
+    if (probe.completed != want_completed) {
+      record.summary += want_completed ? " (expected it to complete)" : " (expected the server to refuse it)";
+      return StepOutcome::failed;
+    }
+    return StepOutcome::passed;
+  }
+
+  // Reads the whole log; on failure says why in the record and how the step ends.
+  std::optional<ConnectorLogExport> read_log(StepRecord& record, StepOutcome& failure) {
+    auto log = world_.connector_log(agent_);
+    if (log.problem.empty()) return log;
+    record.summary = log.problem;
+    failure = log.unsupported ? StepOutcome::skipped : StepOutcome::failed;
+    return std::nullopt;
+  }
+
+  StepOutcome mark_log(const json& args, StepRecord& record) {
+    StepOutcome failure = StepOutcome::failed;
+    auto log = read_log(record, failure);
+    if (!log) return failure;
+    LogMark mark;
+    for (const auto& row : log->records) {
+      if (!row.is_object()) continue;
+      auto& last = mark.last_seq[row.value("store", std::string{})];
+      last = std::max(last, row.value("seq", std::int64_t{0}));
+    }
+    mark.records = log->records;
+    record.observed = {{"positions", mark.last_seq}, {"records", log->records.size()}};
+    std::vector<std::string> positions;
+    for (const auto& [store, seq] : mark.last_seq) positions.push_back(store + " " + std::to_string(seq));
+    record.summary = "operational log position marked as '" + args["mark"].get<std::string>() + "': " +
+                     (positions.empty() ? std::string("empty log") : join(positions, ", "));
+    log_marks_[args["mark"]] = std::move(mark);
+    return StepOutcome::passed;
+  }
+
+  // The filters of assert_log: positions, then the fields a record must have these values in.
+  bool log_record_matches(const json& args, const json& row) const {
+    if (!row.is_object()) return false;
+    const auto store = row.value("store", std::string{});
+    const auto seq = row.value("seq", std::int64_t{0});
+    if (args.contains("after")) {
+      const auto& mark = log_marks_.at(args["after"]);
+      if (auto it = mark.last_seq.find(store); it != mark.last_seq.end() && seq <= it->second) return false;
+    }
+    if (args.contains("before")) {
+      const auto& mark = log_marks_.at(args["before"]);
+      auto it = mark.last_seq.find(store);
+      if (it == mark.last_seq.end() || seq > it->second) return false;
+    }
+    for (const char* field : {"kind", "tool", "outcome", "event", "tenant"}) {
+      if (args.contains(field) && row.value(field, std::string{}) != args[field].get<std::string>()) return false;
+    }
+    if (args.contains("in_store") && store != args["in_store"].get<std::string>()) return false;
+    if (args.contains("user") && row.value("user", std::string{}) != subject_id(args["user"])) return false;
+    return true;
+  }
+
+  StepOutcome assert_log(const json& args, StepRecord& record) {
+    StepOutcome failure = StepOutcome::failed;
+    auto log = read_log(record, failure);
+    if (!log) return failure;
+    json matched = json::array();
+    for (const auto& row : log->records) {
+      if (log_record_matches(args, row)) matched.push_back(row);
+    }
+    const auto count = static_cast<std::int64_t>(matched.size());
+    record.observed = {{"matching_records", matched}, {"records_in_log", log->records.size()}};
+    record.summary = "operational log: " + std::to_string(count) + " matching record(s) of " + std::to_string(log->records.size());
+    std::vector<std::string> problems;
+    if (args.contains("count") && count != args["count"].get<std::int64_t>()) problems.push_back("expected exactly " + args["count"].dump());
+    if (args.contains("min") && count < args["min"].get<std::int64_t>()) problems.push_back("expected at least " + args["min"].dump());
+    if (args.contains("max") && count > args["max"].get<std::int64_t>()) problems.push_back("expected at most " + args["max"].dump());
+
+    // Checks over every matching record prove nothing when none matches.
+    const bool per_record = args.contains("fields") || args.contains("only_fields") || args.contains("store") || args.contains("absent");
+    if (per_record && matched.empty()) problems.push_back("no record matches, so fields, only_fields, store and absent cannot hold for any");
+    json violations = json::array();
+    for (const auto& row : matched) {
+      std::vector<std::string> wrong;
+      if (args.contains("fields")) {
+        for (const auto& field : args["fields"]) {
+          if (!row.contains(field.get<std::string>())) wrong.push_back("lacks " + field.get<std::string>());
+        }
+      }
+      if (args.contains("only_fields")) {
+        const auto& allowed = args["only_fields"];
+        for (const auto& [field, value] : row.items()) {
+          if (!bookkeeping_field(field) && std::find(allowed.begin(), allowed.end(), field) == allowed.end()) wrong.push_back("has " + field);
+        }
+      }
+      if (args.contains("store") && row.value("store", std::string{}) != args["store"].get<std::string>()) {
+        wrong.push_back("is in store " + row.value("store", std::string("(none)")));
+      }
+      if (args.contains("absent")) {
+        std::vector<std::string> texts;
+        collect_texts(row, texts);
+        for (const auto& value : args["absent"]) {
+          const auto wanted = substitute(value.get<std::string>(), placeholders_);
+          if (std::any_of(texts.begin(), texts.end(), [&](const std::string& text) { return text.find(wanted) != std::string::npos; })) {
+            wrong.push_back("holds " + value.get<std::string>());
+          }
+        }
+      }
+      if (!wrong.empty()) violations.push_back({{"record", record_name(row)}, {"wrong", join(wrong, ", ")}});
+    }
+    if (!violations.empty()) {
+      record.observed["violations"] = violations;
+      problems.push_back(std::to_string(violations.size()) + " record(s) break the per-record checks, first: " +
+                         violations[0]["record"].get<std::string>() + " " + violations[0]["wrong"].get<std::string>());
+    }
+    if (args.contains("request_ids_of")) check_request_ids(args["request_ids_of"], matched, record, problems);
+    if (args.contains("unchanged_since")) check_unchanged(args, log->records, record, problems);
+    if (problems.empty()) {
+      auto listed = [](const json& list) {
+        std::vector<std::string> items;
+        for (const auto& item : list) items.push_back(item.get<std::string>());
+        return join(items, ", ");
+      };
+      std::vector<std::string> held;
+      if (args.contains("fields")) held.push_back("each with " + listed(args["fields"]));
+      if (args.contains("only_fields")) held.push_back("none with a field outside the list");
+      if (args.contains("store")) held.push_back("all in store " + args["store"].get<std::string>());
+      if (args.contains("absent")) held.push_back("none holding " + listed(args["absent"]));
+      if (args.contains("request_ids_of")) held.push_back("one record per request id of " + listed(args["request_ids_of"]));
+      if (!held.empty()) record.summary += ", " + join(held, ", ");
+      return StepOutcome::passed;
+    }
+    record.summary += " (" + join(problems) + ")";
+    return StepOutcome::failed;
+  }
+
+  // Each labelled call's X-Request-Id names exactly one matching record.
+  void check_request_ids(const json& wanted, const json& matched, StepRecord& record, std::vector<std::string>& problems) {
+    json found = json::object();
+    for (const auto& label_value : wanted) {
+      const std::string label = label_value;
+      const auto request_id = labels_.count(label) != 0 ? labels_.at(label) : std::string{};
+      if (request_id.empty()) {
+        problems.push_back("the call labelled '" + label + "' got no X-Request-Id header to look for");
+        continue;
+      }
+      const auto hits = std::count_if(matched.begin(), matched.end(), [&](const json& row) { return row.value("request_id", std::string{}) == request_id; });
+      found[label] = {{"request_id", request_id}, {"records", hits}};
+      if (hits != 1) problems.push_back("call '" + label + "' (request id " + request_id + ") has " + std::to_string(hits) + " record(s), expected 1");
+    }
+    record.observed["request_ids"] = found;
+  }
+
+  // Records that matched at the mark and are still within its positions must be exported now exactly as then.
+  void check_unchanged(const json& args, const json& now_records, StepRecord& record, std::vector<std::string>& problems) {
+    const auto& mark = log_marks_.at(args["unchanged_since"]);
+    auto within_mark = [&](const json& row) {
+      auto it = mark.last_seq.find(row.value("store", std::string{}));
+      return it != mark.last_seq.end() && row.value("seq", std::int64_t{0}) <= it->second;
+    };
+    std::map<std::string, std::string> now;
+    for (const auto& row : now_records) {
+      if (log_record_matches(args, row) && within_mark(row)) now[record_name(row)] = row.dump();
+    }
+    std::vector<std::string> missing, changed;
+    std::size_t then_count = 0;
+    for (const auto& row : mark.records) {
+      if (!log_record_matches(args, row)) continue;
+      ++then_count;
+      auto it = now.find(record_name(row));
+      if (it == now.end()) missing.push_back(record_name(row));
+      else if (it->second != row.dump()) changed.push_back(record_name(row));
+    }
+    record.observed["unchanged_since"] = {{"mark", args["unchanged_since"]}, {"records_then", then_count}, {"missing", missing}, {"changed", changed}};
+    if (then_count == 0) {
+      problems.push_back("no record matched at mark '" + args["unchanged_since"].get<std::string>() + "', so nothing could stay unchanged");
+      return;
+    }
+    if (!missing.empty()) problems.push_back(std::to_string(missing.size()) + " record(s) of mark '" + args["unchanged_since"].get<std::string>() + "' are gone, first " + missing.front());
+    if (!changed.empty()) problems.push_back(std::to_string(changed.size()) + " record(s) changed since the mark, first " + changed.front());
+    if (missing.empty() && changed.empty()) record.summary += ", " + std::to_string(then_count) + " record(s) byte for byte as at the mark";
+  }
+
+  StepOutcome scan_storage(const json& args, StepRecord& record) {
+    const bool connector_log = args["target"] == "connector_log";
+    const auto directory = connector_log ? world_.connector_log_directory() : world_.backend_state_directory();
+    const std::string what = connector_log ? "the connector's log directory" : "the backend's state directory";
+    // Labels (as the scenario wrote them) are what evidence shows: the values may be live tokens.
+    auto resolve = [&](const json& list, std::vector<std::pair<std::string, std::string>>& into) {
+      for (const auto& item : list) {
+        const std::string label = item;
+        const auto value = substitute(label, placeholders_);
+        if (value.empty() || !placeholder_references(value).empty()) {
+          record.summary = label + " has no value to look for (e.g. the identity holds no such token)";
+          return false;
+        }
+        into.emplace_back(label, value);
+      }
+      return true;
+    };
+    std::vector<std::pair<std::string, std::string>> absent, present;
+    if (!resolve(args["absent"], absent) || (args.contains("present") && !resolve(args["present"], present))) return StepOutcome::failed;
+
+    std::error_code ec;
+    json files = json::array();
+    std::vector<std::pair<std::string, std::string>> contents; // relative name, bytes
+    std::uintmax_t total = 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(directory, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec)) {
+      // A file may vanish between listing and reading (a -shm file when its database closes): skip it, keep scanning.
+      std::error_code file_ec;
+      if (!it->is_regular_file(file_ec)) continue;
+      std::ifstream in(it->path(), std::ios::binary);
+      if (!in) continue;
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto name = std::filesystem::relative(it->path(), directory, file_ec).string();
+      if (file_ec) name = it->path().string();
+      files.push_back({{"file", name}, {"bytes", bytes.size()}});
+      total += bytes.size();
+      contents.emplace_back(name, std::move(bytes));
+    }
+    record.observed = {{"directory", directory.string()}, {"files", files}};
+    if (contents.empty() || total == 0) {
+      record.summary = what + " (" + directory.string() + ") holds no data to scan";
+      return StepOutcome::skipped;
+    }
+    json found = json::array();
+    for (const auto& [label, value] : absent) {
+      for (const auto& [name, bytes] : contents) {
+        if (const auto at = bytes.find(value); at != std::string::npos) found.push_back({{"value", label}, {"file", name}, {"offset", at}});
+      }
+    }
+    std::vector<std::string> not_seen;
+    for (const auto& [label, value] : present) {
+      const bool seen = std::any_of(contents.begin(), contents.end(), [&](const auto& file) { return file.second.find(value) != std::string::npos; });
+      if (!seen) not_seen.push_back(label);
+    }
+    record.observed["found_in_plaintext"] = found;
+    std::vector<std::string> absent_labels, present_labels;
+    for (const auto& item : absent) absent_labels.push_back(item.first);
+    for (const auto& item : present) present_labels.push_back(item.first);
+    record.summary = what + ": " + std::to_string(contents.size()) + " file(s), " + std::to_string(total) + " bytes scanned";
+    if (!found.empty()) {
+      record.summary += "; " + found[0]["value"].get<std::string>() + " is in plaintext in " + found[0]["file"].get<std::string>() +
+                        " at offset " + found[0]["offset"].dump() + (found.size() > 1 ? " (" + std::to_string(found.size()) + " finds in all)" : "");
+      return StepOutcome::failed;
+    }
+    if (!not_seen.empty()) {
+      // Without a value known to be stored in the open, "nothing found" may only mean the wrong files were read.
+      record.summary += "; none of [" + join(absent_labels, ", ") + "] found, but neither " + join(not_seen, ", ") +
+                        ", which should be stored: the scan cannot tell whether it sees the data";
+      return StepOutcome::skipped;
+    }
+    record.summary += "; none of [" + join(absent_labels, ", ") + "] in plaintext" +
+                      (present_labels.empty() ? std::string{} : ", while [" + join(present_labels, ", ") + "] are, so the scan sees the data");
+    return StepOutcome::passed;
+  }
+
   const Scenario& scenario_;
   World& world_;
   Transcript transcript_;
@@ -614,6 +963,8 @@ private:
   Placeholders placeholders_;
   std::map<std::string, Identity> identities_;
   std::map<std::string, std::int64_t> marks_;
+  std::map<std::string, LogMark> log_marks_;
+  std::map<std::string, std::string> labels_; ///< call_tool label -> the X-Request-Id its reply carried
   std::int64_t total_advance_ = 0;
 };
 
@@ -667,32 +1018,39 @@ ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& option
   return result;
 }
 
-std::vector<ScenarioResult> run_scenarios(const std::vector<Scenario>& scenarios, const WorldOptions& options,
-                                          const RunSettings& settings) {
-  std::vector<ScenarioResult> results(scenarios.size());
+std::vector<ScenarioResult> run_scenario_jobs(const std::vector<ScenarioJob>& jobs, const RunSettings& settings) {
+  std::vector<ScenarioResult> results(jobs.size());
   std::atomic<std::size_t> next{0};
   std::mutex progress_mutex;
   std::size_t done = 0;
   auto worker = [&] {
-    for (auto index = next++; index < scenarios.size(); index = next++) {
-      const auto& scenario = scenarios[index];
-      auto scenario_options = options;
-      if (settings.keep_worlds) scenario_options.keep_dir = *settings.keep_worlds / scenario.name;
-      results[index] = run_scenario(scenario, scenario_options);
+    for (auto index = next++; index < jobs.size(); index = next++) {
+      results[index] = run_scenario(*jobs[index].scenario, jobs[index].options);
       std::lock_guard lock(progress_mutex);
       ++done;
-      if (settings.on_done) settings.on_done(results[index], done, scenarios.size());
+      if (settings.on_done) settings.on_done(results[index], done, jobs.size());
     }
   };
-  const auto jobs = std::clamp<std::size_t>(settings.jobs, 1, std::max<std::size_t>(scenarios.size(), 1));
-  if (jobs == 1) {
+  const auto workers_wanted = std::clamp<std::size_t>(settings.jobs, 1, std::max<std::size_t>(jobs.size(), 1));
+  if (workers_wanted == 1) {
     worker();
     return results;
   }
   std::vector<std::jthread> workers;
-  for (std::size_t i = 0; i < jobs; ++i) workers.emplace_back(worker);
+  for (std::size_t i = 0; i < workers_wanted; ++i) workers.emplace_back(worker);
   workers.clear(); // joins
   return results;
+}
+
+std::vector<ScenarioResult> run_scenarios(const std::vector<Scenario>& scenarios, const WorldOptions& options,
+                                          const RunSettings& settings) {
+  std::vector<ScenarioJob> jobs;
+  for (const auto& scenario : scenarios) {
+    ScenarioJob job{&scenario, options};
+    if (settings.keep_worlds) job.options.keep_dir = *settings.keep_worlds / scenario.name;
+    jobs.push_back(std::move(job));
+  }
+  return run_scenario_jobs(jobs, settings);
 }
 
 std::vector<ClaimResult> verdicts_by_claim(const std::vector<ScenarioResult>& results) {

@@ -270,14 +270,14 @@ std::vector<Rule> http_expectations() {
 const std::map<std::string, std::vector<Rule>>& step_rules() {
   static const std::map<std::string, std::vector<Rule>> rules = [] {
     std::map<std::string, std::vector<Rule>> r;
-    r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, "finance:read"),
+    r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, "finance:read"), text("resource"),
                       object("expect", {text("outcome", true, {"granted", "refused"}), text("error")})};
     r["connect"] = {text("as", true), text("protocol_version", false, {}, "2025-11-25"), object("expect", {integer("status")})};
     auto call_expect = http_expectations();
     call_expect.erase(call_expect.begin()); // call_tool keeps its single integer status
     call_expect.insert(call_expect.begin(), {text("outcome", true, {"success", "permission_error", "tool_error", "jsonrpc_error"}),
                                              integer("status"), integer("error_code")});
-    r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), object("expect", call_expect, true)};
+    r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), text("label"), object("expect", call_expect, true)};
     r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access"}), text("user", true), text("entity", true), text("mark")};
     r["assert_audit"] = {text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
@@ -296,6 +296,14 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     r["refresh"] = {text("as", true), text("use", false, {"current", "previous"}, "current"),
                     object("expect", {text("outcome", true, {"granted", "refused"}), text("error"), boolean("rotated")})};
     r["list_tools"] = {text("as", true), object("expect", {strings("names", true)}, true)};
+    r["tls_probe"] = {text("version", true, {"1.0", "1.1", "1.2", "1.3"}), text("expect", true, {"completed", "refused"})};
+    r["mark_log"] = {text("mark", true)};
+    r["restart_connector"] = {text("how", true, {"crash", "stop"})};
+    r["assert_log"] = {text("after"), text("before"), text("kind", false, {"tool_call", "auth_event"}), text("tool"), text("outcome"),
+                       text("event"), text("user"), text("tenant"), text("in_store"), integer("count"), integer("min"), integer("max"),
+                       strings("fields"), strings("only_fields"), text("store"), strings("absent"), strings("request_ids_of"),
+                       text("unchanged_since")};
+    r["scan_storage"] = {text("target", true, {"connector_log", "backend_state"}), strings("absent", true), strings("present")};
     return r;
   }();
   return rules;
@@ -331,16 +339,54 @@ nlohmann::json read_token(const Reader& reader, const YAML::Node& node, const st
 
 // Every ${name} in a step must be one the runner fills in; a typo would
 // otherwise only show as a puzzling mismatch once a world ran.
-void check_placeholders(const Reader& reader, const YAML::Node& node, const nlohmann::json& value, const std::string& field) {
+void check_placeholders(const Reader& reader, const YAML::Node& node, const nlohmann::json& value, const std::string& field,
+                        const std::set<std::string>& identities) {
   if (value.is_string()) {
     for (const auto& name : placeholder_references(value.get<std::string>())) {
-      if (!placeholder_names().contains(name)) {
-        std::vector<std::string> known(placeholder_names().begin(), placeholder_names().end());
-        reader.fail(node, field, "unknown placeholder ${" + name + "} (known: " + join(known) + ")");
+      if (placeholder_names().contains(name)) continue;
+      if (auto of = parse_identity_placeholder(name)) {
+        if (!identities.contains(of->identity)) {
+          reader.fail(node, field, "placeholder ${" + name + "}: no earlier authorize step names identity '" + of->identity + "'");
+        }
+        continue;
       }
+      std::vector<std::string> known(placeholder_names().begin(), placeholder_names().end());
+      for (const auto& kind : identity_placeholder_kinds()) known.push_back(kind + ":IDENTITY");
+      reader.fail(node, field, "unknown placeholder ${" + name + "} (known: " + join(known) + ")");
     }
   } else if (value.is_structured()) {
-    for (const auto& item : value) check_placeholders(reader, node, item, field);
+    for (const auto& item : value) check_placeholders(reader, node, item, field, identities);
+  }
+}
+
+// assert_log must check something, name identities and labels that exist,
+// and keep its counts sensible; the record fields it names are free, since a
+// vendor's connector may log fields ours does not.
+void check_assert_log(const Reader& reader, const YAML::Node& node, const nlohmann::json& args, const std::string& path,
+                      const std::set<std::string>& identities, const std::set<std::string>& labels) {
+  static const std::vector<std::string> checks{"count", "min", "max", "fields", "only_fields", "store", "absent", "request_ids_of",
+                                               "unchanged_since"};
+  if (std::none_of(checks.begin(), checks.end(), [&](const std::string& check) { return args.contains(check); })) {
+    reader.fail(node, path, "asserts nothing: give at least one of " + join(checks));
+  }
+  for (const char* bound : {"count", "min", "max"}) {
+    if (args.contains(bound) && args[bound].get<long long>() < 0) reader.fail(node[bound], path + "." + bound, "must not be negative");
+  }
+  if (args.contains("user") && !identities.contains(args["user"].get<std::string>())) {
+    reader.fail(node["user"], path + ".user", "no earlier authorize step names identity '" + args["user"].get<std::string>() + "'");
+  }
+  if (args.contains("request_ids_of")) {
+    const auto& wanted = args["request_ids_of"];
+    if (wanted.empty()) reader.fail(node["request_ids_of"], path + ".request_ids_of", "must list at least one call_tool label");
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      if (!labels.contains(wanted[i].get<std::string>())) {
+        reader.fail(node["request_ids_of"][i], path + ".request_ids_of[" + std::to_string(i) + "]",
+                    "no earlier call_tool step has label '" + wanted[i].get<std::string>() + "'");
+      }
+    }
+  }
+  for (const char* list : {"fields", "only_fields", "absent"}) {
+    if (args.contains(list) && args[list].empty()) reader.fail(node[list], path + "." + list, "must list at least one value");
   }
 }
 
@@ -385,8 +431,10 @@ Scenario load_scenario(const std::filesystem::path& file) {
     for (const auto& tag : fields["tags"]) scenario.tags.push_back(tag);
   }
 
-  std::set<std::string> marks;
+  std::set<std::string> marks;      // audit positions
+  std::set<std::string> log_marks;  // operational log positions, a namespace of their own
   std::set<std::string> identities; // named by earlier authorize steps
+  std::set<std::string> labels;     // of earlier call_tool steps
   for (std::size_t i = 0; i < steps_node.size(); ++i) {
     const auto step = steps_node[i];
     const auto where = "scenario.steps[" + std::to_string(i) + "]";
@@ -408,7 +456,6 @@ Scenario load_scenario(const std::filesystem::path& file) {
       const std::string name = args[field];
       if (!identities.contains(name)) reader.fail(node[field], path + "." + field, "no earlier authorize step names identity '" + name + "'");
     };
-    if (kind == "authorize") identities.insert(args["as"].get<std::string>());
     if (kind == "raw_request") {
       args["token"] = read_token(reader, node["token"], path + ".token", identities);
       if (node["session"].IsDefined() && !node["session"].IsNull()) {
@@ -443,13 +490,40 @@ Scenario load_scenario(const std::filesystem::path& file) {
       if (by_age) require_identity("of");
     }
     if (kind == "assert_audit" && args.contains("token_of")) require_identity("token_of");
-    if (args.contains("mark")) marks.insert(args["mark"].get<std::string>());
-    for (const char* bound : {"after", "before"}) {
-      if (args.contains(bound) && !marks.contains(args[bound].get<std::string>())) {
-        reader.fail(node[bound], path + "." + bound, "no earlier step sets mark '" + args[bound].get<std::string>() + "'");
+    if (kind == "authorize" && args.contains("resource")) {
+      const std::string resource = args["resource"];
+      if (resource.rfind("http", 0) != 0 && resource.rfind("${", 0) != 0) {
+        reader.fail(node["resource"], path + ".resource", "must be an absolute URL or a placeholder such as ${decoy_resource}");
       }
     }
-    check_placeholders(reader, node, args, path);
+    if (kind == "call_tool" && args.contains("label")) {
+      const std::string label = args["label"];
+      if (!labels.insert(label).second) reader.fail(node["label"], path + ".label", "label '" + label + "' is already taken by an earlier step");
+    }
+    if (kind == "assert_log") check_assert_log(reader, node, args, path, identities, labels);
+    if (kind == "scan_storage") {
+      for (const char* list : {"absent", "present"}) {
+        if (!args.contains(list)) continue;
+        for (std::size_t v = 0; v < args[list].size(); ++v) {
+          if (args[list][v].get<std::string>().empty()) {
+            reader.fail(node[list][v], path + "." + list + "[" + std::to_string(v) + "]", "an empty value would be found everywhere");
+          }
+        }
+      }
+      if (args["absent"].empty()) reader.fail(node["absent"], path + ".absent", "must list at least one value");
+    }
+    const bool about_log = kind == "mark_log" || kind == "assert_log";
+    auto& mark_set = about_log ? log_marks : marks;
+    const char* mark_step = about_log ? "mark_log" : "mark_audit or admin";
+    for (const char* bound : {"after", "before", "unchanged_since"}) {
+      if (args.contains(bound) && !mark_set.contains(args[bound].get<std::string>())) {
+        reader.fail(node[bound], path + "." + bound,
+                    "no earlier step sets mark '" + args[bound].get<std::string>() + "' (marks come from " + mark_step + ")");
+      }
+    }
+    if (args.contains("mark")) mark_set.insert(args["mark"].get<std::string>());
+    check_placeholders(reader, node, args, path, identities);
+    if (kind == "authorize") identities.insert(args["as"].get<std::string>());
     scenario.steps.push_back({kind, line_of(step), std::move(args)});
   }
   return scenario;

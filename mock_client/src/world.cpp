@@ -7,6 +7,7 @@
 
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
+#include "mcpcert/http_client.hpp"
 
 #ifndef MCPCERT_BACKEND_BIN
 #define MCPCERT_BACKEND_BIN ""
@@ -38,6 +39,8 @@ constexpr TenantSeed default_tenants[] = {
 };
 
 const char* connector_client_id = "mcpcert-connector";
+// The decoy resource's client: a confidential client like the connector, never started.
+const char* decoy_client_id = "mcpcert-decoy-connector";
 
 bool write_file(const std::filesystem::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::trunc);
@@ -112,12 +115,36 @@ HttpReply World::connector_control(HttpAgent& agent, const std::string& method, 
   return control_call(agent, connector_control_url_, control_secret_, method, path, body);
 }
 
+ConnectorLogExport World::connector_log(HttpAgent& agent) {
+  ConnectorLogExport out;
+  if (connector_control_url_.empty()) {
+    out.problem = "the connector offers no control plane (no \"control\" in its READY line), so its operational log cannot be read";
+    out.unsupported = true;
+    return out;
+  }
+  auto reply = connector_control(agent, "GET", "/control/log?since_seq=0");
+  if (reply.status == 404) {
+    out.problem = "the connector's control plane has no /control/log, so its operational log cannot be read";
+    out.unsupported = true;
+    return out;
+  }
+  auto body = reply.json();
+  if (reply.status != 200 || !body.is_object() || !body.contains("records") || !body["records"].is_array()) {
+    out.problem = failure_of("reading the connector's operational log", reply);
+    return out;
+  }
+  out.records = std::move(body["records"]);
+  if (body.contains("directory") && body["directory"].is_string()) out.directory = body["directory"];
+  return out;
+}
+
 std::string World::advance_clock(HttpAgent& agent, std::int64_t seconds) {
   if (connector_control_url_.empty()) return "the connector offers no control plane, so its clock cannot be moved";
   auto backend = control(agent, "POST", "/control/clock/advance", {{"seconds", seconds}});
   if (backend.status != 200) return failure_of("advancing the backend's clock", backend);
   auto connector = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", seconds}});
   if (connector.status != 200) return failure_of("advancing the connector's clock", connector);
+  advanced_seconds_ += seconds;
   return {};
 }
 
@@ -128,6 +155,7 @@ nlohmann::json World::describe() const {
   }
   nlohmann::json out = {{"mcp_url", mcp_url_}, {"backend_control", control_url_}, {"tenants", tenants}};
   if (!connector_control_url_.empty()) out["connector_control"] = connector_control_url_;
+  out["decoy_resource"] = decoy_resource_url;
   return out;
 }
 
@@ -143,6 +171,71 @@ std::vector<TestUser> World::users(const std::string& tenant_id) {
                      user.contains("roles") && user["roles"].is_array() ? user["roles"] : nlohmann::json::array()});
   }
   return users;
+}
+
+bool World::start_connector(std::string& error) {
+  const auto config_file = directory_ / "connector.json";
+  if (!write_file(config_file, connector_config_.dump(2))) {
+    error = "cannot write " + config_file.string();
+    return false;
+  }
+  std::vector<std::string> args{"--config", config_file.string()};
+  args.insert(args.end(), connector_mutants_.begin(), connector_mutants_.end());
+  std::vector<std::string> env;
+  if (!connector_mutants_.empty()) env.emplace_back("MCPCERT_ALLOW_MUTANTS=1");
+  const auto connector_log = directory_ / "connector.log";
+  auto connector = ChildProcess::spawn(connector_binary_, args, connector_log, env);
+  if (!connector) {
+    error = "cannot start the connector: " + connector.error().message();
+    return false;
+  }
+  connector_.emplace(std::move(*connector));
+  const auto ready = connector_->wait_ready(start_timeout_);
+  if (!ready) {
+    error = "the connector did not become ready; its log says:\n" + tail_of(connector_log);
+    return false;
+  }
+  auto endpoints = nlohmann::json::parse(*ready, nullptr, false);
+  if (!endpoints.is_object() || !endpoints.contains("mcp") || !endpoints["mcp"].is_string()) {
+    error = "the connector's READY line is malformed: " + *ready;
+    return false;
+  }
+  mcp_url_ = endpoints["mcp"];
+  if (endpoints.contains("certificate_pem") && endpoints["certificate_pem"].is_string()) {
+    // Rewritten in place on a restart: agents read the file on every request.
+    trusted_certificate_file_ = (directory_ / "connector-certificate.pem").string();
+    if (!write_file(trusted_certificate_file_, endpoints["certificate_pem"].get<std::string>())) {
+      error = "cannot write " + trusted_certificate_file_;
+      return false;
+    }
+  }
+  connector_control_url_.clear();
+  if (endpoints.contains("control") && endpoints["control"].is_string()) connector_control_url_ = endpoints["control"];
+  return true;
+}
+
+std::string World::restart_connector(HttpAgent& agent, bool crash) {
+  if (!connector_) return "the connector is not running";
+  if (crash) connector_->kill();
+  else connector_->terminate();
+  connector_.reset();
+  // The same ports again: tokens name the MCP URL as their audience, and the issuers know it as the resource.
+  const auto previous_mcp_url = mcp_url_;
+  const auto mcp = http::parse_url(mcp_url_);
+  if (!mcp) return "the MCP URL '" + mcp_url_ + "' does not parse";
+  connector_config_["listen"] = mcp->host + ":" + std::to_string(mcp->port);
+  if (auto control_plane = http::parse_url(connector_control_url_); control_plane && connector_config_.contains("control")) {
+    connector_config_["control"]["listen"] = control_plane->host + ":" + std::to_string(control_plane->port);
+  }
+  std::string error;
+  if (!start_connector(error)) return "restarting the connector failed: " + error;
+  if (mcp_url_ != previous_mcp_url) return "the connector came back at " + mcp_url_ + ", not at " + previous_mcp_url;
+  // A new process starts its virtual clock at the machine's time; the world's time has moved on.
+  if (advanced_seconds_ > 0) {
+    auto reply = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", advanced_seconds_}});
+    if (reply.status != 200) return failure_of("moving the restarted connector's clock to the world's time", reply);
+  }
+  return {};
 }
 
 bool World::launch(const WorldOptions& options, std::string& error) {
@@ -246,50 +339,28 @@ bool World::launch(const WorldOptions& options, std::string& error) {
     }
     connector_config["tenants"].push_back({{"id", id}, {"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}});
   }
-  const auto connector_config_file = directory_ / "connector.json";
-  if (!write_file(connector_config_file, connector_config.dump(2))) {
-    error = "cannot write " + connector_config_file.string();
-    return false;
-  }
-  std::vector<std::string> args{"--config", connector_config_file.string()};
-  std::vector<std::string> env;
-  for (const auto& mutant : options.connector_mutants) {
-    args.insert(args.end(), {"--test-only-mutant", mutant});
-  }
-  if (!options.connector_mutants.empty()) env.emplace_back("MCPCERT_ALLOW_MUTANTS=1");
-  const auto connector_log = directory_ / "connector.log";
-  auto connector = ChildProcess::spawn(installation.connector_binary, args, connector_log, env);
-  if (!connector) {
-    error = "cannot start the connector: " + connector.error().message();
-    return false;
-  }
-  connector_.emplace(std::move(*connector));
-  ready = connector_->wait_ready(options.start_timeout);
-  if (!ready) {
-    error = "the connector did not become ready; its log says:\n" + tail_of(connector_log);
-    return false;
-  }
-  auto connector_endpoints = nlohmann::json::parse(*ready, nullptr, false);
-  if (!connector_endpoints.is_object() || !connector_endpoints.contains("mcp")) {
-    error = "the connector's READY line is malformed: " + *ready;
-    return false;
-  }
-  mcp_url_ = connector_endpoints["mcp"];
-  if (connector_endpoints.contains("certificate_pem") && connector_endpoints["certificate_pem"].is_string()) {
-    trusted_certificate_file_ = (directory_ / "connector-certificate.pem").string();
-    if (!write_file(trusted_certificate_file_, connector_endpoints["certificate_pem"].get<std::string>())) {
-      error = "cannot write " + trusted_certificate_file_;
-      return false;
-    }
-  }
-  if (connector_endpoints.contains("control") && connector_endpoints["control"].is_string()) {
-    connector_control_url_ = connector_endpoints["control"];
-  }
+  connector_config_ = std::move(connector_config);
+  connector_binary_ = installation.connector_binary;
+  start_timeout_ = options.start_timeout;
+  for (const auto& mutant : options.connector_mutants) connector_mutants_.insert(connector_mutants_.end(), {"--test-only-mutant", mutant});
+  if (!start_connector(error)) return false;
 
   for (const auto& [id, tenant] : tenants_) {
     auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", mcp_url_}, {"client_id", connector_client_id}});
     if (reply.status != 201 && reply.status != 200) {
       error = "registering the MCP resource at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
+      return false;
+    }
+    // The issuer only mints tokens for registered resources, and a resource belongs to a client.
+    reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
+                    {{"client_id", decoy_client_id}, {"client_secret", random_token(32)}, {"type", "confidential"}});
+    if (reply.status != 201 && reply.status != 200) {
+      error = "registering the decoy client at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
+      return false;
+    }
+    reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", decoy_resource_url}, {"client_id", decoy_client_id}});
+    if (reply.status != 201 && reply.status != 200) {
+      error = "registering the decoy resource at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
       return false;
     }
   }

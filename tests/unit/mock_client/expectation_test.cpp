@@ -86,3 +86,25 @@ TEST(CheckReply, ReportsAWrongJsonRpcCodeAndABrokenChallenge) {
 
 } // namespace
 } // namespace mcpcert::client
+
+namespace mcpcert::client {
+namespace {
+
+TEST(IdentityPlaceholders, SplitIntoWhatAndIdentity) {
+  auto sub = parse_identity_placeholder("sub:alice");
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->what, "sub");
+  EXPECT_EQ(sub->identity, "alice");
+  auto token = parse_identity_placeholder("refresh_token:alice_later");
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->what, "refresh_token");
+  EXPECT_EQ(token->identity, "alice_later");
+  EXPECT_FALSE(parse_identity_placeholder("mcp_url"));
+  EXPECT_FALSE(parse_identity_placeholder("password:alice"));
+  EXPECT_FALSE(parse_identity_placeholder("sub:"));
+  EXPECT_TRUE(placeholder_names().contains("decoy_resource"));
+  EXPECT_EQ(substitute("${sub:alice}@${decoy_resource}", {{"sub:alice", "u-1"}, {"decoy_resource", "https://d/mcp"}}), "u-1@https://d/mcp");
+}
+
+} // namespace
+} // namespace mcpcert::client

@@ -203,3 +203,96 @@ TEST_F(NewSteps, EveryShippedScenarioLoads) {
 
 } // namespace
 } // namespace mcpcert::client
+
+namespace mcpcert::client {
+namespace {
+
+class LogAndStorageSteps : public ScenarioFile {};
+
+const std::string signed_in = header + "steps:\n  - authorize: {as: alice}\n  - connect: {as: alice}\n";
+
+TEST_F(LogAndStorageSteps, LoadWithTheirFields) {
+  const auto scenario = load_scenario(write(signed_in +
+                                            "  - tls_probe: {version: 1.0, expect: refused}\n"
+                                            "  - tls_probe: {version: \"1.3\", expect: completed}\n"
+                                            "  - mark_log: {mark: start}\n"
+                                            "  - call_tool: {as: alice, tool: get_kpis, label: first, expect: {outcome: success}}\n"
+                                            "  - assert_log:\n"
+                                            "      after: start\n"
+                                            "      kind: tool_call\n"
+                                            "      user: alice\n"
+                                            "      count: 1\n"
+                                            "      fields: [tool, user]\n"
+                                            "      only_fields: [tool, user, at_ms]\n"
+                                            "      store: eu-central-1\n"
+                                            "      absent: ['${sub:alice}']\n"
+                                            "      request_ids_of: [first]\n"
+                                            "  - assert_log: {before: start, unchanged_since: start}\n"
+                                            "  - scan_storage: {target: connector_log, absent: ['${access_token:alice}', 127.0.0.1], present: [get_kpis]}\n"
+                                            "  - authorize: {as: elsewhere, user: alice, resource: '${decoy_resource}'}\n"
+                                            "  - scan_storage: {target: backend_state, absent: ['${refresh_token:elsewhere}', '${code:alice}']}\n"));
+  ASSERT_EQ(scenario.steps.size(), 11u);
+  EXPECT_EQ(scenario.steps[2].kind, "tls_probe");
+  EXPECT_EQ(scenario.steps[2].args["version"], "1.0");
+  EXPECT_EQ(scenario.steps[3].args["expect"], "completed");
+  EXPECT_EQ(scenario.steps[5].args["label"], "first");
+  const auto& log = scenario.steps[6].args;
+  EXPECT_EQ(log["after"], "start");
+  EXPECT_EQ(log["user"], "alice");
+  EXPECT_EQ(log["fields"], nlohmann::json::array({"tool", "user"}));
+  EXPECT_EQ(log["store"], "eu-central-1");
+  EXPECT_EQ(log["request_ids_of"], nlohmann::json::array({"first"}));
+  EXPECT_EQ(scenario.steps[7].args["unchanged_since"], "start");
+  EXPECT_EQ(scenario.steps[8].args["absent"], nlohmann::json::array({"${access_token:alice}", "127.0.0.1"}));
+  EXPECT_EQ(scenario.steps[9].args["resource"], "${decoy_resource}");
+  EXPECT_EQ(scenario.steps[10].args["target"], "backend_state");
+}
+
+TEST_F(LogAndStorageSteps, ErrorsNameFileLineAndField) {
+  using testing::AllOf;
+  using testing::HasSubstr;
+  EXPECT_THAT(error_of(signed_in + "  - tls_probe: {version: \"1.4\", expect: refused}\n"),
+              AllOf(HasSubstr(path_.string() + ":9:"), HasSubstr("tls_probe.version: '1.4' is not one of: 1.0, 1.1, 1.2, 1.3")));
+  EXPECT_THAT(error_of(signed_in + "  - tls_probe: {version: \"1.2\"}\n"), HasSubstr("tls_probe.expect: required"));
+  EXPECT_THAT(error_of(signed_in + "  - mark_log: {}\n"), HasSubstr("mark_log.mark: required"));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {kind: tool_call}\n"), AllOf(HasSubstr(":9:"), HasSubstr("asserts nothing")));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {kind: audit, count: 1}\n"), HasSubstr("'audit' is not one of: tool_call, auth_event"));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {count: -1}\n"), HasSubstr("assert_log.count: must not be negative"));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {user: bob, count: 1}\n"),
+              HasSubstr("assert_log.user: no earlier authorize step names identity 'bob'"));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {fields: [], count: 1}\n"), HasSubstr("assert_log.fields: must list at least one value"));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {request_ids_of: [first]}\n"),
+              AllOf(HasSubstr(":9:"), HasSubstr("request_ids_of[0]: no earlier call_tool step has label 'first'")));
+  EXPECT_THAT(error_of(signed_in + "  - call_tool: {as: alice, tool: t, label: a, expect: {outcome: success}}\n"
+                                   "  - call_tool: {as: alice, tool: t, label: a, expect: {outcome: success}}\n"),
+              AllOf(HasSubstr(":10:"), HasSubstr("label 'a' is already taken")));
+  // Audit marks and log marks are apart: a position in one means nothing in the other.
+  EXPECT_THAT(error_of(signed_in + "  - mark_audit: {mark: m}\n  - assert_log: {after: m, count: 0}\n"),
+              AllOf(HasSubstr(":10:"), HasSubstr("assert_log.after: no earlier step sets mark 'm' (marks come from mark_log)")));
+  EXPECT_THAT(error_of(signed_in + "  - mark_log: {mark: m}\n  - assert_audit: {after: m, count: 0}\n"),
+              HasSubstr("assert_audit.after: no earlier step sets mark 'm' (marks come from mark_audit or admin)"));
+  EXPECT_THAT(error_of(signed_in + "  - assert_log: {unchanged_since: never}\n"), HasSubstr("assert_log.unchanged_since: no earlier step sets mark"));
+  EXPECT_THAT(error_of(signed_in + "  - scan_storage: {target: disk, absent: [x]}\n"),
+              HasSubstr("scan_storage.target: 'disk' is not one of: connector_log, backend_state"));
+  EXPECT_THAT(error_of(signed_in + "  - scan_storage: {target: connector_log, absent: []}\n"), HasSubstr("scan_storage.absent: must list at least one"));
+  EXPECT_THAT(error_of(signed_in + "  - scan_storage: {target: connector_log, absent: ['']}\n"), HasSubstr("absent[0]: an empty value"));
+  EXPECT_THAT(error_of(signed_in + "  - authorize: {as: x, resource: decoy}\n"), HasSubstr("authorize.resource: must be an absolute URL"));
+  EXPECT_THAT(error_of(signed_in + "  - restart_connector: {how: reboot}\n"), HasSubstr("'reboot' is not one of: crash, stop"));
+  EXPECT_THAT(error_of(signed_in + "  - restart_connector: {}\n"), HasSubstr("restart_connector.how: required"));
+}
+
+TEST_F(LogAndStorageSteps, IdentityPlaceholdersNeedAnEarlierIdentity) {
+  using testing::AllOf;
+  using testing::HasSubstr;
+  EXPECT_THAT(error_of(signed_in + "  - scan_storage: {target: connector_log, absent: ['${sub:bob}']}\n"),
+              AllOf(HasSubstr(":9:"), HasSubstr("placeholder ${sub:bob}: no earlier authorize step names identity 'bob'")));
+  EXPECT_THAT(error_of(signed_in + "  - scan_storage: {target: connector_log, absent: ['${password:alice}']}\n"),
+              AllOf(HasSubstr("unknown placeholder ${password:alice}"), HasSubstr("sub:IDENTITY")));
+  // An authorize step cannot use the identity it is only creating.
+  EXPECT_THAT(error_of(header + "steps:\n  - authorize: {as: x, resource: 'https://h/${sub:x}'}\n"),
+              HasSubstr("no earlier authorize step names identity 'x'"));
+  EXPECT_THAT(error_of(signed_in + "  - raw_request: {url: '${decoy}', expect: {status: 200}}\n"), HasSubstr("unknown placeholder ${decoy}"));
+}
+
+} // namespace
+} // namespace mcpcert::client

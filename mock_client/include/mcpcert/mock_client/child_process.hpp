@@ -28,6 +28,12 @@ public:
   /// Reads stdout until a line starting with "READY " arrives; returns the rest
   /// of it, or nullopt on exit, EOF or deadline.
   std::optional<std::string> wait_ready(std::chrono::milliseconds deadline);
+  /// Reads stdout until the child closes it (a command that prints and exits);
+  /// nullopt on deadline.
+  std::optional<std::string> read_all(std::chrono::milliseconds deadline);
+  /// Waits for the child to exit by itself; its exit code (-1 when a signal
+  /// ended it), or nullopt if it still runs at the deadline.
+  std::optional<int> wait_exit(std::chrono::milliseconds deadline);
   /// SIGTERM, then SIGKILL if it has not exited within `grace`; returns the exit status.
   int terminate(std::chrono::milliseconds grace = std::chrono::seconds(5));
   /// SIGKILL at once, as a crash would.

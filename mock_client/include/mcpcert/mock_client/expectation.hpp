@@ -5,6 +5,7 @@
 /// for values only known once a world runs (its URLs).
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -19,8 +20,18 @@ namespace mcpcert::client {
 /// Placeholder name -> value, e.g. "mcp_url" -> "http://127.0.0.1:4100/mcp".
 using Placeholders = std::map<std::string, std::string, std::less<>>;
 
-/// The placeholder names a scenario may use: mcp_url, mcp_origin, issuer, api, tenant.
+/// The placeholder names a scenario may use: mcp_url, mcp_origin, issuer, api, tenant, decoy_resource.
 const std::set<std::string, std::less<>>& placeholder_names();
+
+/// A placeholder that names an identity's value, e.g. ${sub:alice} or ${refresh_token:alice}.
+struct IdentityPlaceholder {
+  std::string what;     ///< sub, access_token, refresh_token or code
+  std::string identity; ///< the name an authorize step gave
+};
+/// The kinds of identity placeholder: sub, access_token, refresh_token, code.
+const std::set<std::string, std::less<>>& identity_placeholder_kinds();
+/// Splits "what:identity"; nullopt when the name has no ':' or an unknown kind.
+std::optional<IdentityPlaceholder> parse_identity_placeholder(std::string_view name);
 
 /// Replaces every ${name} with its value; unknown names are left as written.
 std::string substitute(std::string_view text, const Placeholders& values);

@@ -31,6 +31,8 @@ struct TokenSet {
   std::string access_token;
   std::string refresh_token;
   std::string scope;
+  std::string resource;           ///< the RFC 8707 resource the tokens were asked for (their audience)
+  std::string authorization_code; ///< the code these tokens were redeemed from (empty after a refresh)
   std::int64_t expires_in = 0;
   nlohmann::json access_claims; ///< payload of the access token as sent (not verified: the client is not its audience)
 };
@@ -54,9 +56,11 @@ public:
   OAuthClient(HttpAgent& agent, ClientRegistration registration) : agent_(agent), registration_(std::move(registration)) {}
 
   /// Runs the whole flow for `user` against the MCP server at `mcp_url`,
-  /// choosing `issuer` among the servers its metadata lists.
+  /// choosing `issuer` among the servers its metadata lists. `resource`
+  /// replaces the discovered one at /authorize and /token (a token meant for
+  /// another server); empty asks for the MCP server's own.
   AuthorizationOutcome authorize(const std::string& mcp_url, const std::string& issuer, const UserCredentials& user,
-                                 const std::string& scope);
+                                 const std::string& scope, const std::string& resource = {});
 
   /// The refresh_token grant (RFC 6749 section 6) at `current.token_endpoint`
   /// with `refresh_token`, for `resource` (RFC 8707); new tokens or why not.

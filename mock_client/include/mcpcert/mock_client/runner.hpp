@@ -61,6 +61,16 @@ struct RunSettings {
 std::vector<ScenarioResult> run_scenarios(const std::vector<Scenario>& scenarios, const WorldOptions& options,
                                           const RunSettings& settings);
 
+/// One scenario in a world of its own options (e.g. another connector mutant).
+struct ScenarioJob {
+  const Scenario* scenario = nullptr;
+  WorldOptions options;
+};
+
+/// Runs the jobs `settings.jobs` at a time (keep_worlds is not applied here);
+/// results come back in the order of `jobs`.
+std::vector<ScenarioResult> run_scenario_jobs(const std::vector<ScenarioJob>& jobs, const RunSettings& settings);
+
 struct ClaimResult {
   std::string id;
   Verdict verdict = Verdict::passed;

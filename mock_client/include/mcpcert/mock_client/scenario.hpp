@@ -18,7 +18,8 @@ public:
 };
 
 struct ScenarioStep {
-  std::string kind;     ///< authorize, connect, call_tool, list_tools, raw_request, refresh, admin, mark_audit, assert_audit, advance_clock
+  std::string kind;     ///< authorize, connect, call_tool, list_tools, raw_request, refresh, admin, mark_audit, assert_audit,
+                        ///< advance_clock, tls_probe, mark_log, assert_log, scan_storage, restart_connector
   int line = 0;         ///< 1-based line of the step in its file
   nlohmann::json args;  ///< validated fields of the step, defaults filled in
 };

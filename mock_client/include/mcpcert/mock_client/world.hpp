@@ -53,6 +53,18 @@ struct TestUser {
   nlohmann::json roles = nlohmann::json::array(); ///< [{"entity","role","mcp_access"}] as the control plane lists them
 };
 
+/// The connector's operational log as its control plane exports it.
+struct ConnectorLogExport {
+  nlohmann::json records = nlohmann::json::array(); ///< every record of every store, in the connector's order
+  std::string directory;                           ///< where the connector says it keeps the log
+  std::string problem;                             ///< why it could not be read; empty on success
+  bool unsupported = false;                        ///< the connector offers no log export at all (a check must skip)
+};
+
+/// A resource (MCP URL) no connector of the world serves, registered at every
+/// issuer, so a genuinely signed token for another audience can be had.
+constexpr const char* decoy_resource_url = "https://decoy.mcpcert.invalid/mcp";
+
 class World {
 public:
   /// Starts everything; on failure returns nullptr and explains in `error`.
@@ -84,9 +96,18 @@ public:
   HttpReply connector_control(HttpAgent& agent, const std::string& method, const std::string& path,
                               const nlohmann::json& body = nullptr);
 
+  /// Every record of the connector's operational log (GET /control/log), recorded in `agent`'s transcript.
+  ConnectorLogExport connector_log(HttpAgent& agent);
+
   /// Moves virtual time forward in every component that offers it (the
   /// backend, then the connector); returns why not, or empty on success.
   std::string advance_clock(HttpAgent& agent, std::int64_t seconds);
+
+  /// Stops the connector (SIGKILL when `crash`, as a crash would; else
+  /// SIGTERM) and starts it again on the same ports, with the same
+  /// configuration, state and log; its virtual clock is moved to the world's
+  /// time. Its MCP sessions are gone. Returns why not, or empty on success.
+  std::string restart_connector(HttpAgent& agent, bool crash);
 
   /// The world as a report may show it: URLs, tenants; no secret.
   nlohmann::json describe() const;
@@ -94,6 +115,8 @@ public:
 private:
   World() = default;
   bool launch(const WorldOptions& options, std::string& error);
+  /// Starts the connector from connector_config_ and reads its READY line.
+  bool start_connector(std::string& error);
 
   std::filesystem::path directory_;
   bool remove_directory_ = true;
@@ -107,6 +130,11 @@ private:
   std::filesystem::path connector_log_directory_;
   std::filesystem::path backend_state_directory_;
   std::map<std::string, TenantInfo> tenants_;
+  nlohmann::json connector_config_;
+  std::filesystem::path connector_binary_;
+  std::vector<std::string> connector_mutants_; ///< as command-line arguments
+  std::chrono::milliseconds start_timeout_{20'000};
+  std::int64_t advanced_seconds_ = 0; ///< how far advance_clock has moved the world's time
 };
 
 } // namespace mcpcert::client
