@@ -25,6 +25,7 @@ const std::vector<MutantInfo>& mutant_catalogue() {
       {Mutant::plaintext_log, "plaintext-log", "AT-REST", "stores user ids and IPs unencrypted"},
       {Mutant::retention_unswept, "retention-unswept", "LOG-RETENTION", "never deletes old log records"},
       {Mutant::shared_log_store, "shared-log-store", "REGION-PIN", "one log store for every region"},
+      {Mutant::region_fallback, "region-fallback", "REGION-PIN", "tries other regions' tenants for a call"},
   };
   return catalogue;
 }

@@ -85,6 +85,19 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::get(const AccessIdentity& i
     if (exchanged.status != UpstreamStatus::ok) co_return exchanged;
   }
 
+  if (config_.mutants.contains(Mutant::region_fallback)) {
+    // The defect: "be resilient" by asking the other regions' tenants first.
+    for (const auto& other : config_.tenants) {
+      if (&other == identity.route) continue;
+      auto other_url = http::parse_url(other.api + path);
+      if (!other_url) continue;
+      http::Request probe{beast::http::verb::get, other_url->target, 11};
+      probe.set(beast::http::field::authorization, "Bearer " + upstream_token);
+      co_await http::fetch(*other_url, std::move(probe), {.timeout = config_.upstream_timeout});
+    }
+  }
+
+  // Only the route of the token's issuer: there is no fallback to another region.
   auto url = http::parse_url(identity.route->api + path);
   if (!url) co_return failure(UpstreamStatus::unavailable, "tenant API misconfigured");
   http::Request request{beast::http::verb::get, url->target, 11};

@@ -203,6 +203,21 @@ std::vector<std::string> check_reply(const nlohmann::json& expect, const HttpRep
       }
     }
   }
+  if (expect.contains("json_includes")) {
+    // Order-free membership: e.g. the tenant's issuer among authorization_servers.
+    for (const auto& [pointer, expected_raw] : expect["json_includes"].items()) {
+      const auto expected = substitute_json(expected_raw, values);
+      const nlohmann::json::json_pointer where(pointer);
+      if (message.is_discarded() || !message.contains(where) || !message.at(where).is_array()) {
+        out.push_back(pointer + " is not an array, expected one that includes " + render(expected));
+        continue;
+      }
+      const auto& array = message.at(where);
+      if (std::none_of(array.begin(), array.end(), [&](const nlohmann::json& element) { return same_value(expected, element); })) {
+        out.push_back(pointer + " is " + render(array) + ", expected it to include " + render(expected));
+      }
+    }
+  }
   if (expect.contains("www_authenticate")) check_www_authenticate(substitute_json(expect["www_authenticate"], values), reply, out);
   return out;
 }

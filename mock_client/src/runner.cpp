@@ -376,10 +376,12 @@ private:
     if (args.contains("after")) since = marks_.at(args["after"]);
     std::optional<std::int64_t> until;
     if (args.contains("before")) until = marks_.at(args["before"]);
-    auto reply = world_.control(agent_, "GET", "/control/tenants/" + scenario_.tenant + "/audit?since_seq=" + std::to_string(since));
+    // Audit positions are process-wide, so a mark taken on one tenant bounds another's audit too.
+    const std::string tenant = args.value("tenant", scenario_.tenant);
+    auto reply = world_.control(agent_, "GET", "/control/tenants/" + tenant + "/audit?since_seq=" + std::to_string(since));
     auto body = reply.json();
     if (reply.status != 200 || !body.is_object() || !body.contains("records")) {
-      record.summary = "reading the backend audit failed: HTTP " + std::to_string(reply.status);
+      record.summary = "reading the backend audit of tenant " + tenant + " failed: HTTP " + std::to_string(reply.status);
       return StepOutcome::failed;
     }
     const std::string subject = args.contains("subject") ? subject_id(args["subject"]) : std::string{};
@@ -410,7 +412,7 @@ private:
     record.observed = {{"matching_records", matched}, {"since_seq", since}};
     if (until) record.observed["until_seq"] = *until;
     std::string window = "after position " + std::to_string(since) + (until ? " up to " + std::to_string(*until) : "");
-    record.summary = "backend audit: " + std::to_string(count) + " matching record(s) " + window;
+    record.summary = "backend audit of " + tenant + ": " + std::to_string(count) + " matching record(s) " + window;
     if (!bearer_digest.empty() && !any_bearer_digest) {
       // Without the digest every count of "records carrying this token" is zero, proving nothing.
       record.summary = "the backend's audit records carry no bearer_sha256, so which token reached it cannot be told";

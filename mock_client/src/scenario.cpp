@@ -261,6 +261,7 @@ std::vector<Rule> http_expectations() {
   return {custom("status", status_list),
           custom("header", header_matchers),
           custom("json", json_matchers),
+          custom("json_includes", json_matchers),
           integer("jsonrpc_error"),
           custom("www_authenticate", [](const Reader& r, const YAML::Node& n, const std::string& f) { return text_map(r, n, f, false); })};
 }
@@ -279,7 +280,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
                                              integer("status"), integer("error_code")});
     r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), text("label"), object("expect", call_expect, true)};
     r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access"}), text("user", true), text("entity", true), text("mark")};
-    r["assert_audit"] = {text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
+    r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
                          text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
     r["mark_audit"] = {text("mark", true)};

@@ -36,6 +36,9 @@ struct TenantSeed {
 // The tenants every world hosts; each has a fixture of the same name.
 constexpr TenantSeed default_tenants[] = {
     {"emea-finance", "eu-central-1"},
+    {"us-finance", "us-east-1"},
+    // Customer-hosted: the customer's own cloud account and region.
+    {"customer-finance", "azure-westeurope"},
 };
 
 const char* connector_client_id = "mcpcert-connector";

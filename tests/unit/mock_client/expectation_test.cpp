@@ -108,3 +108,21 @@ TEST(IdentityPlaceholders, SplitIntoWhatAndIdentity) {
 
 } // namespace
 } // namespace mcpcert::client
+
+namespace mcpcert::client {
+namespace {
+
+TEST(CheckReply, JsonIncludesIsOrderFreeMembership) {
+  HttpReply reply;
+  reply.status = 200;
+  reply.body = R"({"authorization_servers":["http://a","http://b"],"resource":"x"})";
+  const auto message = nlohmann::json::parse(reply.body);
+  EXPECT_TRUE(check_reply({{"json_includes", {{"/authorization_servers", "http://b"}}}}, reply, message, {}).empty());
+  const auto missing = check_reply({{"json_includes", {{"/authorization_servers", "http://c"}}}}, reply, message, {});
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("expected it to include"), std::string::npos);
+  EXPECT_EQ(check_reply({{"json_includes", {{"/resource", "x"}}}}, reply, message, {}).size(), 1u); // not an array
+}
+
+} // namespace
+} // namespace mcpcert::client

@@ -42,6 +42,7 @@ enum class Mutant {
   plaintext_log,          ///< stores user ids and IPs unencrypted
   retention_unswept,      ///< never deletes old log records
   shared_log_store,       ///< one log store for every region
+  region_fallback,        ///< tries other regions' tenants before (and after) the token's own
 };
 
 /// A mutant's switch name, the claim it breaks and what it does.
