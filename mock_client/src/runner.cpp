@@ -343,17 +343,28 @@ private:
 
   bool admin(const json& args, StepRecord& record) {
     const std::string action = args["action"];
-    const bool granted = action == "grant_mcp_access";
-    auto reply = world_.control(agent_, "POST", "/control/tenants/" + scenario_.tenant + "/admin/mcp-access",
-                                {{"user", args["user"]}, {"entity", args["entity"]}, {"granted", granted}});
+    const std::string admin_path = "/control/tenants/" + scenario_.tenant + "/admin/";
+    HttpReply reply;
+    if (action == "revoke_mcp_access" || action == "grant_mcp_access") {
+      if (!args.contains("entity")) {
+        record.summary = "admin " + action + " needs an entity";
+        return false;
+      }
+      reply = world_.control(agent_, "POST", admin_path + "mcp-access",
+                             {{"user", args["user"]}, {"entity", args["entity"]}, {"granted", action == "grant_mcp_access"}});
+    } else if (action == "rotate_credentials") {
+      reply = world_.control(agent_, "POST", admin_path + "rotate-credentials", {{"user", args["user"]}});
+    } else {
+      reply = world_.control(agent_, "POST", admin_path + "suspend", {{"user", args["user"]}, {"suspended", action == "suspend_user"}});
+    }
     auto body = reply.json();
     if (reply.status != 200 || !body.is_object() || !body.contains("audit_seq")) {
       record.summary = "admin " + action + " failed: HTTP " + std::to_string(reply.status);
       return false;
     }
     if (args.contains("mark")) marks_[args["mark"]] = body["audit_seq"].get<std::int64_t>();
-    record.summary = "admin " + action + " for " + args["user"].get<std::string>() + " on " + args["entity"].get<std::string>() +
-                     " (audit position " + std::to_string(body["audit_seq"].get<std::int64_t>()) + ")";
+    record.summary = "admin " + action + " for " + args["user"].get<std::string>() +
+                     (args.contains("entity") ? " on " + args["entity"].get<std::string>() : std::string{}) + " (audit position " + std::to_string(body["audit_seq"].get<std::int64_t>()) + ")";
     return true;
   }
 

@@ -279,7 +279,8 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     call_expect.insert(call_expect.begin(), {text("outcome", true, {"success", "permission_error", "tool_error", "jsonrpc_error"}),
                                              integer("status"), integer("error_code")});
     r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), text("label"), object("expect", call_expect, true)};
-    r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access"}), text("user", true), text("entity", true), text("mark")};
+    r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access", "rotate_credentials", "suspend_user", "reinstate_user"}),
+                  text("user", true), text("entity"), text("mark")};
     r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
                          text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
