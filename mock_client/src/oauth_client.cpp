@@ -131,7 +131,7 @@ std::optional<DiscoveredResource> OAuthClient::discover(const std::string& mcp_u
 
 AuthorizationOutcome OAuthClient::authorize(const std::string& mcp_url, const std::string& issuer,
                                             const UserCredentials& user, const std::string& scope,
-                                            const std::string& resource_override) {
+                                            const std::string& resource_override, bool approve_consent) {
   AuthorizationOutcome outcome;
   auto resource = discover(mcp_url, outcome);
   if (!resource) return outcome;
@@ -182,9 +182,9 @@ AuthorizationOutcome OAuthClient::authorize(const std::string& mcp_url, const st
       fields = fill_form(form, {{"username", user.username}, {"password", user.password}}, "");
     } else {
       step = "consent";
-      fields = fill_form(form, {}, "approve");
+      fields = fill_form(form, {}, approve_consent ? "approve" : "deny");
     }
-    if (!fields) return fail(outcome, step, "the " + step + " form has no approve button");
+    if (!fields) return fail(outcome, step, "the " + step + " form has no " + (approve_consent ? "approve" : "deny") + " button");
     const auto action = resolve(page_url, form.action.empty() ? page_url : form.action);
     page = agent_.send(form_post(action, *fields));
     page_url = action;

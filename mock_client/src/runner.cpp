@@ -175,6 +175,7 @@ private:
     else if (step.kind == "connect") outcome = verdict(connect(step.args, record));
     else if (step.kind == "call_tool") outcome = verdict(call_tool(step.args, record));
     else if (step.kind == "admin") outcome = verdict(admin(step.args, record));
+    else if (step.kind == "assert_grants") outcome = verdict(assert_grants(step.args, record));
     else if (step.kind == "assert_audit") outcome = assert_audit(step.args, record);
     else if (step.kind == "mark_audit") outcome = verdict(mark_audit(step.args, record));
     else if (step.kind == "raw_request") outcome = verdict(raw_request(step.args, record));
@@ -256,7 +257,8 @@ private:
     }
     OAuthClient oauth(agent_, {scripted_client_id, scripted_redirect_uri});
     const auto resource = args.contains("resource") ? substitute(args["resource"].get<std::string>(), placeholders_) : std::string{};
-    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"], resource);
+    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"], resource,
+                                   args.value("consent", "approve") == "approve");
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {
       // A re-authorization replaces the identity, session included.
@@ -366,6 +368,36 @@ private:
     record.summary = "admin " + action + " for " + args["user"].get<std::string>() +
                      (args.contains("entity") ? " on " + args["entity"].get<std::string>() : std::string{}) + " (audit position " + std::to_string(body["audit_seq"].get<std::int64_t>()) + ")";
     return true;
+  }
+
+  // Consent is recorded as a grant on the user's account; the admin API lists them.
+  bool assert_grants(const json& args, StepRecord& record) {
+    const std::string user = args["user"];
+    auto reply = world_.control(agent_, "GET", "/control/tenants/" + scenario_.tenant + "/grants?user=" + url_encode(user));
+    auto body = reply.json();
+    if (reply.status != 200 || !body.is_object() || !body.contains("grants") || !body["grants"].is_array()) {
+      record.summary = "listing " + user + "'s grants failed: HTTP " + std::to_string(reply.status);
+      return false;
+    }
+    json matched = json::array();
+    for (const auto& grant : body["grants"]) {
+      if (args.contains("client_id") && grant.value("client_id", "") != args["client_id"]) continue;
+      const bool revoked = grant.value("revoked", false);
+      if (args["state"] == "active" && revoked) continue;
+      if (args["state"] == "revoked" && !revoked) continue;
+      matched.push_back(grant);
+    }
+    const auto count = static_cast<std::int64_t>(matched.size());
+    record.observed = {{"matching_grants", matched}};
+    record.summary = user + " has " + std::to_string(count) + " matching grant(s)";
+    bool ok = true;
+    if (args.contains("count") && count != args["count"].get<std::int64_t>()) ok = false;
+    if (args.contains("min") && count < args["min"].get<std::int64_t>()) ok = false;
+    if (args.contains("max") && count > args["max"].get<std::int64_t>()) ok = false;
+    if (!ok) record.summary += " (expected " + std::string(args.contains("count") ? "exactly " + args["count"].dump() : "") +
+                               (args.contains("min") ? " at least " + args["min"].dump() : "") +
+                               (args.contains("max") ? " at most " + args["max"].dump() : "") + ")";
+    return ok;
   }
 
   bool mark_audit(const json& args, StepRecord& record) {

@@ -272,6 +272,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
   static const std::map<std::string, std::vector<Rule>> rules = [] {
     std::map<std::string, std::vector<Rule>> r;
     r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, "finance:read"), text("resource"),
+                      text("consent", false, {"approve", "deny"}, "approve"),
                       object("expect", {text("outcome", true, {"granted", "refused"}), text("error")})};
     r["connect"] = {text("as", true), text("protocol_version", false, {}, "2025-11-25"), object("expect", {integer("status")})};
     auto call_expect = http_expectations();
@@ -285,6 +286,8 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
                          text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
     r["mark_audit"] = {text("mark", true)};
+    r["assert_grants"] = {text("user", true), text("client_id"), text("state", false, {"active", "revoked", "any"}, "any"),
+                          integer("count"), integer("min"), integer("max")};
     r["raw_request"] = {text("method"),
                         text("path"),
                         text("url"),

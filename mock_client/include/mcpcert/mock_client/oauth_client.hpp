@@ -59,8 +59,9 @@ public:
   /// choosing `issuer` among the servers its metadata lists. `resource`
   /// replaces the discovered one at /authorize and /token (a token meant for
   /// another server); empty asks for the MCP server's own.
+  /// `approve_consent` false presses Deny on the consent page.
   AuthorizationOutcome authorize(const std::string& mcp_url, const std::string& issuer, const UserCredentials& user,
-                                 const std::string& scope, const std::string& resource = {});
+                                 const std::string& scope, const std::string& resource = {}, bool approve_consent = true);
 
   /// The refresh_token grant (RFC 6749 section 6) at `current.token_endpoint`
   /// with `refresh_token`, for `resource` (RFC 8707); new tokens or why not.
