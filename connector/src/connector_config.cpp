@@ -26,6 +26,7 @@ const std::vector<MutantInfo>& mutant_catalogue() {
       {Mutant::retention_unswept, "retention-unswept", "LOG-RETENTION", "never deletes old log records"},
       {Mutant::shared_log_store, "shared-log-store", "REGION-PIN", "one log store for every region"},
       {Mutant::region_fallback, "region-fallback", "REGION-PIN", "tries other regions' tenants for a call"},
+      {Mutant::entity_from_arguments, "entity-from-arguments", "AUTHZ-ENTITY", "takes the entity from the tool arguments"},
   };
   return catalogue;
 }

@@ -66,12 +66,17 @@ boost::asio::awaitable<ToolOutcome> FinanceTools::call(const AccessIdentity& ide
     co_return outcome;
   }
   std::string period;
+  std::string entity = identity.entity;
+  if (entity_from_arguments_ && arguments.is_object() && arguments.contains("entity") && arguments["entity"].is_string()) {
+    entity = arguments["entity"].get<std::string>();
+  }
   if (!arguments.is_null()) {
     if (!arguments.is_object()) {
       outcome.result = tool_error("arguments must be an object");
       co_return outcome;
     }
     for (const auto& [key, value] : arguments.items()) {
+      if (key == "entity" && entity_from_arguments_) continue;
       if (key != "period") {
         outcome.result = tool_error("unexpected argument '" + key + "'");
         co_return outcome;
@@ -86,7 +91,7 @@ boost::asio::awaitable<ToolOutcome> FinanceTools::call(const AccessIdentity& ide
 
   // The entity comes from the token, never from the arguments: a session is
   // bounded by the entity the user authorised.
-  auto reply = co_await gateway_.get(identity, "/api/v1/entities/" + url_encode(identity.entity) + "/kpis");
+  auto reply = co_await gateway_.get(identity, "/api/v1/entities/" + url_encode(entity) + "/kpis");
   switch (reply.status) {
   case UpstreamStatus::ok: break;
   case UpstreamStatus::permission_denied:

@@ -7,7 +7,7 @@ McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, Oper
       clock_(clock),
       log_(log),
       gateway_(config, clock),
-      tools_(gateway_, config.mutants.contains(Mutant::extra_tool)) {}
+      tools_(gateway_, config.mutants.contains(Mutant::extra_tool), config.mutants.contains(Mutant::entity_from_arguments)) {}
 
 nlohmann::json McpServices::server_info() {
   return {{"name", "mcpcert-reference-connector"}, {"title", "mcpcert reference connector"}, {"version", "0.1.0"}};

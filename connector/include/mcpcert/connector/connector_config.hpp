@@ -43,6 +43,7 @@ enum class Mutant {
   retention_unswept,      ///< never deletes old log records
   shared_log_store,       ///< one log store for every region
   region_fallback,        ///< tries other regions' tenants before (and after) the token's own
+  entity_from_arguments,  ///< takes the entity from the tool arguments instead of the session
 };
 
 /// A mutant's switch name, the claim it breaks and what it does.

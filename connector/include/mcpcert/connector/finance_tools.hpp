@@ -23,7 +23,9 @@ struct ToolOutcome {
 class FinanceTools {
 public:
   /// `with_debug_tool` exists only for the extra-tool mutant (TOOLSET).
-  FinanceTools(TenantGateway& gateway, bool with_debug_tool) : gateway_(gateway), with_debug_tool_(with_debug_tool) {}
+  /// `entity_from_arguments` exists only for the AUTHZ-ENTITY mutant.
+  FinanceTools(TenantGateway& gateway, bool with_debug_tool, bool entity_from_arguments = false)
+      : gateway_(gateway), with_debug_tool_(with_debug_tool), entity_from_arguments_(entity_from_arguments) {}
 
   /// MCP Tool definitions with inputSchema and outputSchema.
   nlohmann::json definitions() const;
@@ -33,6 +35,7 @@ public:
 private:
   TenantGateway& gateway_;
   bool with_debug_tool_;
+  bool entity_from_arguments_;
 };
 
 } // namespace mcpcert::connector
