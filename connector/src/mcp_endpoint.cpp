@@ -154,13 +154,17 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
   auto token = parse_bearer_credentials(credentials);
   if (!token) {
     services_.log_event("token_rejected", nullptr, facts, "malformed Authorization header");
-    co_return unauthorized(request, "invalid_request", "expected a Bearer token");
+    auto refusal = unauthorized(request, "invalid_request", "expected a Bearer token");
+    refusal.set("X-Request-Id", facts.request_id);
+    co_return refusal;
   }
   auto identity = co_await validator_.validate(std::move(*token));
   if (!identity) {
     // The reason is a fixed status name, never token material.
     services_.log_event("token_rejected", nullptr, facts, identity.error().message());
-    co_return unauthorized(request, "invalid_token", identity.error().message());
+    auto refusal = unauthorized(request, "invalid_token", identity.error().message());
+    refusal.set("X-Request-Id", facts.request_id);
+    co_return refusal;
   }
 
   http::Response response;

@@ -20,6 +20,7 @@ bool McpServices::log_event(const std::string& event, const AccessIdentity* iden
   if (log_ == nullptr) return true;
   AuthEventEntry entry;
   entry.event = event;
+  entry.request_id = facts.request_id;
   entry.source_ip = facts.source_ip;
   entry.detail = std::move(detail);
   entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();

@@ -193,8 +193,8 @@ LogStatus OperationalLog::append(const AuthEventEntry& entry) {
   auto* store = store_for(entry.region);
   if (store == nullptr) return LogStatus::storage_failure;
   auto statement = store->prepare(
-      "INSERT INTO records (kind, at_ms, tenant, event, client_id, detail, key_id, user_sealed, ip_sealed) "
-      "VALUES ('auth_event', ?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO records (kind, at_ms, tenant, event, client_id, detail, key_id, user_sealed, ip_sealed, request_id) "
+      "VALUES ('auth_event', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!statement) return LogStatus::storage_failure;
   sqlite3_bind_int64(statement.get(), 1, entry.at_ms);
   sqlite3_bind_text(statement.get(), 2, entry.tenant.c_str(), -1, SQLITE_TRANSIENT);
@@ -204,6 +204,7 @@ LogStatus OperationalLog::append(const AuthEventEntry& entry) {
   bind_text(statement.get(), 6, key_id());
   bind_blob(statement.get(), 7, seal(entry.user, "user"));
   bind_blob(statement.get(), 8, seal(entry.source_ip, "source_ip"));
+  bind_text(statement.get(), 9, entry.request_id);
   return sqlite3_step(statement.get()) == SQLITE_DONE ? LogStatus::ok : LogStatus::storage_failure;
 }
 

@@ -138,3 +138,33 @@ TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {
 
 } // namespace
 } // namespace mcpcert::connector
+
+namespace mcpcert::connector {
+namespace {
+
+TEST(OperationalLogAuthEvents, KeepTheirRequestIdAndSealTheIp) {
+  const auto directory = std::filesystem::temp_directory_path() / ("oplog-events-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  VirtualClock clock;
+  OperationalLogConfig config;
+  config.directory = directory;
+  config.active_key_id = "k1";
+  config.keys.emplace("k1", AeadKey::generate());
+  OperationalLog log(config, clock);
+  AuthEventEntry entry;
+  entry.event = "token_rejected";
+  entry.request_id = "req-401";
+  entry.source_ip = "127.0.0.9";
+  entry.detail = "expired";
+  entry.at_ms = 1;
+  ASSERT_EQ(log.append(entry), LogStatus::ok);
+  const auto records = log.export_records("", 0);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["store"], "unattributed");
+  EXPECT_EQ(records[0]["request_id"], "req-401");
+  EXPECT_EQ(records[0]["source_ip"], "127.0.0.9");
+  std::filesystem::remove_all(directory);
+}
+
+} // namespace
+} // namespace mcpcert::connector

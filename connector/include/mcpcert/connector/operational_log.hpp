@@ -65,6 +65,7 @@ struct ToolCallEntry {
 /// One authentication event as it will be stored.
 struct AuthEventEntry {
   std::string event;     ///< token_rejected, session_opened, session_closed, permission_denied
+  std::string request_id; ///< the request that caused it (also in its X-Request-Id header)
   std::string tenant;    ///< empty when the token named no tenant we serve
   std::string region;    ///< store to use; empty for events before any tenant is known
   std::string user;
