@@ -536,15 +536,7 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
       return oauth_error(400, "invalid_target", *target + " is not this tenant's API (" + identity_.api_base + ")");
   }
 
-  JwtExpectations expect;
-  expect.type = "at+jwt";
-  expect.issuers = {identity_.issuer};
-  expect.now = clock_.unix_seconds();
-  boost::system::result<nlohmann::json> verified;
-  {
-    std::shared_lock lock(keys_mutex_);
-    verified = verify_jwt(*subject_token, verification_keys_, expect);
-  }
+  auto verified = verify_own_token(*subject_token);
   if (!verified) return invalid_grant(describe_subject_token_failure(static_cast<JwtStatus>(verified.error().value())));
   const nlohmann::json& claims = *verified;
 
@@ -701,15 +693,7 @@ TokenResponse AuthorizationServer::revoke(const FormFields& form, const std::opt
     return done;
   };
   auto try_access = [&]() -> std::optional<TokenResponse> {
-    JwtExpectations expect;
-    expect.type = "at+jwt";
-    expect.issuers = {identity_.issuer};
-    expect.now = clock_.unix_seconds();
-    boost::system::result<nlohmann::json> verified;
-    {
-      std::shared_lock lock(keys_mutex_);
-      verified = verify_jwt(*token, verification_keys_, expect);
-    }
+    auto verified = verify_own_token(*token);
     // An expired token of ours needs no revoking; a forged or foreign one is unknown.
     if (!verified) return std::nullopt;
     auto jti = claim_string(*verified, "jti");
@@ -744,16 +728,20 @@ TokenResponse AuthorizationServer::revoke(const FormFields& form, const std::opt
   return found ? *found : done;
 }
 
-std::optional<nlohmann::json> AuthorizationServer::active_access_claims(std::string_view token) const {
+boost::system::result<nlohmann::json> AuthorizationServer::verify_own_token(std::string_view token,
+                                                                          std::optional<std::string> audience) const {
   JwtExpectations expect;
   expect.type = "at+jwt";
   expect.issuers = {identity_.issuer};
+  expect.audience = std::move(audience);
   expect.now = clock_.unix_seconds();
-  boost::system::result<nlohmann::json> verified;
-  {
-    std::shared_lock lock(keys_mutex_);
-    verified = verify_jwt(token, verification_keys_, expect);
-  }
+  // Shared lock: key rotation may not swap the key set under a verification.
+  std::shared_lock lock(keys_mutex_);
+  return verify_jwt(token, verification_keys_, expect);
+}
+
+std::optional<nlohmann::json> AuthorizationServer::active_access_claims(std::string_view token) const {
+  auto verified = verify_own_token(token);
   if (!verified) return std::nullopt;
   auto issued = grants_.find_access_token(claim_string(*verified, "jti"));
   if (!issued || issued->revoked) return std::nullopt;
@@ -878,16 +866,7 @@ TokenResponse AuthorizationServer::register_client(const nlohmann::json& body) {
 }
 
 BearerVerdict AuthorizationServer::verify_api_token(std::string_view token) const {
-  JwtExpectations expect;
-  expect.type = "at+jwt";
-  expect.issuers = {identity_.issuer};
-  expect.audience = identity_.api_base;
-  expect.now = clock_.unix_seconds();
-  boost::system::result<nlohmann::json> verified;
-  {
-    std::shared_lock lock(keys_mutex_);
-    verified = verify_jwt(token, verification_keys_, expect);
-  }
+  auto verified = verify_own_token(token, identity_.api_base);
   if (!verified) return {std::nullopt, to_string(static_cast<JwtStatus>(verified.error().value()))};
   const nlohmann::json& claims = *verified;
 

@@ -86,6 +86,24 @@ ChildProcess::~ChildProcess() {
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 
+ChildProcess::ReadStatus ChildProcess::read_more(std::chrono::steady_clock::time_point until) {
+  if (stdout_fd_ < 0) return ReadStatus::closed;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return ReadStatus::timed_out;
+    pollfd fd{stdout_fd_, POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return ReadStatus::timed_out;
+    char buffer[4096];
+    const auto n = ::read(stdout_fd_, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ReadStatus::closed; // the child exited or closed its stdout
+    pending_.append(buffer, static_cast<std::size_t>(n));
+    return ReadStatus::data;
+  }
+}
+
 std::optional<std::string> ChildProcess::wait_ready(std::chrono::milliseconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
   for (;;) {
@@ -94,36 +112,19 @@ std::optional<std::string> ChildProcess::wait_ready(std::chrono::milliseconds de
       pending_.erase(0, newline + 1);
       if (line.rfind("READY ", 0) == 0) return line.substr(6);
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || stdout_fd_ < 0) return std::nullopt;
-    pollfd fd{stdout_fd_, POLLIN, 0};
-    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return std::nullopt;
-    char buffer[4096];
-    const auto n = ::read(stdout_fd_, buffer, sizeof buffer);
-    if (n <= 0) return std::nullopt; // the child exited or closed stdout before it was ready
-    pending_.append(buffer, static_cast<std::size_t>(n));
+    if (read_more(until) != ReadStatus::data) return std::nullopt;
   }
 }
 
 std::optional<std::string> ChildProcess::read_all(std::chrono::milliseconds deadline) {
   const auto until = std::chrono::steady_clock::now() + deadline;
-  std::string text = std::exchange(pending_, {});
-  while (stdout_fd_ >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
-    pollfd fd{stdout_fd_, POLLIN, 0};
-    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return std::nullopt;
-    char buffer[4096];
-    const auto n = ::read(stdout_fd_, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
+  for (;;) {
+    switch (read_more(until)) {
+    case ReadStatus::data: break;
+    case ReadStatus::closed: return std::exchange(pending_, {});
+    case ReadStatus::timed_out: return std::nullopt;
+    }
   }
-  return text;
 }
 
 std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds deadline) {

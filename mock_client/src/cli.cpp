@@ -104,15 +104,6 @@ template <typename Number> std::optional<Number> parse_number(const std::string&
   return value;
 }
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm parts{};
-  ::gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
 // Parses the options after the command; returns an exit code when parsing ends the run.
 std::optional<int> parse_options(const std::vector<std::string>& args, Options& options, std::ostream& err) {
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -242,7 +233,7 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
     std::random_device entropy;
     run.seed = (std::uint64_t{entropy()} << 32) | entropy();
   }
-  run.started_at = utc_now();
+  run.started_at = utc_now_rfc3339();
   run.jobs = options.jobs;
 
   RunSettings settings;

@@ -94,15 +94,6 @@ std::string lower(std::string text) {
   return text;
 }
 
-std::string utc_now_rfc3339() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm parts{};
-  ::gmtime_r(&now, &parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
 // A few milliseconds into a fresh second: virtual clocks are the machine's
 // clock shifted by whole seconds and tokens carry whole seconds, so a check at
 // "token age N" is only exact if no second boundary passes meanwhile.
@@ -1014,6 +1005,15 @@ private:
 };
 
 } // namespace
+
+std::string utc_now_rfc3339() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  ::gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
 
 ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& options) {
   const auto started = std::chrono::steady_clock::now();

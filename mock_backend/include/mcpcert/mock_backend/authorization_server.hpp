@@ -235,6 +235,11 @@ private:
   GrantStore& grants_;
   AuthEventLog& events_;
 
+  /// A token this issuer signed: signature with any of its keys, typ at+jwt,
+  /// iss, exp, and `audience` when given.
+  boost::system::result<nlohmann::json> verify_own_token(std::string_view token,
+                                                         std::optional<std::string> audience = std::nullopt) const;
+
   mutable std::shared_mutex keys_mutex_; // rotation against signing and verification
   std::vector<SigningKey> keys_;         // the last one signs
   JwkSet verification_keys_;             // every key ever used: a retired key's tokens fail on exp anyway

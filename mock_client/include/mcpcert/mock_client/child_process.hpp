@@ -42,6 +42,9 @@ public:
   int pid() const { return pid_; }
 
 private:
+  enum class ReadStatus { data, closed, timed_out };
+  /// One read of stdout into pending_, waiting at most until `until`.
+  ReadStatus read_more(std::chrono::steady_clock::time_point until);
   ChildProcess(int pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
   int pid_ = -1;
   int stdout_fd_ = -1;

@@ -46,6 +46,9 @@ struct ScenarioResult {
   nlohmann::json world; ///< the world's URLs (World::describe), null when it did not start
 };
 
+/// Now, as RFC 3339 UTC to the second: when a run or a scenario started.
+std::string utc_now_rfc3339();
+
 ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& options);
 
 /// How a batch of scenarios runs.
