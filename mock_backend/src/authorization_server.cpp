@@ -9,7 +9,8 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr std::array<std::string_view, 2> supported_scopes = {scope_finance_read, scope_finance_write};
+constexpr std::array<std::string_view, 4> supported_scopes = {scope_finance_read, scope_finance_write,
+                                                              scope_planning_read, scope_planning_write};
 constexpr std::size_t max_pending_authorizations = 10'000;
 constexpr int max_login_attempts = 5;
 // Open registration must not exhaust memory; far above what a harness run registers.
@@ -227,7 +228,7 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
   pending.resource = *resource;
 
   const std::string* scope = field(query, "scope");
-  pending.scope = scope ? *scope : std::string(scope_finance_read);
+  pending.scope = scope ? *scope : identity_.default_scope;
   if (!scope_supported(pending.scope)) return fail("invalid_scope", "unsupported scope: " + pending.scope);
 
   std::lock_guard lock(pending_mutex_);

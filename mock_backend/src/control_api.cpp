@@ -64,7 +64,7 @@ nlohmann::json grant_json(const Grant& grant) {
 nlohmann::json user_json(const User& user, const std::vector<FixtureCredential>& credentials) {
   nlohmann::json roles = nlohmann::json::array();
   for (const auto& role : user.roles)
-    roles.push_back({{"entity", role.entity}, {"role", to_string(role.role)}, {"mcp_access", role.mcp_access}});
+    roles.push_back({{"entity", role.entity}, {"role", role.role}, {"mcp_access", role.mcp_access}});
   nlohmann::json out = {
       {"id", user.id},
       {"username", user.id},
@@ -72,6 +72,8 @@ nlohmann::json user_json(const User& user, const std::vector<FixtureCredential>&
       {"default_entity", user.default_entity},
       {"suspended", user.suspended},
       {"roles", std::move(roles)},
+      {"department", user.department},
+      {"teams", user.teams},
   };
   for (const auto& credential : credentials)
     if (credential.user == user.id) out["password"] = credential.password;
@@ -132,6 +134,14 @@ http::Response ControlApi::route(const http::Request& request) {
       if (method != bhttp::verb::get) return wrong_method(request, "GET");
       return read_auth_events(request, *tenant, query);
     }
+    if (action == "oracle" || action == "oracle/matrix" || action == "oracle/applications") {
+      if (method != bhttp::verb::get) return wrong_method(request, "GET");
+      std::shared_lock lock(tenant->admin_lock());
+      std::lock_guard planning(tenant->planning_lock());
+      if (action == "oracle") return ask_oracle(request, *tenant, query);
+      if (action == "oracle/applications") return oracle_applications(request, *tenant, query);
+      return oracle_matrix(request, *tenant, query);
+    }
     if (action == "users" || action == "grants") {
       if (method != bhttp::verb::get) return wrong_method(request, "GET");
       std::shared_lock lock(tenant->admin_lock());
@@ -145,6 +155,9 @@ http::Response ControlApi::route(const http::Request& request) {
     else if (action == "admin/rotate-credentials") change = &ControlApi::rotate_credentials;
     else if (action == "admin/suspend") change = &ControlApi::suspend_user;
     else if (action == "keys/rotate") change = &ControlApi::rotate_signing_key;
+    else if (action == "admin/role") change = &ControlApi::change_role;
+    else if (action == "admin/membership") change = &ControlApi::change_membership;
+    else if (action == "canaries") change = &ControlApi::plant_canary;
     if (change) {
       if (method != bhttp::verb::post) return wrong_method(request, "POST");
       // Exclusive: no request is between its decision and its audit record.
@@ -245,18 +258,159 @@ http::Response ControlApi::change_mcp_access(const http::Request& request, Tenan
     return problem_response(request, 400, "bad-request", "granted is required and must be true or false");
 
   switch (tenant.directory().set_mcp_access(user, entity, granted->get<bool>())) {
-  case McpAccessChange::unknown_user: return problem_response(request, 404, "unknown-user", "unknown user " + user);
-  case McpAccessChange::unknown_entity:
+  case DirectoryChange::unknown_user: return problem_response(request, 404, "unknown-user", "unknown user " + user);
+  case DirectoryChange::unknown_entity:
     return problem_response(request, 404, "unknown-entity", "unknown entity " + entity);
-  case McpAccessChange::no_role:
+  case DirectoryChange::no_role:
     return problem_response(request, 409, "no-role",
                             "user " + user + " has no role on entity " + entity + "; MCP Access needs one");
-  case McpAccessChange::changed:
-  case McpAccessChange::unchanged: break;
+  case DirectoryChange::changed:
+  case DirectoryChange::unchanged: break;
   }
   // The caller holds the tenant's admin lock exclusively, so every audit
   // record after this seq was decided with the new permission.
   return json_response(request, 200, {{"audit_seq", audit_.last_seq()}});
+}
+
+namespace {
+std::optional<http::Response> directory_problem(const http::Request& request, DirectoryChange change,
+                                                const std::string& subject) {
+  switch (change) {
+  case DirectoryChange::unknown_user: return problem_response(request, 404, "unknown-user", "unknown user " + subject);
+  case DirectoryChange::unknown_entity: return problem_response(request, 404, "unknown-entity", "unknown entity");
+  case DirectoryChange::unknown_role: return problem_response(request, 404, "unknown-role", "unknown role");
+  case DirectoryChange::unknown_department:
+    return problem_response(request, 404, "unknown-department", "unknown department");
+  case DirectoryChange::unknown_team: return problem_response(request, 404, "unknown-team", "unknown team");
+  case DirectoryChange::no_role: return problem_response(request, 409, "no-role", "the user has no role there");
+  case DirectoryChange::changed:
+  case DirectoryChange::unchanged: break;
+  }
+  return std::nullopt;
+}
+
+/// The value of query parameter `name`, or nullopt when absent.
+std::optional<std::string> query_field(const FormParse& params, std::string_view name) {
+  auto it = params.fields.find(std::string(name));
+  if (it == params.fields.end()) return std::nullopt;
+  return it->second;
+}
+} // namespace
+
+http::Response ControlApi::change_role(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string user;
+  std::string entity;
+  if (auto problem = require_string(request, body.value, "user", user)) return *problem;
+  if (auto problem = require_string(request, body.value, "entity", entity)) return *problem;
+  auto role = body.value.find("role");
+  if (role == body.value.end() || !(role->is_string() || role->is_null()))
+    return problem_response(request, 400, "bad-request", "role is required: a role id, or null to remove the role");
+  auto change = tenant.directory().set_role(user, entity, role->is_null() ? "" : role->get<std::string>());
+  if (auto problem = directory_problem(request, change, user)) return *problem;
+  return json_response(request, 200, {{"changed", change == DirectoryChange::changed}, {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::change_membership(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string user;
+  if (auto problem = require_string(request, body.value, "user", user)) return *problem;
+  auto department = body.value.find("department");
+  auto team = body.value.find("team");
+  if ((department == body.value.end()) == (team == body.value.end()))
+    return problem_response(request, 400, "bad-request", "exactly one of department or team is required");
+  DirectoryChange change = DirectoryChange::unchanged;
+  if (department != body.value.end()) {
+    if (!department->is_string() && !department->is_null())
+      return problem_response(request, 400, "bad-request", "department must be a department id or null");
+    change = tenant.directory().set_department(user, department->is_null() ? "" : department->get<std::string>());
+  } else {
+    auto member = body.value.find("member");
+    if (!team->is_string() || member == body.value.end() || !member->is_boolean())
+      return problem_response(request, 400, "bad-request", "team must be a team id and member true or false");
+    change = tenant.directory().set_team_membership(user, team->get<std::string>(), member->get<bool>());
+  }
+  if (auto problem = directory_problem(request, change, user)) return *problem;
+  return json_response(request, 200, {{"changed", change == DirectoryChange::changed}, {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::plant_canary(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  auto marker = "MCPCERT-CANARY-" + hex_encode(random_bytes(12));
+  if (body.value.contains("entity")) {
+    std::string entity;
+    if (auto problem = require_string(request, body.value, "entity", entity)) return *problem;
+    const Entity* found = tenant.directory().find_entity(entity);
+    if (!found) return problem_response(request, 404, "unknown-entity", "unknown entity " + entity);
+    tenant.ledger().add(entity, Kpi{"canary", marker, "canary", 0, found->currency});
+  } else {
+    std::string app;
+    std::string node;
+    if (auto problem = require_string(request, body.value, "app", app)) return *problem;
+    if (auto problem = require_string(request, body.value, "node", node)) return *problem;
+    std::lock_guard planning(tenant.planning_lock());
+    switch (tenant.planning().plant_canary(app, node, marker)) {
+    case PlanningChange::unknown_app: return problem_response(request, 404, "unknown-app", "unknown application " + app);
+    case PlanningChange::unknown_node: return problem_response(request, 404, "unknown-node", "unknown node " + node);
+    default: break;
+    }
+  }
+  return json_response(request, 201, {{"canary", marker}, {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::ask_oracle(const http::Request& request, Tenant& tenant, std::string_view query) {
+  auto params = parse_form(query);
+  if (params.status != FormStatus::ok)
+    return problem_response(request, 400, "bad-request", "malformed query parameter " + params.field);
+  auto user = query_field(params, "user");
+  auto object_text = query_field(params, "object");
+  auto operation_text = query_field(params, "operation");
+  if (!user || !object_text || !operation_text)
+    return problem_response(request, 400, "bad-request", "user, object and operation are required");
+  auto object = ObjectRef::parse(*object_text);
+  if (!object)
+    return problem_response(request, 400, "bad-request",
+                            "object must be entity:ID, app:ID, node:APP/NODE or tool:APP/TOOL");
+  auto operation = parse_operation(*operation_text);
+  if (!operation) return problem_response(request, 400, "bad-request", "operation must be read, write or run");
+  auto decision = tenant.oracle().decide(*user, *object, *operation);
+  return json_response(request, 200,
+                       {{"user", *user}, {"object", object->to_string()}, {"operation", *operation_text},
+                        {"allowed", decision.allowed}, {"allowed_via_mcp", decision.allowed_via_mcp},
+                        {"reason", decision.reason}});
+}
+
+http::Response ControlApi::oracle_applications(const http::Request& request, Tenant& tenant, std::string_view query) {
+  auto params = parse_form(query);
+  auto user_id = params.status == FormStatus::ok ? query_field(params, "user") : std::nullopt;
+  if (!user_id) return problem_response(request, 400, "bad-request", "user is required");
+  const User* user = tenant.directory().find_user(*user_id);
+  if (!user) return problem_response(request, 404, "unknown-user", "unknown user " + *user_id);
+  auto workspace = query_field(params, "workspace").value_or(user->default_entity);
+  nlohmann::json apps = nlohmann::json::array();
+  for (const Application* app : tenant.oracle().visible_applications(user->id, workspace)) apps.push_back(app->id);
+  return json_response(request, 200, {{"user", user->id}, {"workspace", workspace}, {"applications", apps}});
+}
+
+http::Response ControlApi::oracle_matrix(const http::Request& request, Tenant& tenant, std::string_view query) {
+  auto params = parse_form(query);
+  auto kinds = params.status == FormStatus::ok ? query_field(params, "objects") : std::nullopt;
+  auto matrix = tenant.oracle().matrix();
+  if (kinds && *kinds != "all") {
+    // planning: app, node and tool objects; finance: entity objects.
+    if (*kinds != "planning" && *kinds != "finance")
+      return problem_response(request, 400, "bad-request", "objects must be all, planning or finance");
+    nlohmann::json kept = nlohmann::json::array();
+    for (auto& cell : matrix["cells"]) {
+      bool entity = cell["object"].get<std::string>().starts_with("entity:");
+      if (entity == (*kinds == "finance")) kept.push_back(std::move(cell));
+    }
+    matrix["cells"] = std::move(kept);
+  }
+  return json_response(request, 200, matrix);
 }
 
 http::Response ControlApi::rotate_credentials(const http::Request& request, Tenant& tenant) {

@@ -1,16 +1,49 @@
 #pragma once
 // Private to mcpcert_backend: the HTTP faces of a tenant, over its domain objects.
 
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mcpcert/clock.hpp"
 #include "mcpcert/http_server.hpp"
 #include "mcpcert/mock_backend/authorization_server.hpp"
 #include "mcpcert/mock_backend/finance_ledger.hpp"
+#include "mcpcert/mock_backend/permission_oracle.hpp"
+#include "mcpcert/mock_backend/planning_workspace.hpp"
 #include "mcpcert/mock_backend/tenant.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
 namespace mcpcert::backend {
 
+/// What the API listener's routes work on; the caller holds the tenant's admin lock shared.
+struct ApiContext {
+  const AuthorizationServer& server;
+  const TenantDirectory& directory;
+  const PermissionOracle& oracle;
+  const FinanceLedger& ledger;
+  PlanningWorkspace& planning;
+  std::mutex& planning_lock;
+  const Clock& clock;
+};
+
 HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& request);
-HandledRequest serve_finance_api(const AuthorizationServer& server, const TenantDirectory& directory,
-                                 const FinanceLedger& ledger, const http::Request& request);
+/// Authenticates the exchanged token, then the finance or planning routes.
+HandledRequest serve_api(ApiContext& context, const http::Request& request);
+
+/// A route's answer: nullopt when the path is not one of its routes.
+std::optional<http::Response> serve_finance_routes(ApiContext& context, const AccessClaims& claims,
+                                                   const http::Request& request,
+                                                   const std::vector<std::string>& segments);
+std::optional<http::Response> serve_planning_routes(ApiContext& context, const AccessClaims& claims,
+                                                    const http::Request& request,
+                                                    const std::vector<std::string>& segments);
+
+/// 403 with `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750 3.1).
+http::Response insufficient_scope(const http::Request& request, std::string_view tenant, std::string_view scope,
+                                  std::string_view detail);
+/// 405 with Allow.
+http::Response method_not_allowed(const http::Request& request, std::string_view allow);
 
 } // namespace mcpcert::backend

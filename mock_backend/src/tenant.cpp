@@ -5,14 +5,25 @@
 
 namespace mcpcert::backend {
 
+namespace {
+IssuerIdentity for_domain(IssuerIdentity identity, TenantDomain domain) {
+  identity.default_scope = domain == TenantDomain::planning ? scope_planning_read : scope_finance_read;
+  return identity;
+}
+} // namespace
+
 Tenant::Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture fixture, const Clock& clock,
                TenantStorage storage)
-    : directory_(std::move(fixture.directory)),
+    : clock_(clock),
+      domain_(fixture.domain),
+      directory_(std::move(fixture.directory)),
       ledger_(std::move(fixture.ledger)),
+      planning_(std::move(fixture.planning)),
+      oracle_(directory_, planning_),
       clients_(std::move(fixture.clients)),
       grants_(std::move(storage.grants)),
       events_(std::move(storage.events)),
-      authorization_server_(std::move(identity), lifetimes, clock, directory_, clients_, *grants_, *events_),
+      authorization_server_(for_domain(std::move(identity), domain_), lifetimes, clock, directory_, clients_, *grants_, *events_),
       credentials_(std::move(fixture.credentials)) {}
 
 void Tenant::remember_password(std::string_view user, std::string password) {
@@ -27,7 +38,8 @@ HandledRequest Tenant::handle_issuer(const http::Request& request) {
 }
 
 HandledRequest Tenant::handle_api(const http::Request& request) {
-  auto handled = serve_finance_api(authorization_server_, directory_, ledger_, request);
+  ApiContext context{authorization_server_, directory_, oracle_, ledger_, planning_, planning_mutex_, clock_};
+  auto handled = serve_api(context, request);
   handled.facts.bearer_sha256 = presented_bearer_sha256(request);
   return handled;
 }

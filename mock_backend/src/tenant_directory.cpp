@@ -1,5 +1,7 @@
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
+#include <algorithm>
+
 #include "mcpcert/crypto.hpp"
 
 namespace mcpcert::backend {
@@ -12,31 +14,30 @@ std::string password_hash(std::string_view salt, std::string_view password) {
   return sha256(input);
 }
 
-bool role_allows(Role role, Permission permission) {
-  switch (permission) {
-  case Permission::read: return true;
-  case Permission::write: return role == Role::editor || role == Role::admin;
-  case Permission::administer: return role == Role::admin;
-  }
-  return false;
+RoleDefinition built_in(std::string id, std::string name, std::vector<Permission> permissions) {
+  return RoleDefinition{std::move(id), std::move(name), std::move(permissions), true};
 }
 
 } // namespace
 
-const char* to_string(Role role) {
-  switch (role) {
-  case Role::viewer: return "viewer";
-  case Role::editor: return "editor";
-  case Role::admin: return "admin";
+const char* to_string(Permission permission) {
+  switch (permission) {
+  case Permission::read: return "read";
+  case Permission::write: return "write";
+  case Permission::run_tools: return "run_tools";
+  case Permission::administer: return "administer";
   }
-  return "viewer";
+  return "read";
 }
 
-std::optional<Role> parse_role(std::string_view text) {
-  if (text == "viewer") return Role::viewer;
-  if (text == "editor") return Role::editor;
-  if (text == "admin") return Role::admin;
+std::optional<Permission> parse_permission(std::string_view text) {
+  for (auto permission : {Permission::read, Permission::write, Permission::run_tools, Permission::administer})
+    if (text == to_string(permission)) return permission;
   return std::nullopt;
+}
+
+bool RoleDefinition::grants(Permission permission) const {
+  return std::find(permissions.begin(), permissions.end(), permission) != permissions.end();
 }
 
 const RoleAssignment* User::role_on(std::string_view entity) const {
@@ -45,8 +46,33 @@ const RoleAssignment* User::role_on(std::string_view entity) const {
   return nullptr;
 }
 
+bool User::in_team(std::string_view team) const {
+  return std::find(teams.begin(), teams.end(), team) != teams.end();
+}
+
 TenantDirectory::TenantDirectory(std::string tenant, Company company)
-    : tenant_(std::move(tenant)), company_(std::move(company)) {}
+    : tenant_(std::move(tenant)), company_(std::move(company)) {
+  for (auto role : {built_in("viewer", "Viewer", {Permission::read}),
+                    built_in("editor", "Editor", {Permission::read, Permission::write, Permission::run_tools}),
+                    built_in("admin", "Administrator",
+                             {Permission::read, Permission::write, Permission::run_tools, Permission::administer})})
+    add_role(std::move(role));
+}
+
+void TenantDirectory::add_role(RoleDefinition role) {
+  auto id = role.id;
+  roles_.insert_or_assign(std::move(id), std::move(role));
+}
+
+void TenantDirectory::add_department(Department department) {
+  auto id = department.id;
+  departments_.insert_or_assign(std::move(id), std::move(department));
+}
+
+void TenantDirectory::add_team(Team team) {
+  auto id = team.id;
+  teams_.insert_or_assign(std::move(id), std::move(team));
+}
 
 void TenantDirectory::add_entity(Entity entity) {
   auto id = entity.id;
@@ -62,6 +88,8 @@ void TenantDirectory::add_user(UserSpec spec) {
   user.default_entity = std::move(spec.default_entity);
   user.suspended = spec.suspended;
   user.roles = std::move(spec.roles);
+  user.department = std::move(spec.department);
+  user.teams = std::move(spec.teams);
   users_.insert_or_assign(std::move(spec.id), std::move(user));
 }
 
@@ -75,17 +103,37 @@ const User* TenantDirectory::find_user(std::string_view id) const {
   return it == users_.end() ? nullptr : &it->second;
 }
 
-std::vector<const Entity*> TenantDirectory::entities() const {
-  std::vector<const Entity*> out;
-  for (const auto& [id, entity] : entities_) out.push_back(&entity);
-  return out;
+const RoleDefinition* TenantDirectory::find_role(std::string_view id) const {
+  auto it = roles_.find(id);
+  return it == roles_.end() ? nullptr : &it->second;
 }
 
-std::vector<const User*> TenantDirectory::users() const {
-  std::vector<const User*> out;
-  for (const auto& [id, user] : users_) out.push_back(&user);
+const Department* TenantDirectory::find_department(std::string_view id) const {
+  auto it = departments_.find(id);
+  return it == departments_.end() ? nullptr : &it->second;
+}
+
+const Team* TenantDirectory::find_team(std::string_view id) const {
+  auto it = teams_.find(id);
+  return it == teams_.end() ? nullptr : &it->second;
+}
+
+namespace {
+template <typename T>
+std::vector<const T*> values_of(const std::map<std::string, T, std::less<>>& map) {
+  std::vector<const T*> out;
+  out.reserve(map.size());
+  for (const auto& entry : map) out.push_back(&entry.second);
   return out;
 }
+} // namespace
+
+std::vector<const RoleDefinition*> TenantDirectory::roles() const { return values_of(roles_); }
+std::vector<const Department*> TenantDirectory::departments() const { return values_of(departments_); }
+std::vector<const Team*> TenantDirectory::teams() const { return values_of(teams_); }
+
+std::vector<const Entity*> TenantDirectory::entities() const { return values_of(entities_); }
+std::vector<const User*> TenantDirectory::users() const { return values_of(users_); }
 
 bool TenantDirectory::verify_password(std::string_view user, std::string_view password) const {
   const User* found = find_user(user);
@@ -100,7 +148,9 @@ bool TenantDirectory::allows(std::string_view user, std::string_view entity, Per
   const User* found = find_user(user);
   if (!found || found->suspended) return false;
   const RoleAssignment* assignment = found->role_on(entity);
-  return assignment && role_allows(assignment->role, permission);
+  if (!assignment) return false;
+  const RoleDefinition* role = find_role(assignment->role);
+  return role && role->grants(permission);
 }
 
 bool TenantDirectory::has_mcp_access(std::string_view user, std::string_view entity) const {
@@ -115,17 +165,61 @@ bool TenantDirectory::is_active(std::string_view user) const {
   return found && !found->suspended;
 }
 
-McpAccessChange TenantDirectory::set_mcp_access(std::string_view user, std::string_view entity, bool granted) {
+DirectoryChange TenantDirectory::set_mcp_access(std::string_view user, std::string_view entity, bool granted) {
   auto user_it = users_.find(user);
-  if (user_it == users_.end()) return McpAccessChange::unknown_user;
-  if (!find_entity(entity)) return McpAccessChange::unknown_entity;
+  if (user_it == users_.end()) return DirectoryChange::unknown_user;
+  if (!find_entity(entity)) return DirectoryChange::unknown_entity;
   for (auto& assignment : user_it->second.roles) {
     if (assignment.entity != entity) continue;
-    if (assignment.mcp_access == granted) return McpAccessChange::unchanged;
+    if (assignment.mcp_access == granted) return DirectoryChange::unchanged;
     assignment.mcp_access = granted;
-    return McpAccessChange::changed;
+    return DirectoryChange::changed;
   }
-  return granted ? McpAccessChange::no_role : McpAccessChange::unchanged;
+  return granted ? DirectoryChange::no_role : DirectoryChange::unchanged;
+}
+
+DirectoryChange TenantDirectory::set_role(std::string_view user, std::string_view entity, std::string_view role) {
+  auto user_it = users_.find(user);
+  if (user_it == users_.end()) return DirectoryChange::unknown_user;
+  if (!find_entity(entity)) return DirectoryChange::unknown_entity;
+  if (!role.empty() && !find_role(role)) return DirectoryChange::unknown_role;
+  auto& roles = user_it->second.roles;
+  auto it = std::find_if(roles.begin(), roles.end(), [&](const RoleAssignment& a) { return a.entity == entity; });
+  if (role.empty()) {
+    if (it == roles.end()) return DirectoryChange::unchanged;
+    roles.erase(it);
+    return DirectoryChange::changed;
+  }
+  if (it == roles.end()) {
+    roles.push_back({std::string(entity), std::string(role), false});
+    return DirectoryChange::changed;
+  }
+  if (it->role == role) return DirectoryChange::unchanged;
+  it->role = std::string(role);
+  return DirectoryChange::changed;
+}
+
+DirectoryChange TenantDirectory::set_department(std::string_view user, std::string_view department) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return DirectoryChange::unknown_user;
+  if (!department.empty() && !find_department(department)) return DirectoryChange::unknown_department;
+  if (it->second.department == department) return DirectoryChange::unchanged;
+  it->second.department = std::string(department);
+  return DirectoryChange::changed;
+}
+
+DirectoryChange TenantDirectory::set_team_membership(std::string_view user, std::string_view team, bool member) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return DirectoryChange::unknown_user;
+  if (!find_team(team)) return DirectoryChange::unknown_team;
+  auto& teams = it->second.teams;
+  auto found = std::find(teams.begin(), teams.end(), team);
+  if (member == (found != teams.end())) return DirectoryChange::unchanged;
+  if (member)
+    teams.emplace_back(team);
+  else
+    teams.erase(found);
+  return DirectoryChange::changed;
 }
 
 bool TenantDirectory::set_password(std::string_view user, std::string_view password) {

@@ -31,9 +31,39 @@ void add_entities(const ConfigNode& root, TenantDirectory& directory) {
   }
 }
 
+void add_organisation(const ConfigNode& root, TenantDirectory& directory) {
+  for (const auto& node : root.optional_array("custom_roles")) {
+    node.reject_unknown({"id", "name", "permissions"});
+    RoleDefinition role{require_nonempty(node, "id"), node.optional_string("name", ""), {}, false};
+    if (directory.find_role(role.id)) node.fail("id", "role " + role.id + " already exists");
+    if (role.name.empty()) role.name = role.id;
+    auto permissions = node.require_array("permissions");
+    for (std::size_t i = 0; i < permissions.size(); ++i) {
+      const auto& value = permissions[i].value();
+      auto permission = value.is_string() ? parse_permission(value.get<std::string>()) : std::nullopt;
+      if (!permission) node.fail("permissions", "entries must be read, write, run_tools or administer");
+      role.permissions.push_back(*permission);
+    }
+    directory.add_role(std::move(role));
+  }
+  for (const auto& node : root.optional_array("departments")) {
+    node.reject_unknown({"id", "name"});
+    Department department{require_nonempty(node, "id"), require_nonempty(node, "name")};
+    if (directory.find_department(department.id)) node.fail("id", "duplicate department " + department.id);
+    directory.add_department(std::move(department));
+  }
+  for (const auto& node : root.optional_array("teams")) {
+    node.reject_unknown({"id", "name", "department"});
+    Team team{require_nonempty(node, "id"), require_nonempty(node, "name"), require_nonempty(node, "department")};
+    if (directory.find_team(team.id)) node.fail("id", "duplicate team " + team.id);
+    if (!directory.find_department(team.department)) node.fail("department", "unknown department " + team.department);
+    directory.add_team(std::move(team));
+  }
+}
+
 void add_users(const ConfigNode& root, TenantDirectory& directory, std::vector<FixtureCredential>& credentials) {
   for (const auto& node : root.require_array("users")) {
-    node.reject_unknown({"id", "display_name", "password", "default_entity", "suspended", "roles"});
+    node.reject_unknown({"id", "display_name", "password", "default_entity", "suspended", "roles", "department", "teams"});
     UserSpec user;
     user.id = require_nonempty(node, "id");
     if (directory.find_user(user.id)) node.fail("id", "duplicate user " + user.id);
@@ -47,11 +77,21 @@ void add_users(const ConfigNode& root, TenantDirectory& directory, std::vector<F
       if (!directory.find_entity(assignment.entity)) role_node.fail("entity", "unknown entity " + assignment.entity);
       for (const auto& existing : user.roles)
         if (existing.entity == assignment.entity) role_node.fail("entity", "second role on " + assignment.entity);
-      auto role = parse_role(role_node.require_string("role"));
-      if (!role) role_node.fail("role", "must be viewer, editor or admin");
-      assignment.role = *role;
+      assignment.role = role_node.require_string("role");
+      if (!directory.find_role(assignment.role))
+        role_node.fail("role", "unknown role " + assignment.role + " (viewer, editor, admin or a custom role)");
       assignment.mcp_access = role_node.optional_bool("mcp_access", false);
       user.roles.push_back(std::move(assignment));
+    }
+    user.department = node.optional_string("department", "");
+    if (!user.department.empty() && !directory.find_department(user.department))
+      node.fail("department", "unknown department " + user.department);
+    if (node.has("teams")) {
+      for (const auto& team : node.require_array("teams")) {
+        if (!team.value().is_string() || !directory.find_team(team.value().get<std::string>()))
+          node.fail("teams", "entries must be ids of teams");
+        user.teams.push_back(team.value().get<std::string>());
+      }
     }
     user.default_entity = require_nonempty(node, "default_entity");
     bool has_role = false;
@@ -79,6 +119,87 @@ void add_ledger(const ConfigNode& root, const TenantDirectory& directory, Financ
   }
 }
 
+nlohmann::json require_value(const ConfigNode& node, std::string_view field) {
+  if (!node.has(field)) node.fail(field, "is required");
+  return node.value().at(std::string(field));
+}
+
+void add_application(const ConfigNode& node, const TenantDirectory& directory, PlanningWorkspace& planning) {
+  node.reject_unknown({"id", "name", "description", "workspace", "owner", "shares", "nodes", "inputs", "versions", "tools"});
+  Application app;
+  app.id = require_nonempty(node, "id");
+  if (planning.find_application(app.id)) node.fail("id", "duplicate application " + app.id);
+  app.name = require_nonempty(node, "name");
+  app.description = node.optional_string("description", "");
+  app.workspace = require_nonempty(node, "workspace");
+  if (!directory.find_entity(app.workspace)) node.fail("workspace", "unknown workspace " + app.workspace);
+  app.owner = require_nonempty(node, "owner");
+  if (!directory.find_user(app.owner)) node.fail("owner", "unknown user " + app.owner);
+  for (const auto& share_node : node.optional_array("shares")) {
+    share_node.reject_unknown({"scope", "principal", "access"});
+    Share share;
+    auto scope = parse_share_scope(share_node.require_string("scope"));
+    if (!scope) share_node.fail("scope", "must be company, department, team or user");
+    share.scope = *scope;
+    auto access = parse_app_access(share_node.optional_string("access", "view"));
+    if (!access || *access == AppAccess::none) share_node.fail("access", "must be view or edit");
+    share.access = *access;
+    share.principal = share_node.optional_string("principal", "");
+    bool known = share.scope == ShareScope::company ? share.principal.empty()
+               : share.scope == ShareScope::department ? directory.find_department(share.principal) != nullptr
+               : share.scope == ShareScope::team       ? directory.find_team(share.principal) != nullptr
+                                                       : directory.find_user(share.principal) != nullptr;
+    if (!known) share_node.fail("principal", "no " + std::string(to_string(share.scope)) + " " + share.principal);
+    app.shares.push_back(std::move(share));
+  }
+  for (const auto& model_node : node.require_array("nodes")) {
+    model_node.reject_unknown({"id", "name", "kind", "dimensions", "result"});
+    ModelNode model{require_nonempty(model_node, "id"), require_nonempty(model_node, "name"), NodeKind::table, {}, {}};
+    if (app.find_node(model.id)) model_node.fail("id", "duplicate node " + model.id);
+    auto kind = parse_node_kind(model_node.require_string("kind"));
+    if (!kind) model_node.fail("kind", "must be table, cube or indicator");
+    model.kind = *kind;
+    for (const auto& dimension : model_node.optional_array("dimensions")) {
+      if (!dimension.value().is_string()) model_node.fail("dimensions", "entries must be strings");
+      model.dimensions.push_back(dimension.value().get<std::string>());
+    }
+    if (model.kind == NodeKind::cube && model.dimensions.empty())
+      model_node.fail("dimensions", "a cube needs at least one dimension");
+    model.result = require_value(model_node, "result");
+    app.nodes.push_back(std::move(model));
+  }
+  for (const auto& input_node : node.optional_array("inputs")) {
+    input_node.reject_unknown({"id", "name", "node", "value"});
+    ModelInput input{require_nonempty(input_node, "id"), require_nonempty(input_node, "name"),
+                     require_nonempty(input_node, "node"), require_value(input_node, "value")};
+    if (!app.find_node(input.node)) input_node.fail("node", "unknown node " + input.node);
+    if (app.find_input(input.id)) input_node.fail("id", "duplicate input " + input.id);
+    app.inputs.push_back(std::move(input));
+  }
+  for (const auto& version_node : node.optional_array("versions")) {
+    version_node.reject_unknown({"id", "name", "created_by"});
+    AppVersion version;
+    version.id = require_nonempty(version_node, "id");
+    version.name = require_nonempty(version_node, "name");
+    version.created_by = version_node.optional_string("created_by", app.owner);
+    for (const auto& input : app.inputs) version.inputs[input.id] = input.value;
+    app.versions.push_back(std::move(version));
+  }
+  for (const auto& tool_node : node.optional_array("tools")) {
+    tool_node.reject_unknown({"id", "name", "description", "exposed", "steps"});
+    AppTool tool{require_nonempty(tool_node, "id"), require_nonempty(tool_node, "name"),
+                 tool_node.optional_string("description", ""), tool_node.optional_bool("exposed", false), 1};
+    if (tool_node.has("steps")) {
+      auto steps = require_number(tool_node, "steps");
+      if (steps < 1 || steps > 100 || steps != static_cast<int>(steps)) tool_node.fail("steps", "must be 1 to 100");
+      tool.steps = static_cast<int>(steps);
+    }
+    if (app.find_tool(tool.id)) tool_node.fail("id", "duplicate tool " + tool.id);
+    app.tools.push_back(std::move(tool));
+  }
+  planning.add_application(std::move(app));
+}
+
 void add_clients(const ConfigNode& root, ClientRegistry& clients) {
   for (const auto& node : root.require_array("clients")) {
     auto parsed = parse_client(node.value());
@@ -90,18 +211,26 @@ void add_clients(const ConfigNode& root, ClientRegistry& clients) {
 
 } // namespace
 
+const char* to_string(TenantDomain domain) { return domain == TenantDomain::planning ? "planning" : "finance"; }
+
 TenantFixture parse_tenant_fixture(const nlohmann::json& document, const std::string& file) {
   ConfigNode root(document, "", file);
-  root.reject_unknown({"tenant", "display_name", "company", "entities", "users", "ledger", "clients"});
+  root.reject_unknown({"tenant", "display_name", "domain", "company", "departments", "teams", "custom_roles",
+                       "entities", "users", "ledger", "applications", "clients"});
   auto company_node = root.require_object("company");
   company_node.reject_unknown({"id", "name"});
+  auto domain = root.optional_string("domain", "finance");
+  if (domain != "finance" && domain != "planning") root.fail("domain", "must be finance or planning");
   TenantFixture fixture{
+      domain == "planning" ? TenantDomain::planning : TenantDomain::finance,
       TenantDirectory(require_nonempty(root, "tenant"),
                       Company{require_nonempty(company_node, "id"), require_nonempty(company_node, "name")}),
-      FinanceLedger{}, ClientRegistry{}, {}};
+      FinanceLedger{}, PlanningWorkspace{}, ClientRegistry{}, {}};
+  add_organisation(root, fixture.directory);
   add_entities(root, fixture.directory);
   add_users(root, fixture.directory, fixture.credentials);
   add_ledger(root, fixture.directory, fixture.ledger);
+  for (const auto& node : root.optional_array("applications")) add_application(node, fixture.directory, fixture.planning);
   add_clients(root, fixture.clients);
   return fixture;
 }

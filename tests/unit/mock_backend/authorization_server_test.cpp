@@ -383,7 +383,7 @@ TEST(TokenExchange, RefusedOnceMcpAccessIsRemoved) {
   TenantWorld world;
   auto user_token = sign_in(world.server());
   ASSERT_TRUE(exchange_token(world.server(), user_token.body["access_token"]).ok());
-  ASSERT_EQ(world.tenant.directory().set_mcp_access("alice", "ent-brussels", false), McpAccessChange::changed);
+  ASSERT_EQ(world.tenant.directory().set_mcp_access("alice", "ent-brussels", false), DirectoryChange::changed);
   auto response = exchange_token(world.server(), user_token.body["access_token"]);
   EXPECT_EQ(response.status, 400u);
   EXPECT_EQ(response.error(), "invalid_grant");

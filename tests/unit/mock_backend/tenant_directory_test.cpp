@@ -49,19 +49,19 @@ TEST(TenantDirectory, McpAccessIsPerEntityAndSwitchable) {
   auto dir = directory();
   EXPECT_TRUE(dir.has_mcp_access("alice", "ent-brussels"));
   EXPECT_FALSE(dir.has_mcp_access("carol", "ent-lyon"));
-  EXPECT_EQ(dir.set_mcp_access("alice", "ent-brussels", false), McpAccessChange::changed);
+  EXPECT_EQ(dir.set_mcp_access("alice", "ent-brussels", false), DirectoryChange::changed);
   EXPECT_FALSE(dir.has_mcp_access("alice", "ent-brussels"));
   EXPECT_TRUE(dir.has_mcp_access("alice", "ent-lyon"));
   // Removing MCP Access leaves the role alone: the UI still works.
   EXPECT_TRUE(dir.allows("alice", "ent-brussels", Permission::write));
-  EXPECT_EQ(dir.set_mcp_access("alice", "ent-brussels", false), McpAccessChange::unchanged);
+  EXPECT_EQ(dir.set_mcp_access("alice", "ent-brussels", false), DirectoryChange::unchanged);
 }
 
-TEST(TenantDirectory, McpAccessChangeReportsWhyNothingHappened) {
+TEST(TenantDirectory, DirectoryChangeReportsWhyNothingHappened) {
   auto dir = directory();
-  EXPECT_EQ(dir.set_mcp_access("nobody", "ent-lyon", true), McpAccessChange::unknown_user);
-  EXPECT_EQ(dir.set_mcp_access("bob", "ent-nowhere", true), McpAccessChange::unknown_entity);
-  EXPECT_EQ(dir.set_mcp_access("bob", "ent-lyon", true), McpAccessChange::no_role);
+  EXPECT_EQ(dir.set_mcp_access("nobody", "ent-lyon", true), DirectoryChange::unknown_user);
+  EXPECT_EQ(dir.set_mcp_access("bob", "ent-nowhere", true), DirectoryChange::unknown_entity);
+  EXPECT_EQ(dir.set_mcp_access("bob", "ent-lyon", true), DirectoryChange::no_role);
   EXPECT_FALSE(dir.has_mcp_access("bob", "ent-lyon"));
 }
 

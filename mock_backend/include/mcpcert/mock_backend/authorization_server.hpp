@@ -36,6 +36,8 @@ namespace mcpcert::backend {
 inline constexpr std::string_view token_type_access_token = "urn:ietf:params:oauth:token-type:access_token";
 inline constexpr std::string_view scope_finance_read = "finance:read";
 inline constexpr std::string_view scope_finance_write = "finance:write";
+inline constexpr std::string_view scope_planning_read = "planning:read";
+inline constexpr std::string_view scope_planning_write = "planning:write";
 
 /// Where the tenant lives and how it is addressed; the URLs are known once listeners are bound.
 struct IssuerIdentity {
@@ -43,6 +45,8 @@ struct IssuerIdentity {
   std::string region;
   std::string issuer;   ///< the issuer listener's base URL, no trailing slash
   std::string api_base; ///< the API listener's base URL: the audience of exchanged tokens
+  /// What an authorization request without `scope` gets: the read scope of the tenant's product.
+  std::string default_scope{scope_finance_read};
 };
 
 struct TokenLifetimes {

@@ -37,6 +37,16 @@ private:
   /// Suspending revokes every grant of the user; lifting it revives none.
   http::Response suspend_user(const http::Request& request, Tenant& tenant);
   http::Response rotate_signing_key(const http::Request& request, Tenant& tenant);
+  /// Gives, changes or (role null) removes a user's role on an entity.
+  http::Response change_role(const http::Request& request, Tenant& tenant);
+  /// Moves a user to a department, or into or out of a team.
+  http::Response change_membership(const http::Request& request, Tenant& tenant);
+  /// Plants a unique marker in a node result or a finance figure.
+  http::Response plant_canary(const http::Request& request, Tenant& tenant);
+  /// The permission oracle: one decision, the applications a user sees, the whole matrix.
+  http::Response ask_oracle(const http::Request& request, Tenant& tenant, std::string_view query);
+  http::Response oracle_applications(const http::Request& request, Tenant& tenant, std::string_view query);
+  http::Response oracle_matrix(const http::Request& request, Tenant& tenant, std::string_view query);
   http::Response list_grants(const http::Request& request, Tenant& tenant, std::string_view query);
   http::Response read_auth_events(const http::Request& request, Tenant& tenant, std::string_view query);
 

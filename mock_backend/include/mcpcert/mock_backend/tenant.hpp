@@ -1,9 +1,10 @@
 #pragma once
-/// One simulated tenant: its organisation, finance data, authorization server
-/// and the two HTTP faces (issuer and API) over them. Listener-agnostic, so
+/// One simulated tenant: its organisation, finance or planning data, permission
+/// oracle, authorization server and the two HTTP faces (issuer and API) over them. Listener-agnostic, so
 /// tests can drive it without sockets.
 
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "mcpcert/mock_backend/audit_trail.hpp"
 #include "mcpcert/mock_backend/authorization_server.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
+#include "mcpcert/mock_backend/permission_oracle.hpp"
+#include "mcpcert/mock_backend/planning_workspace.hpp"
 #include "mcpcert/mock_backend/tenant_fixture.hpp"
 #include "mcpcert/mock_backend/tenant_storage.hpp"
 
@@ -32,8 +35,14 @@ public:
   Tenant& operator=(const Tenant&) = delete;
 
   const IssuerIdentity& identity() const { return authorization_server_.identity(); }
+  TenantDomain domain() const { return domain_; }
   TenantDirectory& directory() { return directory_; }
   const FinanceLedger& ledger() const { return ledger_; }
+  FinanceLedger& ledger() { return ledger_; }
+  /// Reads and writes hold planning_lock() (requests run in parallel).
+  PlanningWorkspace& planning() { return planning_; }
+  std::mutex& planning_lock() { return planning_mutex_; }
+  const PermissionOracle& oracle() const { return oracle_; }
   ClientRegistry& clients() { return clients_; }
   GrantStore& grants() { return *grants_; }
   AuthEventLog& events() { return *events_; }
@@ -53,12 +62,17 @@ public:
   /// The issuer listener's routes: metadata, JWKS, authorize, login, consent,
   /// token, revoke, introspect, register.
   HandledRequest handle_issuer(const http::Request& request);
-  /// The API listener's routes: the finance REST API.
+  /// The API listener's routes: the finance and planning REST API.
   HandledRequest handle_api(const http::Request& request);
 
 private:
+  const Clock& clock_;
+  TenantDomain domain_;
   TenantDirectory directory_;
   FinanceLedger ledger_;
+  PlanningWorkspace planning_;
+  std::mutex planning_mutex_;
+  PermissionOracle oracle_;
   ClientRegistry clients_;
   std::unique_ptr<GrantStore> grants_;
   std::unique_ptr<AuthEventLog> events_;

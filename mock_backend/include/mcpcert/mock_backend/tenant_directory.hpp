@@ -1,7 +1,10 @@
 #pragma once
-/// The tenant's organisation: entities, users, their roles per entity and the
-/// per-entity MCP Access permission. This is what the backend itself answers
-/// "may this user do that?" from, so the connector can be compared against it.
+/// The tenant's organisation: the company, its departments and teams, the
+/// entities (finance entities or planning workspaces), users with their
+/// memberships, the role catalogue (built-in viewer, editor, admin plus the
+/// tenant's custom roles), each user's role per entity and the per-entity MCP
+/// Access permission. This is what the backend itself answers "may this user
+/// do that?" from, so the connector can be compared against it.
 /// Not synchronised: the tenant's lock orders admin changes against requests.
 
 #include <map>
@@ -12,11 +15,33 @@
 
 namespace mcpcert::backend {
 
-enum class Role { viewer, editor, admin };
-enum class Permission { read, write, administer };
+/// What a role lets its holder do on an entity, before sharing narrows it.
+enum class Permission { read, write, run_tools, administer };
 
-const char* to_string(Role role);
-std::optional<Role> parse_role(std::string_view text);
+const char* to_string(Permission permission);
+std::optional<Permission> parse_permission(std::string_view text);
+
+/// A role of the catalogue. The built-in ones: viewer {read}, editor {read,
+/// write, run_tools}, admin {everything}; a tenant adds custom ones.
+struct RoleDefinition {
+  std::string id;
+  std::string name;
+  std::vector<Permission> permissions;
+  bool built_in = false;
+
+  bool grants(Permission permission) const;
+};
+
+struct Department {
+  std::string id;
+  std::string name;
+};
+
+struct Team {
+  std::string id;
+  std::string name;
+  std::string department;
+};
 
 struct Company {
   std::string id;
@@ -32,7 +57,7 @@ struct Entity {
 /// A user's role on one entity; MCP Access is granted per entity, on top of the role.
 struct RoleAssignment {
   std::string entity;
-  Role role = Role::viewer;
+  std::string role = "viewer"; ///< an id of the role catalogue
   bool mcp_access = false;
 };
 
@@ -44,6 +69,8 @@ struct UserSpec {
   std::string default_entity;
   bool suspended = false;
   std::vector<RoleAssignment> roles;
+  std::string department; ///< empty: in no department
+  std::vector<std::string> teams;
 };
 
 struct User {
@@ -54,11 +81,24 @@ struct User {
   std::string default_entity;
   bool suspended = false;
   std::vector<RoleAssignment> roles;
+  std::string department;
+  std::vector<std::string> teams;
 
   const RoleAssignment* role_on(std::string_view entity) const;
+  bool in_team(std::string_view team) const;
 };
 
-enum class McpAccessChange { changed, unchanged, unknown_user, unknown_entity, no_role };
+/// The outcome of an admin change, so the control plane can say why nothing happened.
+enum class DirectoryChange {
+  changed,
+  unchanged,
+  unknown_user,
+  unknown_entity,
+  unknown_role,
+  unknown_department,
+  unknown_team,
+  no_role,
+};
 
 class TenantDirectory {
 public:
@@ -68,12 +108,22 @@ public:
   const Company& company() const { return company_; }
 
   void add_entity(Entity entity);
+  /// Adds or replaces a role of the catalogue (the built-in ones are there from the start).
+  void add_role(RoleDefinition role);
+  void add_department(Department department);
+  void add_team(Team team);
   /// Hashes the password with a fresh salt; the plain text is not kept.
   void add_user(UserSpec spec);
 
   const Entity* find_entity(std::string_view id) const;
   const User* find_user(std::string_view id) const;
+  const RoleDefinition* find_role(std::string_view id) const;
+  const Department* find_department(std::string_view id) const;
+  const Team* find_team(std::string_view id) const;
   std::vector<const Entity*> entities() const;
+  std::vector<const RoleDefinition*> roles() const;
+  std::vector<const Department*> departments() const;
+  std::vector<const Team*> teams() const;
   /// In id order.
   std::vector<const User*> users() const;
 
@@ -85,7 +135,13 @@ public:
   bool is_active(std::string_view user) const;
 
   /// The admin switch of MCP Access; granting needs an existing role on the entity.
-  McpAccessChange set_mcp_access(std::string_view user, std::string_view entity, bool granted);
+  DirectoryChange set_mcp_access(std::string_view user, std::string_view entity, bool granted);
+  /// Gives the user `role` on `entity` (a new assignment starts without MCP
+  /// Access); an empty `role` removes the assignment and with it MCP Access.
+  DirectoryChange set_role(std::string_view user, std::string_view entity, std::string_view role);
+  /// An empty `department` takes the user out of any department.
+  DirectoryChange set_department(std::string_view user, std::string_view department);
+  DirectoryChange set_team_membership(std::string_view user, std::string_view team, bool member);
   /// Credential rotation: a fresh salt and hash; false for an unknown user.
   bool set_password(std::string_view user, std::string_view password);
   /// false for an unknown user.
@@ -95,6 +151,9 @@ private:
   std::string tenant_;
   Company company_;
   std::map<std::string, Entity, std::less<>> entities_;
+  std::map<std::string, RoleDefinition, std::less<>> roles_;
+  std::map<std::string, Department, std::less<>> departments_;
+  std::map<std::string, Team, std::less<>> teams_;
   std::map<std::string, User, std::less<>> users_;
 };
 

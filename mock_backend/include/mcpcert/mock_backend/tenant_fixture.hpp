@@ -1,6 +1,6 @@
 #pragma once
-/// The seed data of one tenant (organisation, finance data, OAuth clients),
-/// read strictly: an unknown field or a dangling reference refuses start-up.
+/// The seed data of one tenant (organisation, finance or planning data, OAuth
+/// clients), read strictly: an unknown field or a dangling reference refuses start-up.
 
 #include <filesystem>
 #include <string>
@@ -10,6 +10,7 @@
 
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/finance_ledger.hpp"
+#include "mcpcert/mock_backend/planning_workspace.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
 namespace mcpcert::backend {
@@ -22,9 +23,15 @@ struct FixtureCredential {
   std::string password;
 };
 
+/// Which product the tenant plays; it sets the scopes a client gets by default.
+enum class TenantDomain { finance, planning };
+const char* to_string(TenantDomain domain);
+
 struct TenantFixture {
+  TenantDomain domain = TenantDomain::finance;
   TenantDirectory directory;
   FinanceLedger ledger;
+  PlanningWorkspace planning;
   ClientRegistry clients;
   std::vector<FixtureCredential> credentials;
 };
