@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "mcpcert/encoding.hpp"
@@ -266,6 +267,82 @@ EcPublicKey EcSigningKey::public_key() const {
                           bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y), nullptr);
   if (!pkey) openssl_failure("public key export");
   return EcPublicKey(std::make_unique<EcPublicKey::Impl>(EcPublicKey::Impl{std::move(pkey)}));
+}
+
+// --- Ed25519 ------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t ed25519_public_size = 32;
+constexpr std::size_t ed25519_signature_size = 64;
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
+
+} // namespace
+
+struct Ed25519SigningKey::Impl {
+  PkeyPtr key;
+};
+
+Ed25519SigningKey::Ed25519SigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Ed25519SigningKey::Ed25519SigningKey(Ed25519SigningKey&&) noexcept = default;
+Ed25519SigningKey& Ed25519SigningKey::operator=(Ed25519SigningKey&&) noexcept = default;
+Ed25519SigningKey::~Ed25519SigningKey() = default;
+
+Ed25519SigningKey Ed25519SigningKey::generate() {
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  if (!key) openssl_failure("Ed25519 key generation");
+  return Ed25519SigningKey(std::make_unique<Impl>(Impl{std::move(key)}));
+}
+
+std::optional<Ed25519SigningKey> Ed25519SigningKey::from_private_pem(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) openssl_failure("BIO_new_mem_buf");
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) return std::nullopt;
+  return Ed25519SigningKey(std::make_unique<Impl>(Impl{std::move(key)}));
+}
+
+std::string Ed25519SigningKey::private_pem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    openssl_failure("PEM encoding of an Ed25519 key");
+  }
+  char* data = nullptr;
+  const auto size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string Ed25519SigningKey::public_key() const {
+  std::string raw(ed25519_public_size, '\0');
+  std::size_t size = raw.size();
+  if (EVP_PKEY_get_raw_public_key(impl_->key.get(), reinterpret_cast<unsigned char*>(raw.data()), &size) != 1 ||
+      size != ed25519_public_size) {
+    openssl_failure("EVP_PKEY_get_raw_public_key");
+  }
+  return raw;
+}
+
+std::string Ed25519SigningKey::sign(std::string_view message) const {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  std::string signature(ed25519_signature_size, '\0');
+  std::size_t size = signature.size();
+  // Ed25519 hashes internally: no digest is named, and the message goes in one piece.
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, impl_->key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size, bytes_of(message), message.size()) != 1 ||
+      size != ed25519_signature_size) {
+    openssl_failure("Ed25519 signing");
+  }
+  return signature;
+}
+
+bool verify_ed25519(std::string_view public_key, std::string_view message, std::string_view signature) {
+  if (public_key.size() != ed25519_public_size || signature.size() != ed25519_signature_size) return false;
+  PkeyPtr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(public_key), public_key.size()));
+  if (!key) return false;
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx) openssl_failure("EVP_MD_CTX_new");
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(), bytes_of(message), message.size()) == 1;
 }
 
 } // namespace mcpcert

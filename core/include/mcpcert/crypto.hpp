@@ -64,4 +64,32 @@ private:
   std::string kid_;
 };
 
+/// An Ed25519 key pair (RFC 8032): signs certification reports. Kept as a
+/// PKCS#8 PEM file so the usual tools (openssl pkey) can read it too.
+class Ed25519SigningKey {
+public:
+  static Ed25519SigningKey generate();
+  /// From PKCS#8 PEM text; nullopt when it is not an Ed25519 private key.
+  static std::optional<Ed25519SigningKey> from_private_pem(std::string_view pem);
+
+  std::string private_pem() const;
+  /// The 32 raw bytes of the public key (RFC 8032 encoding).
+  std::string public_key() const;
+  /// The 64-byte signature of `message`.
+  std::string sign(std::string_view message) const;
+
+  Ed25519SigningKey(Ed25519SigningKey&&) noexcept;
+  Ed25519SigningKey& operator=(Ed25519SigningKey&&) noexcept;
+  ~Ed25519SigningKey();
+
+private:
+  struct Impl;
+  explicit Ed25519SigningKey(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Whether `signature` (64 bytes) is `public_key`'s (32 raw bytes) Ed25519
+/// signature of `message`; false for keys or signatures of the wrong size.
+bool verify_ed25519(std::string_view public_key, std::string_view message, std::string_view signature);
+
 } // namespace mcpcert
