@@ -27,6 +27,15 @@ const std::vector<MutantInfo>& mutant_catalogue() {
       {Mutant::shared_log_store, "shared-log-store", "REGION-PIN", "one log store for every region"},
       {Mutant::region_fallback, "region-fallback", "REGION-PIN", "tries other regions' tenants for a call"},
       {Mutant::entity_from_arguments, "entity-from-arguments", "AUTHZ-ENTITY", "takes the entity from the tool arguments"},
+      {Mutant::shared_upstream_token, "shared-upstream-token", "AUTHZ-EQUIV",
+       "uses one exchanged upstream token per tenant for every user"},
+      {Mutant::write_token_per_app, "write-token-per-app", "AUTHZ-WRITE",
+       "writes with the last writer's upstream token for that application"},
+      {Mutant::list_cache_shared, "list-cache-shared", "AUTHZ-LIST", "caches the application list per tenant"},
+      {Mutant::node_result_cache_shared, "node-result-cache-shared", "AUTHZ-NOCACHE",
+       "caches node results without the user in the key"},
+      {Mutant::exposure_ignored, "exposure-ignored", "AUTHZ-EXPOSED", "runs application tools that are not exposed"},
+      {Mutant::result_disk_cache, "result-disk-cache", "NO-COPY", "writes node results to a file beside the log"},
   };
   return catalogue;
 }
@@ -86,10 +95,11 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   if (config.client_secret.size() < 16) client.fail("secret", "must be at least 16 characters");
 
   config.tool_set = root.optional_string("tool_set", "finance");
-  if (config.tool_set != "finance") root.fail("tool_set", "unknown tool set '" + config.tool_set + "' (known: finance)");
+  if (config.tool_set != "finance" && config.tool_set != "planning")
+    root.fail("tool_set", "unknown tool set '" + config.tool_set + "' (known: finance, planning)");
 
   for (const auto& tenant : root.require_array("tenants")) {
-    tenant.reject_unknown({"id", "region", "issuer", "jwks_uri", "token_endpoint", "api"});
+    tenant.reject_unknown({"id", "region", "issuer", "jwks_uri", "token_endpoint", "api", "tool_set"});
     TenantRoute route;
     route.id = tenant.require_string("id");
     route.region = tenant.require_string("region");
@@ -99,6 +109,9 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     }
     route.issuer = require_url(tenant, "issuer");
     route.api = require_url(tenant, "api");
+    route.tool_set = tenant.optional_string("tool_set", config.tool_set);
+    if (route.tool_set != "finance" && route.tool_set != "planning")
+      tenant.fail("tool_set", "unknown tool set '" + route.tool_set + "' (known: finance, planning)");
     route.jwks_uri = tenant.has("jwks_uri") ? require_url(tenant, "jwks_uri") : route.issuer + "/jwks";
     route.token_endpoint = tenant.has("token_endpoint") ? require_url(tenant, "token_endpoint") : route.issuer + "/token";
     for (const auto& known : config.tenants) {

@@ -99,6 +99,7 @@ boost::asio::awaitable<ToolOutcome> FinanceTools::call(const AccessIdentity& ide
     outcome.detail = reply.detail;
     co_return outcome;
   case UpstreamStatus::not_found:
+  case UpstreamStatus::rejected:
     outcome.result = tool_error("not found: " + reply.detail);
     co_return outcome;
   case UpstreamStatus::unavailable:

@@ -104,7 +104,7 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
     if (call->params.is_object() && call->params.contains("cursor")) {
       co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, "unknown cursor"));
     }
-    co_return json_reply(request, 200, jsonrpc::make_result(call->id, {{"tools", services_.tool_definitions()}}));
+    co_return json_reply(request, 200, jsonrpc::make_result(call->id, {{"tools", services_.tool_definitions(identity)}}));
   }
   if (call->method == "tools/call") {
     auto reply = co_await services_.call_tool(identity, facts, call->params);
@@ -114,6 +114,11 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
       co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, reply.message));
     case ToolCallReply::Kind::permission_denied:
       co_return rpc_error(request, 403, call->id, permission_denied_code, reply.message);
+    case ToolCallReply::Kind::insufficient_scope: {
+      auto response = rpc_error(request, 403, call->id, permission_denied_code, reply.message);
+      response.set(boost::beast::http::field::www_authenticate, services_.insufficient_scope_challenge(reply));
+      co_return response;
+    }
     case ToolCallReply::Kind::log_unavailable: co_return mcp_http::log_unavailable(request, call->id);
     }
   }

@@ -81,9 +81,32 @@ McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std:
       resource_(base_url_ + config.mcp_path),
       metadata_url_(base_url_ + "/.well-known/oauth-protected-resource" + config.mcp_path),
       validator_(config, clock, resource_),
-      services_(config, clock, log),
+      services_(config, clock, log, metadata_url_),
       sessions_(services_),
       stateless_(services_) {}
+
+std::string McpEndpoint::read_scopes() const {
+  // What a client needs to start: the read scope of each tool set served;
+  // writes are asked for by step-up on a 403 insufficient_scope.
+  std::string scopes;
+  for (const auto& scope : supported_scopes()) {
+    const auto& text = scope.get_ref<const std::string&>();
+    if (text.ends_with(":read")) scopes += (scopes.empty() ? "" : " ") + text;
+  }
+  return scopes;
+}
+
+json McpEndpoint::supported_scopes() const {
+  json scopes = json::array();
+  for (const char* set : {"finance", "planning"}) {
+    bool served = std::any_of(config_.tenants.begin(), config_.tenants.end(),
+                              [&](const TenantRoute& route) { return route.tool_set == set; });
+    if (!served) continue;
+    scopes.push_back(std::string(set) + ":read");
+    if (std::string_view(set) == "planning") scopes.push_back("planning:write");
+  }
+  return scopes;
+}
 
 http::Response McpEndpoint::protected_resource_metadata(const http::Request& request) const {
   json servers = json::array();
@@ -91,7 +114,7 @@ http::Response McpEndpoint::protected_resource_metadata(const http::Request& req
   json metadata = {
       {"resource", resource_},
       {"authorization_servers", servers},
-      {"scopes_supported", {"finance:read"}},
+      {"scopes_supported", supported_scopes()},
       {"bearer_methods_supported", {"header"}},
       {"resource_name", "mcpcert reference connector"},
   };
@@ -104,7 +127,7 @@ http::Response McpEndpoint::unauthorized(const http::Request& request, std::stri
                                          std::string_view description) const {
   // RFC 6750 section 3 and RFC 9728 section 5.1: tell the client where to
   // find the authorization servers for this resource.
-  std::string challenge = "Bearer resource_metadata=\"" + metadata_url_ + "\", scope=\"finance:read\"";
+  std::string challenge = "Bearer resource_metadata=\"" + metadata_url_ + "\", scope=\"" + read_scopes() + "\"";
   if (!error.empty()) {
     challenge += ", error=\"" + std::string(error) + "\", error_description=\"" + std::string(description) + "\"";
   }

@@ -2,18 +2,35 @@
 
 namespace mcpcert::connector {
 
-McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log)
+McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log,
+                         std::string resource_metadata_url)
     : config_(config),
       clock_(clock),
       log_(log),
+      resource_metadata_url_(std::move(resource_metadata_url)),
       gateway_(config, clock),
-      tools_(gateway_, config.mutants.contains(Mutant::extra_tool), config.mutants.contains(Mutant::entity_from_arguments)) {}
+      tools_(gateway_, config.mutants.contains(Mutant::extra_tool), config.mutants.contains(Mutant::entity_from_arguments)),
+      planning_tools_(gateway_, config) {}
+
+nlohmann::json McpServices::tool_definitions(const AccessIdentity& identity) const {
+  if (identity.route != nullptr && identity.route->tool_set == "planning") return planning_tools_.definitions();
+  return tools_.definitions();
+}
+
+std::string McpServices::insufficient_scope_challenge(const ToolCallReply& reply) const {
+  std::string challenge = "Bearer error=\"insufficient_scope\", scope=\"" + reply.scope + "\"";
+  if (!resource_metadata_url_.empty()) challenge += ", resource_metadata=\"" + resource_metadata_url_ + "\"";
+  challenge += ", error_description=\"" + reply.message + "\"";
+  return challenge;
+}
 
 nlohmann::json McpServices::server_info() {
   return {{"name", "mcpcert-reference-connector"}, {"title", "mcpcert reference connector"}, {"version", "0.1.0"}};
 }
 
-const char* McpServices::instructions() { return "Finance tools of one entity, on behalf of the signed-in user."; }
+const char* McpServices::instructions() {
+  return "Finance tools of one entity, or planning tools of one workspace, on behalf of the signed-in user.";
+}
 
 bool McpServices::log_event(const std::string& event, const AccessIdentity* identity, const RequestFacts& facts,
                             std::string detail) {
@@ -54,7 +71,8 @@ bool McpServices::log_tool_call(const AccessIdentity& identity, const RequestFac
 }
 
 boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentity& identity, const RequestFacts& facts,
-                                                             const nlohmann::json& params) {
+                                                             const nlohmann::json& params,
+                                                             const PlanningTools::ProgressSink& progress) {
   ToolCallReply reply;
   if (!params.is_object() || !params.contains("name") || !params["name"].is_string()) {
     reply.kind = ToolCallReply::Kind::invalid_params;
@@ -65,7 +83,13 @@ boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentit
   const auto tool = params["name"].get<std::string>();
   const auto started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
   const auto started = std::chrono::steady_clock::now();
-  auto outcome = co_await tools_.call(identity, tool, arguments);
+  const bool planning = identity.route != nullptr && identity.route->tool_set == "planning";
+  // Two statements, not a conditional expression: GCC 12 miscompiles co_await inside ?:.
+  ToolOutcome outcome;
+  if (planning)
+    outcome = co_await planning_tools_.call(identity, tool, arguments, progress);
+  else
+    outcome = co_await tools_.call(identity, tool, arguments);
   std::string logged_outcome;
   switch (outcome.kind) {
   case ToolOutcome::Kind::result:
@@ -83,6 +107,12 @@ boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentit
     reply.kind = ToolCallReply::Kind::permission_denied;
     reply.message = "permission denied: " + outcome.detail;
     break;
+  case ToolOutcome::Kind::insufficient_scope:
+    logged_outcome = "insufficient_scope";
+    reply.kind = ToolCallReply::Kind::insufficient_scope;
+    reply.message = outcome.detail;
+    reply.scope = outcome.scope;
+    break;
   case ToolOutcome::Kind::upstream_failure:
     logged_outcome = "upstream_failure";
     reply.result = {{"content", {{{"type", "text"}, {"text", "tenant unavailable: " + outcome.detail}}}}, {"isError", true}};
@@ -90,7 +120,8 @@ boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentit
   }
   // The record is committed before the response leaves: an acknowledged call is a logged call.
   if (!log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome)) {
-    reply = ToolCallReply{ToolCallReply::Kind::log_unavailable, nullptr, {}};
+    reply = ToolCallReply{};
+    reply.kind = ToolCallReply::Kind::log_unavailable;
   }
   co_return reply;
 }

@@ -87,6 +87,11 @@ boost::asio::awaitable<http::Response> StatelessRevision::call_tool(http::Reques
   case ToolCallReply::Kind::invalid_params:
     co_return error_reply(request, 200, call.id, jsonrpc::ErrorCode::invalid_params, reply.message);
   case ToolCallReply::Kind::permission_denied: co_return error_reply(request, 403, call.id, permission_denied_code, reply.message);
+  case ToolCallReply::Kind::insufficient_scope: {
+    auto response = error_reply(request, 403, call.id, permission_denied_code, reply.message);
+    response.set(boost::beast::http::field::www_authenticate, services_.insufficient_scope_challenge(reply));
+    co_return response;
+  }
   case ToolCallReply::Kind::log_unavailable: co_return mcp_http::log_unavailable(request, call.id);
   }
   co_return mcp_http::log_unavailable(request, call.id);
@@ -120,7 +125,7 @@ boost::asio::awaitable<http::Response> StatelessRevision::handle_post(http::Requ
       co_return error_reply(request, 200, call->id, jsonrpc::ErrorCode::invalid_params, "Invalid cursor");
     }
     co_return json_reply(request, 200,
-                         jsonrpc::make_result(call->id, complete({{"tools", services_.tool_definitions()},
+                         jsonrpc::make_result(call->id, complete({{"tools", services_.tool_definitions(identity)},
                                                                   {"ttlMs", tools_list_ttl_ms},
                                                                   {"cacheScope", "private"}})));
   }

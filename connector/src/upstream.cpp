@@ -77,12 +77,41 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdenti
 }
 
 boost::asio::awaitable<UpstreamReply> TenantGateway::get(const AccessIdentity& identity, std::string path) {
+  co_return co_await send(identity, beast::http::verb::get, std::move(path));
+}
+
+boost::asio::awaitable<UpstreamReply> TenantGateway::send_as_app_writer(const AccessIdentity& identity,
+                                                                        const std::string& app,
+                                                                        beast::http::verb method, std::string path,
+                                                                        const nlohmann::json& body) {
+  auto key = identity.tenant + "/" + app;
+  if (auto held = mutant_app_writer_.find(key);
+      held != mutant_app_writer_.end() && held->second.expires_at > clock_.unix_seconds()) {
+    co_return co_await call_api(identity, held->second.token, method, std::move(path), body);
+  }
+  std::string token;
+  auto exchanged = co_await exchange(identity, token);
+  if (exchanged.status != UpstreamStatus::ok) co_return exchanged;
+  auto reply = co_await call_api(identity, token, method, std::move(path), body);
+  if (reply.status == UpstreamStatus::ok) mutant_app_writer_[key] = {token, clock_.unix_seconds() + 240};
+  co_return reply;
+}
+
+boost::asio::awaitable<UpstreamReply> TenantGateway::send(const AccessIdentity& identity, beast::http::verb method,
+                                                          std::string path, const nlohmann::json& body) {
   std::string upstream_token;
   if (config_.mutants.contains(Mutant::forward_bearer)) {
     upstream_token = identity.token;
+  } else if (auto shared = mutant_tenant_token_.find(identity.tenant);
+             config_.mutants.contains(Mutant::shared_upstream_token) && shared != mutant_tenant_token_.end() &&
+             shared->second.expires_at > clock_.unix_seconds()) {
+    // The defect: one upstream credential for everybody, whoever got it first.
+    upstream_token = shared->second.token;
   } else {
     auto exchanged = co_await exchange(identity, upstream_token);
     if (exchanged.status != UpstreamStatus::ok) co_return exchanged;
+    if (config_.mutants.contains(Mutant::shared_upstream_token))
+      mutant_tenant_token_[identity.tenant] = {upstream_token, clock_.unix_seconds() + 240};
   }
 
   if (config_.mutants.contains(Mutant::region_fallback)) {
@@ -97,21 +126,42 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::get(const AccessIdentity& i
     }
   }
 
+  co_return co_await call_api(identity, upstream_token, method, std::move(path), body);
+}
+
+boost::asio::awaitable<UpstreamReply> TenantGateway::call_api(const AccessIdentity& identity,
+                                                              const std::string& upstream_token,
+                                                              beast::http::verb method, std::string path,
+                                                              const nlohmann::json& body) {
   // Only the route of the token's issuer: there is no fallback to another region.
   auto url = http::parse_url(identity.route->api + path);
   if (!url) co_return failure(UpstreamStatus::unavailable, "tenant API misconfigured");
-  http::Request request{beast::http::verb::get, url->target, 11};
+  http::Request request{method, url->target, 11};
   request.set(beast::http::field::accept, "application/json");
   request.set(beast::http::field::authorization, "Bearer " + upstream_token);
+  if (!body.is_null()) {
+    request.set(beast::http::field::content_type, "application/json");
+    request.body() = body.dump();
+  }
   auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
   if (!response) co_return failure(UpstreamStatus::unavailable, "tenant API unreachable: " + response.error().message());
   const auto status = response->result_int();
-  if (status == 401 || status == 403) co_return failure(UpstreamStatus::permission_denied, "tenant API refused the request");
-  if (status == 404) co_return failure(UpstreamStatus::not_found, "not found in the tenant");
-  if (status != 200) co_return failure(UpstreamStatus::unavailable, "tenant API answered " + std::to_string(status));
   auto json = nlohmann::json::parse(response->body(), nullptr, false);
+  // RFC 9457: the problem's detail says what was refused, in the tenant's words.
+  std::string detail = json.is_object() && json.contains("detail") && json["detail"].is_string()
+                           ? json["detail"].get<std::string>()
+                           : std::string{};
+  if (status == 401 || status == 403)
+    co_return failure(UpstreamStatus::permission_denied, detail.empty() ? "tenant API refused the request" : detail);
+  if (status == 404) co_return failure(UpstreamStatus::not_found, detail.empty() ? "not found in the tenant" : detail);
+  if (status == 400 || status == 409 || status == 422)
+    co_return failure(UpstreamStatus::rejected, detail.empty() ? "tenant API refused the request" : detail);
+  if (status < 200 || status > 299)
+    co_return failure(UpstreamStatus::unavailable, "tenant API answered " + std::to_string(status));
   if (json.is_discarded()) co_return failure(UpstreamStatus::unavailable, "tenant API sent malformed JSON");
-  co_return UpstreamReply{UpstreamStatus::ok, std::move(json), {}};
+  UpstreamReply reply{UpstreamStatus::ok, std::move(json), {}};
+  reply.http_status = status;
+  co_return reply;
 }
 
 } // namespace mcpcert::connector

@@ -22,6 +22,7 @@ struct TenantRoute {
   std::string jwks_uri;
   std::string token_endpoint;
   std::string api;
+  std::string tool_set = "finance"; ///< finance or planning: what this tenant's users can call
 };
 
 /// Deliberate defects that each break exactly one promise, so the suite can
@@ -44,6 +45,12 @@ enum class Mutant {
   shared_log_store,       ///< one log store for every region
   region_fallback,        ///< tries other regions' tenants before (and after) the token's own
   entity_from_arguments,  ///< takes the entity from the tool arguments instead of the session
+  shared_upstream_token,  ///< one exchanged upstream token per tenant, used for every user
+  write_token_per_app,    ///< writes reuse the last writer's exchanged token for that application
+  list_cache_shared,      ///< caches the application list per tenant, not per user
+  node_result_cache_shared, ///< caches node results keyed by application and node, not by user
+  exposure_ignored,       ///< runs application tools their author did not expose
+  result_disk_cache,      ///< writes node results to a cache file beside the log
 };
 
 /// A mutant's switch name, the claim it breaks and what it does.

@@ -14,10 +14,11 @@ namespace mcpcert::connector {
 
 /// The outcome of one tools/call, before it becomes a JSON-RPC reply.
 struct ToolOutcome {
-  enum class Kind { result, unknown_tool, invalid_arguments, permission_denied, upstream_failure };
+  enum class Kind { result, unknown_tool, invalid_arguments, permission_denied, insufficient_scope, upstream_failure };
   Kind kind = Kind::result;
   nlohmann::json result; ///< MCP CallToolResult when kind == result (isError may be true)
   std::string detail;
+  std::string scope; ///< insufficient_scope: the scope the call needs (RFC 6750 3.1)
 };
 
 class FinanceTools {

@@ -42,6 +42,10 @@ private:
   std::string base_url_;
   std::string resource_;
   std::string metadata_url_;
+  /// The scopes of the tool sets this connector serves (RFC 9728 scopes_supported).
+  nlohmann::json supported_scopes() const;
+  /// The read scopes, space-separated, for the 401 challenge.
+  std::string read_scopes() const;
   BearerValidator validator_;
   McpServices services_;
   LegacySessions sessions_;

@@ -16,6 +16,7 @@
 #include "mcpcert/connector/connector_config.hpp"
 #include "mcpcert/connector/finance_tools.hpp"
 #include "mcpcert/connector/operational_log.hpp"
+#include "mcpcert/connector/planning_tools.hpp"
 #include "mcpcert/connector/upstream.hpp"
 
 namespace mcpcert::connector {
@@ -32,25 +33,32 @@ struct ToolCallReply {
     result,            ///< a CallToolResult (isError may be true)
     invalid_params,    ///< -32602: no such tool, or bad params
     permission_denied, ///< the tenant refused: HTTP 403, -32001
+    insufficient_scope, ///< a write tool on a read-only token: HTTP 403 with a Bearer insufficient_scope challenge
     log_unavailable,   ///< the record could not be stored: HTTP 503, not acknowledged
   };
   Kind kind = Kind::result;
   nlohmann::json result;
   std::string message; ///< the error message when kind != result
+  std::string scope;   ///< insufficient_scope: what the call needs
 };
 
 class McpServices {
 public:
-  /// `log` may be null (no operational log configured).
-  McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log);
+  /// `log` may be null (no operational log configured). `resource_metadata_url`
+  /// is this connector's RFC 9728 metadata, named in insufficient_scope challenges.
+  McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log,
+              std::string resource_metadata_url = {});
 
   const ConnectorConfig& config() const { return config_; }
-  /// MCP Tool definitions, in a fixed order.
-  nlohmann::json tool_definitions() const { return tools_.definitions(); }
+  /// MCP Tool definitions of the identity's tenant (its tool set), in a fixed order.
+  nlohmann::json tool_definitions(const AccessIdentity& identity) const;
   /// Runs tools/call with `params` as received: a token exchange for this user, the
   /// tenant call, then the log record, committed before this returns.
   boost::asio::awaitable<ToolCallReply> call_tool(const AccessIdentity& identity, const RequestFacts& facts,
-                                                  const nlohmann::json& params);
+                                                  const nlohmann::json& params,
+                                                  const PlanningTools::ProgressSink& progress = {});
+  /// `WWW-Authenticate` for a 403 insufficient_scope (RFC 6750 3.1, MCP step-up authorization).
+  std::string insufficient_scope_challenge(const ToolCallReply& reply) const;
   /// Records an auth event; false when the record could not be stored.
   bool log_event(const std::string& event, const AccessIdentity* identity, const RequestFacts& facts, std::string detail);
 
@@ -66,8 +74,10 @@ private:
   const ConnectorConfig& config_;
   const Clock& clock_;
   OperationalLog* log_;
+  std::string resource_metadata_url_;
   TenantGateway gateway_;
   FinanceTools tools_;
+  PlanningTools planning_tools_;
 };
 
 } // namespace mcpcert::connector

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
 #include "mcpcert/clock.hpp"
@@ -20,6 +21,7 @@ enum class UpstreamStatus {
   ok,
   permission_denied, ///< the issuer refused the exchange (e.g. MCP Access removed) or the API said 403
   not_found,
+  rejected,          ///< the API refused the request as malformed or conflicting (400, 409, 422)
   unavailable,       ///< connection failure, timeout, 5xx or a malformed reply
 };
 
@@ -27,6 +29,7 @@ struct UpstreamReply {
   UpstreamStatus status = UpstreamStatus::unavailable;
   nlohmann::json body;  ///< the API's JSON on success
   std::string detail;   ///< why, on failure (safe to show to the client)
+  unsigned http_status = 0; ///< the API's status on success (200, 201, 202)
 };
 
 class TenantGateway {
@@ -35,6 +38,14 @@ public:
 
   /// GET `path` on the identity's tenant API, with a token exchanged for this user.
   boost::asio::awaitable<UpstreamReply> get(const AccessIdentity& identity, std::string path);
+  /// Any method; `body` (when not null) is sent as JSON.
+  boost::asio::awaitable<UpstreamReply> send(const AccessIdentity& identity, boost::beast::http::verb method,
+                                             std::string path, const nlohmann::json& body = nullptr);
+  /// Only the write-token-per-app mutant calls this: a write with the token
+  /// last exchanged for anyone's write on `app`.
+  boost::asio::awaitable<UpstreamReply> send_as_app_writer(const AccessIdentity& identity, const std::string& app,
+                                                           boost::beast::http::verb method, std::string path,
+                                                           const nlohmann::json& body);
 
 private:
   struct ExchangedToken {
@@ -42,11 +53,18 @@ private:
     std::int64_t expires_at = 0;
   };
   boost::asio::awaitable<UpstreamReply> exchange(const AccessIdentity& identity, std::string& token_out);
+  boost::asio::awaitable<UpstreamReply> call_api(const AccessIdentity& identity, const std::string& upstream_token,
+                                                 boost::beast::http::verb method, std::string path,
+                                                 const nlohmann::json& body);
 
   const ConnectorConfig& config_;
   const Clock& clock_;
   /// Only the permission_cache mutant fills this: the reference keeps no exchanged token.
   std::map<std::string, ExchangedToken, std::less<>> mutant_cache_;
+  /// shared-upstream-token mutant: one exchanged token per tenant, whoever asks.
+  std::map<std::string, ExchangedToken, std::less<>> mutant_tenant_token_;
+  /// write-token-per-app mutant: the last writer's exchanged token per application.
+  std::map<std::string, ExchangedToken, std::less<>> mutant_app_writer_;
 };
 
 } // namespace mcpcert::connector
