@@ -8,6 +8,7 @@ MCPCERT_DEBIAN_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  npm iproute2 # interop.*: npm installs the pinned MCP tooling and Node 22; ip for unshare -rn
 )
 
 mcpcert_fail() {
