@@ -223,8 +223,10 @@ boost::asio::awaitable<ToolOutcome> PlanningTools::call(const AccessIdentity& id
     co_return structured_result(std::move(reply.body));
   }
   if (tool_name == "get_node_result") co_return co_await node_result(identity, app, fields["node"]);
-  if (tool_name == "run_app_tool")
-    co_return co_await run_app_tool(identity, app, fields["tool"], args.value("parameters", Json::object()), progress);
+  if (tool_name == "run_app_tool") {
+    Json parameters = args.contains("parameters") ? args["parameters"] : Json::object();
+    co_return co_await run_app_tool(identity, app, fields["tool"], std::move(parameters), progress);
+  }
   if (tool_name == "list_versions") {
     auto reply = co_await gateway_.get(identity, app_path(app) + "/versions");
     if (reply.status != UpstreamStatus::ok) co_return failed(reply);
@@ -270,22 +272,23 @@ boost::asio::awaitable<ToolOutcome> PlanningTools::node_result(const AccessIdent
 }
 
 boost::asio::awaitable<ToolOutcome> PlanningTools::run_app_tool(const AccessIdentity& identity, const std::string& app,
-                                                                 const std::string& tool, const Json& parameters,
+                                                                 const std::string& tool, Json parameters,
                                                                  const ProgressSink& progress) {
   // The author's exposure flag is checked before anything runs: a tool not
   // exposed to assistants is refused even for the application's owner.
   if (!config_.mutants.contains(Mutant::exposure_ignored)) {
     auto meta = co_await gateway_.get(identity, app_path(app));
     if (meta.status != UpstreamStatus::ok) co_return failed(meta);
-    const Json* found = nullptr;
-    for (const auto& candidate : meta.body.value("tools", Json::array()))
-      if (candidate.value("id", "") == tool) found = &candidate;
+    std::optional<Json> found;
+    if (auto tools = meta.body.find("tools"); tools != meta.body.end() && tools->is_array())
+      for (const auto& candidate : *tools)
+        if (candidate.is_object() && candidate.value("id", "") == tool) found = candidate;
     if (!found) co_return invalid_input("no tool " + tool + " in " + app);
     if (!found->value("exposed", false))
       co_return refusal(ToolOutcome::Kind::permission_denied,
                         "tool " + tool + " of " + app + " is not exposed to assistants by its author");
   }
-  const Json run_request = {{"parameters", parameters}};
+  const Json run_request = {{"parameters", std::move(parameters)}};
   auto started = co_await gateway_.send(identity, bhttp::verb::post,
                                         app_path(app) + "/tools/" + url_encode(tool) + "/runs", run_request);
   if (started.status != UpstreamStatus::ok) co_return failed(started);

@@ -34,7 +34,7 @@ public:
 
 private:
   boost::asio::awaitable<ToolOutcome> run_app_tool(const AccessIdentity& identity, const std::string& app,
-                                                   const std::string& tool, const nlohmann::json& parameters,
+                                                   const std::string& tool, nlohmann::json parameters,
                                                    const ProgressSink& progress);
   boost::asio::awaitable<ToolOutcome> node_result(const AccessIdentity& identity, const std::string& app,
                                                   const std::string& node);
