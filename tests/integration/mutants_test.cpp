@@ -58,7 +58,13 @@ INSTANTIATE_TEST_SUITE_P(
                     Catch{"logs/log_fields.yaml", "arguments-logged", "assert_log"},
                     Catch{"logs/log_retention.yaml", "retention-unswept", "assert_log"},
                     Catch{"logs/at_rest.yaml", "plaintext-log", "scan_storage"},
-                    Catch{"regions/region_pin.yaml", "shared-log-store", "assert_log"}));
+                    Catch{"regions/region_pin.yaml", "shared-log-store", "assert_log"},
+                    Catch{"permissions/authz_equiv.yaml", "shared-upstream-token", "call_tool"},
+                    Catch{"permissions/authz_write.yaml", "write-token-per-app", "call_tool"},
+                    Catch{"permissions/authz_list.yaml", "list-cache-shared", "call_tool"},
+                    Catch{"permissions/authz_nocache.yaml", "node-result-cache-shared", "call_tool"},
+                    Catch{"permissions/authz_exposed.yaml", "exposure-ignored", "call_tool"},
+                    Catch{"permissions/no_copy.yaml", "result-disk-cache", "scan_storage"}));
 
 std::filesystem::path scratch(const std::string& name) {
   auto path = std::filesystem::temp_directory_path() / ("mcpcert-mutants-" + std::to_string(::getpid()) + "-" + name);
