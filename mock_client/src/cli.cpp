@@ -14,7 +14,10 @@
 #include <optional>
 #include <random>
 
+#include "mcpcert/mock_client/certificate.hpp"
 #include "mcpcert/mock_client/mutation.hpp"
+#include "mcpcert/mock_client/profile.hpp"
+#include "mcpcert/mock_client/target.hpp"
 #include "mcpcert/mock_client/report.hpp"
 #include "mcpcert/mock_client/runner.hpp"
 
@@ -30,13 +33,19 @@ constexpr const char* usage_text = R"(usage: mcpcert <command> [options]
 
 commands:
   certify              run every scenario against the reference connector and print per-claim verdicts
+                       (with --profile: the profile's claims; with --target: an external connector)
   run PATH...          run the given scenario files or directories
+  verify REPORT        check a JSON report's signature: exit 0 only when it is untouched
   up                   start one world (backend + connector), print how to reach it, wait for Ctrl-C
   mutants              certify the clean connector, then each of its test-only mutants; every mutant
                        must make its own claim fail (prints mutant, claim it breaks, claims that caught it)
 
 options (certify, run):
-  --json FILE          write the JSON report to FILE
+  --profile FILE       certify one notice: its parameters and claims (scenarios/profiles/*.yaml)
+  --target FILE        certify an external connector described by FILE (docs/certification.md)
+  --json FILE          write the JSON report to FILE, signed (Ed25519)
+  --signing-key FILE   the key that signs it (default $MCPCERT_SIGNING_KEY, else
+                       ~/.config/mcpcert/signing-key.pem; made on first use)
   --junit FILE         write a JUnit XML report to FILE (one testcase per scenario)
   --html FILE          write a self-contained HTML report to FILE
   --trace DIR          write every scenario's full transcript (secrets masked) as DIR/<scenario>.json
@@ -55,6 +64,9 @@ options (mutants):
   --all-scenarios      run every scenario against every mutant, not only those checking its claim
   --no-colour          plain console output
 
+options (verify):
+  --expect-key FP      also require the report to be signed by the key with fingerprint FP (sha256:...)
+
 options (up):
   --keep-dir DIR       keep the world's configs and server logs in DIR
   --test-only-mutant NAME
@@ -72,6 +84,9 @@ struct Options {
   std::vector<std::string> mutants;
   std::optional<std::filesystem::path> keep_worlds;
   std::optional<std::filesystem::path> keep_dir;
+  std::optional<std::filesystem::path> profile_file;
+  std::optional<std::filesystem::path> target_file;
+  std::optional<std::filesystem::path> signing_key;
   std::size_t jobs = 1;
   std::optional<std::uint64_t> seed;
   bool colour = ::isatty(STDOUT_FILENO) != 0;
@@ -126,11 +141,13 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
       auto v = value("--keep-dir");
       if (!v) return 2;
       options.keep_dir = *v;
-    } else if (runs && (arg == "--json" || arg == "--junit" || arg == "--html" || arg == "--trace" || arg == "--keep-worlds")) {
+    } else if (runs && (arg == "--json" || arg == "--junit" || arg == "--html" || arg == "--trace" || arg == "--keep-worlds" ||
+                        arg == "--profile" || arg == "--target" || arg == "--signing-key")) {
       auto v = value(arg.c_str());
       if (!v) return 2;
       auto& target = arg == "--json" ? options.json_file : arg == "--junit" ? options.junit_file : arg == "--html" ? options.html_file
-                   : arg == "--trace" ? options.trace_dir : options.keep_worlds;
+                   : arg == "--trace" ? options.trace_dir : arg == "--profile" ? options.profile_file : arg == "--target" ? options.target_file
+                   : arg == "--signing-key" ? options.signing_key : options.keep_worlds;
       target = *v;
     } else if (runs && arg == "--claim") {
       auto v = value("--claim");
@@ -175,13 +192,70 @@ std::optional<int> parse_options(const std::vector<std::string>& args, Options& 
   return std::nullopt;
 }
 
-bool wanted(const Scenario& scenario, const Options& options) {
+bool wanted(const Scenario& scenario, const Options& options, const std::optional<Profile>& profile) {
   auto any_of = [](const std::vector<std::string>& have, const std::vector<std::string>& want) {
     return want.empty() || std::any_of(have.begin(), have.end(), [&](const std::string& item) {
              return std::find(want.begin(), want.end(), item) != want.end();
            });
   };
-  return any_of(scenario.claims, options.claims) && any_of(scenario.tags, options.tags);
+  const bool promised = !profile || std::any_of(scenario.claims.begin(), scenario.claims.end(),
+                                                [&](const std::string& claim) { return profile->find(claim) != nullptr; });
+  return promised && any_of(scenario.claims, options.claims) && any_of(scenario.tags, options.tags);
+}
+
+// What the report says was certified against what: file digests pin the
+// exact profile and target, so a report can't be passed off for another.
+nlohmann::json describe_profile(const std::optional<Profile>& profile, const ProfileParameters& parameters) {
+  nlohmann::json values = {{"access_ttl", parameters.access_ttl},
+                           {"refresh_ttl", parameters.refresh_ttl},
+                           {"refresh_rotation", {{"policy", parameters.refresh_rotation}, {"reuse_grace", parameters.refresh_reuse_grace}}},
+                           {"log_retention", parameters.log_retention},
+                           {"regions", parameters.regions},
+                           {"tools", parameters.tools},
+                           {"log_fields", parameters.log_fields},
+                           {"pkce_methods", parameters.pkce_methods}};
+  if (!profile) return {{"name", "built-in (every scenario, reference parameters)"}, {"file", nullptr}, {"sha256", nullptr}, {"parameters", values}};
+  return {{"name", profile->name},
+          {"file", profile->file.string()},
+          {"sha256", profile->sha256},
+          {"notice", {{"title", profile->notice_title}, {"date", profile->notice_date}}},
+          {"parameters", values}};
+}
+
+nlohmann::json describe_target(const std::optional<Target>& target) {
+  if (!target) return {{"name", "reference connector (started by the harness in every world)"}, {"file", nullptr}, {"sha256", nullptr}};
+  nlohmann::json offered = nlohmann::json::array();
+  nlohmann::json withheld = nlohmann::json::array();
+  for (const auto& capability : capability_names()) (target->offers(capability) ? offered : withheld).push_back(capability);
+  return {{"name", target->name},       {"file", target->file.string()}, {"sha256", target->sha256},
+          {"mcp_url", target->mcp_url}, {"capabilities", offered},       {"withheld", withheld}};
+}
+
+// Loads a profile or target file; on a problem prints it and returns nullopt.
+template <typename Loaded, typename Loader>
+std::optional<Loaded> load_or_explain(const std::optional<std::filesystem::path>& file, Loader load, std::ostream& err, bool& failed) {
+  if (!file) return std::nullopt;
+  try {
+    return load(*file);
+  } catch (const ScenarioError& e) {
+    err << "mcpcert: " << e.what() << "\n";
+    failed = true;
+    return std::nullopt;
+  }
+}
+
+// Signs the report when a key can be had; an unsigned report is still
+// written (verify will refuse it), with the reason on stderr.
+void sign_if_possible(nlohmann::json& report, const Options& options, std::ostream& out, std::ostream& err) {
+  const auto key_file = options.signing_key ? *options.signing_key : default_signing_key_path();
+  auto key = load_or_create_signing_key(key_file);
+  if (!key.key) {
+    err << "mcpcert: the report is written unsigned: " << key.problem << "\n";
+    return;
+  }
+  if (key.created) out << "made a new signing key at " << key_file.string() << "\n";
+  sign_report(report, *key.key);
+  out << "report signed by " << report["signature"]["key_fingerprint"].get<std::string>() << " (" << key_file.string() << ")\n";
 }
 
 // Ctrl-C / SIGTERM for `up`: the handler only writes to a pipe the waiter polls.
@@ -193,8 +267,18 @@ extern "C" void on_stop_signal(int) {
 }
 
 int run_certify(const Options& options, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  bool bad_file = false;
+  const auto profile = load_or_explain<Profile>(options.profile_file, load_profile, err, bad_file);
+  const auto target = load_or_explain<Target>(options.target_file, load_target, err, bad_file);
+  if (bad_file) return 2;
+  if (target && !options.mutants.empty()) {
+    err << "mcpcert: --test-only-mutant switches a defect on in the reference connector; an external target has none\n";
+    return 2;
+  }
   WorldOptions world_options;
   world_options.connector_mutants = options.mutants;
+  if (profile) world_options.parameters = profile->parameters;
+  world_options.target = target;
   auto paths = options.paths;
   if (options.command == "certify") paths = {world_options.installation.scenarios_dir()};
   if (paths.empty()) {
@@ -212,14 +296,15 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
   std::vector<Scenario> scenarios;
   for (const auto& file : find_scenario_files(paths)) {
     try {
-      auto scenario = load_scenario(file);
-      if (wanted(scenario, options)) scenarios.push_back(std::move(scenario));
+      auto scenario = load_scenario(file, world_options.parameters.for_scenarios());
+      if (wanted(scenario, options, profile)) scenarios.push_back(std::move(scenario));
     } catch (const ScenarioError& e) {
       err << "mcpcert: " << e.what() << "\n";
       return 2;
     }
   }
-  if (scenarios.empty()) {
+  // A profile whose claims no scenario checks still gets its report: every claim SKIPPED or REVIEW.
+  if (scenarios.empty() && !profile) {
     err << "mcpcert: no scenario to run\n";
     return 2;
   }
@@ -235,9 +320,19 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
   }
   run.started_at = utc_now_rfc3339();
   run.jobs = options.jobs;
+  run.profile = describe_profile(profile, world_options.parameters);
+  run.target = describe_target(target);
 
   RunSettings settings;
   settings.jobs = options.jobs;
+  if (target && options.jobs > 1) {
+    // Its backend ports are fixed in the connector's configuration: one world at a time.
+    out << "an external target is certified one world at a time\n";
+    settings.jobs = 1;
+    run.jobs = 1;
+  }
+  if (profile) out << "profile " << profile->name << " (" << profile->claims.size() << " claims), sha256 " << profile->sha256 << "\n";
+  if (target) out << "target " << target->name << " at " << target->mcp_url << ", sha256 " << target->sha256 << "\n";
   settings.keep_worlds = options.keep_worlds;
   const auto width = std::to_string(scenarios.size()).size();
   settings.on_done = [&](const ScenarioResult& result, std::size_t done, std::size_t total) {
@@ -245,16 +340,20 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
         << " (" << result.duration.count() << " ms)\n"
         << std::flush;
   };
-  if (options.jobs > 1) out << "running " << scenarios.size() << " scenario(s), " << options.jobs << " at a time\n" << std::flush;
+  if (settings.jobs > 1) out << "running " << scenarios.size() << " scenario(s), " << options.jobs << " at a time\n" << std::flush;
   const auto results = run_scenarios(scenarios, world_options, settings);
   out << "\n";
 
-  const auto claims = verdicts_by_claim(results);
+  const auto claims = profile ? verdicts_for_profile(results, *profile, options.claims) : verdicts_by_claim(results);
   print_console_report(out, claims, options.colour);
   std::string error;
-  if (options.json_file && !write_atomically(*options.json_file, safe_dump(json_report(claims, run), 2) + "\n", error)) {
-    err << "mcpcert: " << error << "\n";
-    return 2;
+  if (options.json_file) {
+    auto report = json_report(claims, run);
+    sign_if_possible(report, options, out, err);
+    if (!write_atomically(*options.json_file, safe_dump(report, 2) + "\n", error)) {
+      err << "mcpcert: " << error << "\n";
+      return 2;
+    }
   }
   if (options.junit_file && !write_atomically(*options.junit_file, junit_report(results, run), error)) {
     err << "mcpcert: " << error << "\n";
@@ -362,6 +461,54 @@ int run_mutants_command(const std::vector<std::string>& args, std::ostream& out,
   return std::all_of(verdicts.begin(), verdicts.end(), [](const MutantVerdict& verdict) { return verdict.caught(); }) ? 0 : 1;
 }
 
+// `mcpcert verify REPORT [--expect-key FP]`: 0 only for an untouched report.
+int run_verify(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::optional<std::filesystem::path> file;
+  std::string expected_key;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--expect-key") {
+      if (i + 1 >= args.size()) {
+        err << "mcpcert: --expect-key needs a value\n";
+        return 2;
+      }
+      expected_key = args[++i];
+    } else if (!args[i].empty() && args[i][0] != '-' && !file) {
+      file = args[i];
+    } else {
+      err << "mcpcert: usage: mcpcert verify REPORT [--expect-key sha256:...]\n";
+      return 2;
+    }
+  }
+  if (!file) {
+    err << "mcpcert: usage: mcpcert verify REPORT [--expect-key sha256:...]\n";
+    return 2;
+  }
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) {
+    err << "mcpcert: cannot read " << file->string() << "\n";
+    return 2;
+  }
+  const auto report = nlohmann::json::parse(in, nullptr, false);
+  if (report.is_discarded()) {
+    err << "mcpcert: " << file->string() << ": NOT VERIFIED: not JSON (a report was edited by hand, or this is not one)\n";
+    return 1;
+  }
+  const auto check = verify_report(report, expected_key);
+  if (!check.intact) {
+    err << "mcpcert: " << file->string() << ": NOT VERIFIED: " << check.problem << "\n";
+    return 1;
+  }
+  const auto summary = report.value("summary", nlohmann::json::object());
+  out << file->string() << ": VERIFIED, untouched since signed by " << check.key_fingerprint;
+  if (summary.contains("result") && summary["result"].is_string()) out << "; result " << summary["result"].get<std::string>();
+  if (report.contains("profile") && report["profile"].is_object() && report["profile"].contains("name")) {
+    out << "; profile " << report["profile"]["name"].dump();
+  }
+  out << "\n";
+  if (expected_key.empty()) out << "(the signature proves integrity; compare the key's fingerprint with the one you trust to know who signed)\n";
+  return 0;
+}
+
 } // namespace
 
 int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const std::function<void()>& wait_for_stop) {
@@ -442,6 +589,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return code;
   }
   if (options.command == "mutants") return run_mutants_command(args, out, err);
+  if (options.command == "verify") return run_verify(args, out, err);
   if (options.command != "certify" && options.command != "run") {
     err << "mcpcert: unknown command '" << options.command << "'\n" << usage_text;
     return 2;

@@ -103,6 +103,19 @@ void print_console_report(std::ostream& out, const std::vector<ClaimResult>& cla
       if (scenario->verdict == Verdict::failed) out << "    " << scenario->name << ": " << scenario->reason << "\n";
       if (scenario->verdict == Verdict::skipped) out << "    " << scenario->name << " (skipped): " << scenario->reason << "\n";
     }
+    if (claim.scenarios.empty() && !claim.reason.empty()) out << "    " << claim.reason << "\n";
+  }
+  // Certified or not, what was not decided by a machine is listed once more, for the reader who signs off.
+  for (const auto wanted : {Verdict::review, Verdict::skipped}) {
+    bool first = true;
+    for (const auto& claim : claims) {
+      if (claim.verdict != wanted) continue;
+      if (first) out << "\n" << (wanted == Verdict::review ? "for a person to review:" : "skipped:") << "\n";
+      first = false;
+      out << "  " << claim.id << ": " << (claim.notice != nullptr ? "\"" + claim.notice->sentence + "\" (" + claim.notice->section + ")" : claim.reason);
+      if (claim.notice != nullptr && wanted == Verdict::skipped) out << " - " << claim.reason;
+      out << "\n";
+    }
   }
   const auto summary = summarize(claims);
   out << "\n" << summary.total() << " claim(s): " << summary.passed << " passed, " << summary.failed << " failed, "
@@ -120,6 +133,10 @@ nlohmann::json json_report(const std::vector<ClaimResult>& claims, const RunInfo
   nlohmann::json harness = {{"name", "mcpcert"}, {"version", MCPCERT_VERSION}, {"command", run.command}, {"seed", run.seed}, {"jobs", run.jobs}};
   if (!run.started_at.empty()) harness["started_at"] = run.started_at;
   nlohmann::json out = {{"harness", harness}, {"claims", nlohmann::json::array()}};
+  if (!run.profile.is_null()) out["profile"] = run.profile;
+  if (!run.target.is_null()) out["target"] = run.target;
+  nlohmann::json skipped_items = nlohmann::json::array();
+  nlohmann::json review_items = nlohmann::json::array();
   for (const auto& claim : claims) {
     nlohmann::json scenarios = nlohmann::json::array();
     nlohmann::json evidence = nlohmann::json::array();
@@ -142,12 +159,20 @@ nlohmann::json json_report(const std::vector<ClaimResult>& claims, const RunInfo
         evidence.push_back({{"scenario", scenario->name}, {"summary", scenario->reason}, {"passed", false}});
       }
     }
-    out["claims"].push_back({{"id", claim.id}, {"verdict", to_string(claim.verdict)}, {"scenarios", scenarios}, {"evidence", evidence}});
+    nlohmann::json entry = {{"id", claim.id}, {"verdict", to_string(claim.verdict)}, {"scenarios", scenarios}, {"evidence", evidence}};
+    if (!claim.reason.empty()) entry["reason"] = claim.reason;
+    if (claim.notice != nullptr) entry["notice"] = {{"section", claim.notice->section}, {"sentence", claim.notice->sentence}};
+    if (claim.verdict == Verdict::skipped || claim.verdict == Verdict::review) {
+      std::string why = claim.reason;
+      if (why.empty() && !claim.scenarios.empty()) why = claim.scenarios.front()->reason;
+      (claim.verdict == Verdict::skipped ? skipped_items : review_items).push_back({{"id", claim.id}, {"reason", why}});
+    }
+    out["claims"].push_back(std::move(entry));
   }
   const auto summary = summarize(claims);
   out["summary"] = {{"total", summary.total()}, {"passed", summary.passed}, {"failed", summary.failed},
                     {"warning", summary.warning}, {"skipped", summary.skipped}, {"review", summary.review},
-                    {"result", summary.result()}};
+                    {"result", summary.result()}, {"skipped_items", skipped_items}, {"review_items", review_items}};
   return out;
 }
 

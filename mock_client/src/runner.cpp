@@ -1015,6 +1015,29 @@ std::string utc_now_rfc3339() {
   return text;
 }
 
+namespace {
+
+// A scenario the target or the profile rules out is SKIPPED before any world
+// starts: the capability it lacks, or the region the profile does not cover.
+std::optional<std::string> reason_not_to_run(const Scenario& scenario, const WorldOptions& options) {
+  if (options.target) {
+    for (const auto& need : capabilities_needed(scenario)) {
+      if (!options.target->offers(need.capability)) {
+        return "needs the target's " + need.capability + " capability (" + need.why + "), which target " + options.target->name +
+               " does not offer";
+      }
+    }
+  }
+  for (const auto& hosted : hosted_tenants()) {
+    if (hosted.id == scenario.tenant && !options.parameters.hosts_region(hosted.region)) {
+      return "tenant " + hosted.id + " is hosted in " + hosted.region + ", a region the profile does not list";
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   ScenarioResult result;
@@ -1026,6 +1049,12 @@ ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& option
   result.tags = scenario.tags;
   result.notice = scenario.notice;
   result.started_at = utc_now_rfc3339();
+
+  if (auto reason = reason_not_to_run(scenario, options)) {
+    result.verdict = Verdict::skipped;
+    result.reason = *reason;
+    return result;
+  }
 
   std::string error;
   std::unique_ptr<World> world;
@@ -1101,7 +1130,8 @@ std::vector<ScenarioResult> run_scenarios(const std::vector<Scenario>& scenarios
 std::vector<ClaimResult> verdicts_by_claim(const std::vector<ScenarioResult>& results) {
   std::vector<ClaimResult> claims;
   for (const auto& info : claim_catalogue()) {
-    ClaimResult claim{std::string(info.id), Verdict::passed, {}};
+    ClaimResult claim;
+    claim.id = info.id;
     bool any_failed = false, any_passed = false;
     for (const auto& result : results) {
       if (std::find(result.claims.begin(), result.claims.end(), info.id) == result.claims.end()) continue;
@@ -1111,6 +1141,34 @@ std::vector<ClaimResult> verdicts_by_claim(const std::vector<ScenarioResult>& re
     }
     if (claim.scenarios.empty()) continue;
     claim.verdict = any_failed ? Verdict::failed : any_passed ? Verdict::passed : Verdict::skipped;
+    claims.push_back(std::move(claim));
+  }
+  return claims;
+}
+
+std::vector<ClaimResult> verdicts_for_profile(const std::vector<ScenarioResult>& results, const Profile& profile,
+                                              const std::vector<std::string>& only) {
+  const auto checked = verdicts_by_claim(results);
+  std::vector<ClaimResult> claims;
+  for (const auto& info : claim_catalogue()) {
+    const auto* promised = profile.find(info.id);
+    if (promised == nullptr) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), info.id) == only.end()) continue;
+    auto it = std::find_if(checked.begin(), checked.end(), [&](const ClaimResult& claim) { return claim.id == info.id; });
+    ClaimResult claim;
+    if (it != checked.end()) claim = *it;
+    claim.id = info.id;
+    if (it == checked.end()) claim.verdict = Verdict::skipped;
+    claim.notice = promised;
+    if (!info.machine_checkable) {
+      // Contractual promises: whatever a scenario observed is evidence for the reviewer, not a verdict.
+      claim.verdict = Verdict::review;
+      claim.reason = "not machine-checkable: a person must judge it against the notice and the vendor's contracts";
+    } else if (claim.scenarios.empty()) {
+      claim.reason = "no scenario of this harness checks it yet";
+    } else if (claim.verdict == Verdict::skipped) {
+      claim.reason = "every scenario checking it was skipped; first: " + claim.scenarios.front()->name + ": " + claim.scenarios.front()->reason;
+    }
     claims.push_back(std::move(claim));
   }
   return claims;

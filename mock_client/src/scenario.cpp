@@ -9,166 +9,24 @@
 
 #include "mcpcert/mock_client/claims.hpp"
 #include "mcpcert/mock_client/expectation.hpp"
+#include "mcpcert/mock_client/profile.hpp"
+#include "yaml_reader.hpp"
 
 namespace mcpcert::client {
 
 namespace {
 
-int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
-
-class Reader;
-
-struct Rule {
-  enum class Type { string, integer, boolean, strings, free_map, object, custom };
-  using Parser = std::function<nlohmann::json(const Reader&, const YAML::Node&, const std::string& field)>;
-  std::string name;
-  Type type = Type::string;
-  bool required = false;
-  std::vector<std::string> choices; ///< for strings: the allowed values (empty: any)
-  std::vector<Rule> children;       ///< for objects
-  nlohmann::json fallback = nullptr;
-  Parser parse;                     ///< for custom values
-};
-
-Rule text(std::string name, bool required = false, std::vector<std::string> choices = {}, nlohmann::json fallback = nullptr) {
-  return {std::move(name), Rule::Type::string, required, std::move(choices), {}, std::move(fallback), {}};
-}
-Rule boolean(std::string name) { return {std::move(name), Rule::Type::boolean, false, {}, {}, nullptr, {}}; }
-Rule integer(std::string name, bool required = false) { return {std::move(name), Rule::Type::integer, required, {}, {}, nullptr, {}}; }
-Rule object(std::string name, std::vector<Rule> children, bool required = false) {
-  return {std::move(name), Rule::Type::object, required, {}, std::move(children), nullptr, {}};
-}
-Rule free_map(std::string name) { return {std::move(name), Rule::Type::free_map, false, {}, {}, nullptr, {}}; }
-Rule strings(std::string name, bool required = false) { return {std::move(name), Rule::Type::strings, required, {}, {}, nullptr, {}}; }
-Rule custom(std::string name, Rule::Parser parse, bool required = false) {
-  return {std::move(name), Rule::Type::custom, required, {}, {}, nullptr, std::move(parse)};
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string list;
-  for (const auto& item : items) list += (list.empty() ? "" : ", ") + item;
-  return list;
-}
-
-class Reader {
-public:
-  explicit Reader(std::filesystem::path file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& problem) const {
-    throw ScenarioError(file_, node.IsDefined() ? line_of(node) : 0, field, problem);
-  }
-
-  std::string scalar(const YAML::Node& node, const std::string& field) const {
-    if (!node.IsScalar()) fail(node, field, "must be a text value");
-    return node.as<std::string>();
-  }
-
-  long long whole_number(const YAML::Node& node, const std::string& field) const {
-    auto text_value = scalar(node, field);
-    std::size_t used = 0;
-    long long number = 0;
-    try {
-      number = std::stoll(text_value, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != text_value.size() || text_value.empty()) fail(node, field, "must be an integer, got '" + text_value + "'");
-    return number;
-  }
-
-  nlohmann::json free_form(const YAML::Node& node, const std::string& field) const {
-    switch (node.Type()) {
-    case YAML::NodeType::Null: return nullptr;
-    case YAML::NodeType::Scalar: {
-      const auto& value = node.Scalar();
-      if (node.Tag() == "!") return value; // quoted: always text
-      if (value == "true" || value == "false") return value == "true";
-      if (value == "null" || value == "~") return nullptr;
-      std::size_t used = 0;
-      try {
-        const auto number = std::stoll(value, &used);
-        if (used == value.size()) return number;
-        const auto real = std::stod(value, &used);
-        if (used == value.size()) return real;
-      } catch (const std::exception&) {
-      }
-      return value;
-    }
-    case YAML::NodeType::Sequence: {
-      auto array = nlohmann::json::array();
-      for (std::size_t i = 0; i < node.size(); ++i) array.push_back(free_form(node[i], field + "[" + std::to_string(i) + "]"));
-      return array;
-    }
-    case YAML::NodeType::Map: {
-      auto object = nlohmann::json::object();
-      for (const auto& entry : node) {
-        const auto key = scalar(entry.first, field);
-        object[key] = free_form(entry.second, field + "." + key);
-      }
-      return object;
-    }
-    default: fail(node, field, "unsupported value");
-    }
-  }
-
-  /// `validated_elsewhere` names fields that are allowed here but read by the caller.
-  nlohmann::json object(const YAML::Node& node, const std::vector<Rule>& rules, const std::string& path,
-                        const std::set<std::string>& validated_elsewhere = {}) const {
-    if (!node.IsMap()) fail(node, path, "must be a mapping of fields");
-    std::set<std::string> known = validated_elsewhere;
-    for (const auto& rule : rules) known.insert(rule.name);
-    for (const auto& entry : node) {
-      const auto key = scalar(entry.first, path);
-      if (!known.contains(key)) {
-        fail(entry.first, path + "." + key, "unknown field (expected one of: " + join({known.begin(), known.end()}) + ")");
-      }
-    }
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& rule : rules) {
-      const auto field = path + "." + rule.name;
-      const auto value = node[rule.name];
-      if (!value.IsDefined() || value.IsNull()) {
-        if (rule.required) fail(value.IsDefined() ? value : node, field, "required field is missing");
-        if (!rule.fallback.is_null()) out[rule.name] = rule.fallback;
-        continue;
-      }
-      switch (rule.type) {
-      case Rule::Type::string: {
-        auto text_value = scalar(value, field);
-        if (!rule.choices.empty() && std::find(rule.choices.begin(), rule.choices.end(), text_value) == rule.choices.end()) {
-          fail(value, field, "'" + text_value + "' is not one of: " + join(rule.choices));
-        }
-        out[rule.name] = text_value;
-        break;
-      }
-      case Rule::Type::integer: out[rule.name] = whole_number(value, field); break;
-      case Rule::Type::boolean: {
-        auto text_value = scalar(value, field);
-        if (text_value != "true" && text_value != "false") fail(value, field, "must be true or false");
-        out[rule.name] = text_value == "true";
-        break;
-      }
-      case Rule::Type::strings: {
-        if (!value.IsSequence()) fail(value, field, "must be a list");
-        auto array = nlohmann::json::array();
-        for (std::size_t i = 0; i < value.size(); ++i) array.push_back(scalar(value[i], field + "[" + std::to_string(i) + "]"));
-        out[rule.name] = array;
-        break;
-      }
-      case Rule::Type::free_map:
-        if (!value.IsMap()) fail(value, field, "must be a mapping");
-        out[rule.name] = free_form(value, field);
-        break;
-      case Rule::Type::object: out[rule.name] = object(value, rule.children, field); break;
-      case Rule::Type::custom: out[rule.name] = rule.parse(*this, value, field); break;
-      }
-    }
-    return out;
-  }
-
-private:
-  std::filesystem::path file_;
-};
+using yaml::Reader;
+using yaml::Rule;
+using yaml::boolean;
+using yaml::custom;
+using yaml::free_map;
+using yaml::integer;
+using yaml::join;
+using yaml::line_of;
+using yaml::object;
+using yaml::strings;
+using yaml::text;
 
 // --- custom values -----------------------------------------------------------
 
@@ -401,19 +259,14 @@ ScenarioError::ScenarioError(const std::filesystem::path& file, int line, const 
     : std::runtime_error(file.string() + ":" + (line > 0 ? std::to_string(line) + ":" : std::string()) + " " +
                          (field.empty() ? "" : field + ": ") + problem) {}
 
-Scenario load_scenario(const std::filesystem::path& file) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::ParserException& e) {
-    throw ScenarioError(file, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
-  } catch (const YAML::BadFile&) {
-    throw ScenarioError(file, 0, "", "cannot read the file");
-  }
+Scenario load_scenario(const std::filesystem::path& file) { return load_scenario(file, ProfileParameters{}.for_scenarios()); }
+
+Scenario load_scenario(const std::filesystem::path& file, const ScenarioParameters& parameters) {
+  const auto root = yaml::load_file(file, parameters);
   Reader reader(file);
   static const std::vector<Rule> header_rules{
       text("scenario", true), text("title", true), strings("claims", true), strings("tags"),
-      object("notice", {text("source", true), text("sentence", true)}, true), text("tenant", true)};
+      object("notice", {text("source", true), text("sentence", true)}, true), text("tenant", true), strings("requires")};
   if (!root.IsMap()) reader.fail(root, "", "a scenario file is a mapping with scenario, title, claims, notice, tenant and steps");
   const auto fields = reader.object(root, header_rules, "scenario", {"steps"});
   const auto steps_node = root["steps"];
@@ -434,6 +287,16 @@ Scenario load_scenario(const std::filesystem::path& file) {
   if (scenario.claims.empty()) reader.fail(root["claims"], "scenario.claims", "must name at least one claim");
   if (fields.contains("tags")) {
     for (const auto& tag : fields["tags"]) scenario.tags.push_back(tag);
+  }
+  if (fields.contains("requires")) {
+    for (std::size_t i = 0; i < fields["requires"].size(); ++i) {
+      const std::string capability = fields["requires"][i];
+      if (std::find(capability_names().begin(), capability_names().end(), capability) == capability_names().end()) {
+        reader.fail(root["requires"][i], "scenario.requires[" + std::to_string(i) + "]",
+                    "unknown capability '" + capability + "' (known: " + join(capability_names()) + ")");
+      }
+      scenario.requires_capabilities.push_back(capability);
+    }
   }
 
   std::set<std::string> marks;      // audit positions
@@ -532,6 +395,28 @@ Scenario load_scenario(const std::filesystem::path& file) {
     scenario.steps.push_back({kind, line_of(step), std::move(args)});
   }
   return scenario;
+}
+
+const std::vector<std::string>& capability_names() {
+  static const std::vector<std::string> names{"virtual_clock", "log_export", "storage_dir", "restart_command"};
+  return names;
+}
+
+std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
+  std::vector<CapabilityNeed> needs;
+  auto add = [&](const std::string& capability, const std::string& why) {
+    const bool known = std::any_of(needs.begin(), needs.end(), [&](const CapabilityNeed& need) { return need.capability == capability; });
+    if (!known) needs.push_back({capability, why});
+  };
+  for (const auto& capability : scenario.requires_capabilities) add(capability, "declared in requires");
+  for (const auto& step : scenario.steps) {
+    const auto why = step.kind + " at line " + std::to_string(step.line);
+    if (step.kind == "advance_clock") add("virtual_clock", why);
+    if (step.kind == "mark_log" || step.kind == "assert_log") add("log_export", why);
+    if (step.kind == "scan_storage" && step.args.value("target", "") == "connector_log") add("storage_dir", why);
+    if (step.kind == "restart_connector") add("restart_command", why);
+  }
+  return needs;
 }
 
 std::vector<std::filesystem::path> find_scenario_files(const std::vector<std::filesystem::path>& paths) {

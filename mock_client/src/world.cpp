@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
@@ -28,18 +30,6 @@ std::filesystem::path from_env(const char* name, const char* fallback) {
   return value != nullptr && *value != '\0' ? std::filesystem::path(value) : std::filesystem::path(fallback);
 }
 
-struct TenantSeed {
-  const char* id;
-  const char* region;
-};
-
-// The tenants every world hosts; each has a fixture of the same name.
-constexpr TenantSeed default_tenants[] = {
-    {"emea-finance", "eu-central-1"},
-    {"us-finance", "us-east-1"},
-    // Customer-hosted: the customer's own cloud account and region.
-    {"customer-finance", "azure-westeurope"},
-};
 
 const char* connector_client_id = "mcpcert-connector";
 // The decoy resource's client: a confidential client like the connector, never started.
@@ -58,7 +48,33 @@ std::string tail_of(const std::filesystem::path& log) {
   return text;
 }
 
+// Worlds of an external connector reuse its fixed backend ports, one after
+// another; the end of the last one is when the connector last fetched keys.
+std::mutex external_world_mutex;
+std::chrono::steady_clock::time_point last_external_world_end{};
+
+// The connector refetches an issuer's JWKS for an unknown key at most every
+// `seconds`, and each world's issuers sign with new keys.
+void wait_for_key_refetch(std::int64_t seconds) {
+  std::lock_guard lock(external_world_mutex);
+  const auto ready = last_external_world_end + std::chrono::seconds(seconds);
+  if (last_external_world_end != std::chrono::steady_clock::time_point{}) std::this_thread::sleep_until(ready);
+}
+
 } // namespace
+
+// The tenants every world hosts; each has a fixture of the same name.
+const std::vector<HostedTenant>& hosted_tenants() {
+  static const std::vector<HostedTenant> tenants{
+      {"emea-finance", "eu-central-1"},
+      {"us-finance", "us-east-1"},
+      // Customer-hosted: the customer's own cloud account and region.
+      {"customer-finance", "azure-westeurope"},
+      // A planning tenant (Pyplan-like): the connector serves it the planning tool set.
+      {"us-planning", "us-east-1", "planning"},
+  };
+  return tenants;
+}
 
 Installation Installation::detect() {
   return {from_env("MCPCERT_BACKEND_BIN", MCPCERT_BACKEND_BIN), from_env("MCPCERT_CONNECTOR_BIN", MCPCERT_CONNECTOR_BIN),
@@ -74,6 +90,12 @@ std::unique_ptr<World> World::start(const WorldOptions& options, std::string& er
 World::~World() {
   if (connector_) connector_->terminate();
   if (backend_) backend_->terminate();
+  if (target_) {
+    // The connector's clock only moves forward; the next world's issuers start at the machine's time again.
+    if (advanced_seconds_ > 0 && !target_->restart_command.empty()) run_restart_command(false);
+    std::lock_guard lock(external_world_mutex);
+    last_external_world_end = std::chrono::steady_clock::now();
+  }
   if (remove_directory_ && !directory_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(directory_, ignored);
@@ -217,7 +239,37 @@ bool World::start_connector(std::string& error) {
   return true;
 }
 
+std::string World::run_restart_command(bool crash) {
+  if (target_->restart_command.empty()) return "the target offers no restart_command, so its connector cannot be restarted";
+  auto command = ChildProcess::spawn("/bin/sh", {"-c", target_->restart_command}, directory_ / "restart-command.log",
+                                     {std::string("MCPCERT_RESTART_HOW=") + (crash ? "crash" : "stop")});
+  if (!command) return "cannot run the restart_command: " + command.error().message();
+  const auto status = command->wait_exit(start_timeout_);
+  if (!status) {
+    command->kill();
+    return "the restart_command did not finish within " + std::to_string(start_timeout_.count()) + " ms";
+  }
+  if (*status != 0) return "the restart_command exited with " + std::to_string(*status) + ": " + tail_of(directory_ / "restart-command.log");
+  // Back when its MCP URL answers at all (a 401 without a token is an answer).
+  Transcript scratch;
+  HttpAgent probe(scratch, trusted_certificate_file_);
+  const auto deadline = std::chrono::steady_clock::now() + start_timeout_;
+  while (probe.send({"GET", mcp_url_, {}, ""}).status == 0) {
+    if (std::chrono::steady_clock::now() > deadline) return "the connector did not answer at " + mcp_url_ + " after the restart_command";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return {};
+}
+
 std::string World::restart_connector(HttpAgent& agent, bool crash) {
+  if (target_) {
+    if (auto problem = run_restart_command(crash); !problem.empty()) return problem;
+    if (advanced_seconds_ > 0 && target_->virtual_clock) {
+      auto reply = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", advanced_seconds_}});
+      if (reply.status != 200) return failure_of("moving the restarted connector's clock to the world's time", reply);
+    }
+    return {};
+  }
   if (!connector_) return "the connector is not running";
   if (crash) connector_->kill();
   else connector_->terminate();
@@ -243,7 +295,9 @@ std::string World::restart_connector(HttpAgent& agent, bool crash) {
 
 bool World::launch(const WorldOptions& options, std::string& error) {
   const auto& installation = options.installation;
+  target_ = options.target;
   for (const auto& [what, path] : {std::pair{"backend", installation.backend_binary}, std::pair{"connector", installation.connector_binary}}) {
+    if (target_ && std::string(what) == "connector") continue;
     if (path.empty() || !std::filesystem::exists(path)) {
       error = std::string("the ") + what + " binary was not found at '" + path.string() + "' (build it, or set MCPCERT_" +
               (std::string(what) == "backend" ? "BACKEND" : "CONNECTOR") + "_BIN)";
@@ -264,21 +318,27 @@ bool World::launch(const WorldOptions& options, std::string& error) {
     directory_ = pattern;
   }
 
-  control_secret_ = random_token(32);
+  // An external connector shares the control secret it was given, as ours
+  // shares the world's: one operator moves both clocks.
+  control_secret_ = target_ && !target_->control_secret.empty() ? target_->control_secret : random_token(32);
   backend_state_directory_ = directory_ / "backend-state";
   nlohmann::json backend_config = {
       {"simulation", true},
       {"state_dir", backend_state_directory_.string()},
-      {"control", {{"listen", "127.0.0.1:0"}, {"secret", control_secret_}}},
+      {"control", {{"listen", target_ ? target_->backend.control_listen : "127.0.0.1:0"}, {"secret", control_secret_}}},
       {"tenants", nlohmann::json::array()},
   };
-  for (const auto& seed : default_tenants) {
-    backend_config["tenants"].push_back({{"id", seed.id},
-                                         {"region", seed.region},
-                                         {"fixture", (installation.fixtures_dir() / (std::string(seed.id) + ".json")).string()},
-                                         {"api_listen", "127.0.0.1:0"},
-                                         {"issuer_listen", "127.0.0.1:0"}});
+  for (const auto& hosted : hosted_tenants()) {
+    const auto placement = target_ ? target_->backend.tenants.at(hosted.id) : BackendPlacement::TenantListen{"127.0.0.1:0", "127.0.0.1:0"};
+    backend_config["tenants"].push_back({{"id", hosted.id},
+                                         {"region", hosted.region},
+                                         {"fixture", (installation.fixtures_dir() / (hosted.id + ".json")).string()},
+                                         {"api_listen", placement.api},
+                                         {"issuer_listen", placement.issuer},
+                                         {"access_token_ttl_seconds", options.parameters.access_ttl},
+                                         {"refresh_token_ttl_seconds", options.parameters.refresh_ttl}});
   }
+  if (target_) wait_for_key_refetch(target_->backend.key_refetch_seconds);
   const auto backend_config_file = directory_ / "backend.json";
   if (!write_file(backend_config_file, backend_config.dump(2))) {
     error = "cannot write " + backend_config_file.string();
@@ -310,6 +370,7 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   // token exchange), with a secret made for this world alone.
   Transcript setup;
   HttpAgent agent(setup);
+  if (target_) return attach_external_connector(agent, error) && register_resources(agent, target_->client_id, error);
   const auto connector_secret = random_token(32);
   nlohmann::json connector_config = {
       {"listen", "127.0.0.1:0"},
@@ -332,7 +393,13 @@ bool World::launch(const WorldOptions& options, std::string& error) {
     error = "cannot write " + log_key_file.string();
     return false;
   }
-  connector_config["log"] = {{"dir", connector_log_directory_.string()}, {"key_file", log_key_file.string()}};
+  connector_config["log"] = {{"dir", connector_log_directory_.string()},
+                             {"key_file", log_key_file.string()},
+                             {"retention_days", options.parameters.log_retention / 86400}};
+  // The reference connector's only optional field; the rest it always logs.
+  if (std::find(options.parameters.log_fields.begin(), options.parameters.log_fields.end(), "arguments") != options.parameters.log_fields.end()) {
+    connector_config["log"]["fields"] = {"arguments"};
+  }
   for (const auto& [id, tenant] : tenants_) {
     auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
                          {{"client_id", connector_client_id}, {"client_secret", connector_secret}, {"type", "confidential"}});
@@ -340,16 +407,40 @@ bool World::launch(const WorldOptions& options, std::string& error) {
       error = "registering the connector at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
       return false;
     }
-    connector_config["tenants"].push_back({{"id", id}, {"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}});
+    std::string tool_set = "finance";
+    for (const auto& hosted : hosted_tenants())
+      if (hosted.id == id) tool_set = hosted.tool_set;
+    connector_config["tenants"].push_back({{"id", id}, {"region", tenant.region}, {"issuer", tenant.issuer},
+                                           {"api", tenant.api}, {"tool_set", tool_set}});
   }
   connector_config_ = std::move(connector_config);
   connector_binary_ = installation.connector_binary;
   start_timeout_ = options.start_timeout;
   for (const auto& mutant : options.connector_mutants) connector_mutants_.insert(connector_mutants_.end(), {"--test-only-mutant", mutant});
   if (!start_connector(error)) return false;
+  return register_resources(agent, connector_client_id, error);
+}
 
+bool World::attach_external_connector(HttpAgent& agent, std::string& error) {
   for (const auto& [id, tenant] : tenants_) {
-    auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", mcp_url_}, {"client_id", connector_client_id}});
+    auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
+                         {{"client_id", target_->client_id}, {"client_secret", target_->client_secret}, {"type", "confidential"}});
+    if (reply.status != 201 && reply.status != 200) {
+      error = "registering the target's client " + target_->client_id + " at tenant " + id + " failed: HTTP " + std::to_string(reply.status) +
+              " " + reply.body;
+      return false;
+    }
+  }
+  mcp_url_ = target_->mcp_url;
+  trusted_certificate_file_ = target_->ca_file;
+  connector_control_url_ = target_->control_url;
+  connector_log_directory_ = target_->storage_dir;
+  return true;
+}
+
+bool World::register_resources(HttpAgent& agent, const std::string& connector_client, std::string& error) {
+  for (const auto& [id, tenant] : tenants_) {
+    auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", mcp_url_}, {"client_id", connector_client}});
     if (reply.status != 201 && reply.status != 200) {
       error = "registering the MCP resource at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
       return false;

@@ -49,7 +49,7 @@ TEST_P(ScenarioBites, FailsWhenTheExpectationIsWrong) {
 INSTANTIATE_TEST_SUITE_P(
     Shipped, ScenarioBites,
     testing::Values(
-        Bite{"permissions/toolset.yaml", "names: [get_kpis]", "names: [get_kpis, get_pnl]", "list_tools"},
+        Bite{"permissions/toolset.yaml", "names: ${tools}", "names: [get_kpis, get_pnl]", "list_tools"},
         Bite{"permissions/mcp_access_required.yaml", "error: access_denied}", "error: invalid_scope}", "authorize"},
         Bite{"permissions/no_service_account.yaml", "every: {subject: alice, actor: mcpcert-connector}",
              "every: {subject: bob, actor: mcpcert-connector}", "assert_audit"},
@@ -60,10 +60,10 @@ INSTANTIATE_TEST_SUITE_P(
              "assert_audit"},
         Bite{"tokens/session_bind.yaml", "        status: 404\n        json: {/id: 41}", "        status: 200", "raw_request"},
         Bite{"tokens/token_scope.yaml", "token: {of: alice, claims: {sub: bob}}", "token: alice", "raw_request"},
-        Bite{"tokens/access_ttl.yaml", "token_age: 3599", "token_age: 3601", "call_tool"},
+        Bite{"tokens/access_ttl.yaml", "token_age: ${access_ttl-1}", "token_age: ${access_ttl+1}", "call_tool"},
         Bite{"tokens/refresh_rotate.yaml", "use: previous\n      expect: {outcome: refused, error: invalid_grant}",
              "use: previous\n      expect: {outcome: granted}", "refresh"},
-        Bite{"tokens/refresh_ttl.yaml", "token_age: 2591999", "token_age: 2592001", "refresh"},
+        Bite{"tokens/refresh_ttl.yaml", "token_age: ${refresh_ttl-1}", "token_age: ${refresh_ttl+1}", "refresh"},
         Bite{"transport/auth_rs.yaml", "token: {of: alice, tamper: alg_none}", "token: alice", "raw_request"},
         Bite{"transport/origin.yaml", "Origin: \"http://evil.example\"", "Origin: \"http://127.0.0.1:1\"", "raw_request"},
         Bite{"transport/malformed_jsonrpc.yaml", "jsonrpc_error: -32700", "jsonrpc_error: -32600", "raw_request"},

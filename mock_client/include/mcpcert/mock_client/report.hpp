@@ -29,14 +29,18 @@ struct RunInfo {
   std::uint64_t seed = 0; ///< reserved for randomised steps; replaying needs the same seed
   std::string started_at; ///< RFC 3339, UTC
   std::size_t jobs = 1;
+  nlohmann::json profile = nullptr; ///< {name, file, sha256, notice, parameters}
+  nlohmann::json target = nullptr;  ///< {name, file, sha256, capabilities} of a target file, or the reference connector
 };
 
 RunSummary summarize(const std::vector<ClaimResult>& claims);
 
-/// One line per claim, the failing (or skipped) step of each such scenario, and a summary line.
+/// One line per claim, the failing (or skipped) step of each such scenario, the
+/// SKIPPED and REVIEW items listed with their reasons, and a summary line.
 void print_console_report(std::ostream& out, const std::vector<ClaimResult>& claims, bool colour);
 
-/// {"harness":{...},"claims":[{"id","verdict","scenarios","evidence":[...]}],"summary":{...}}
+/// {"harness":{...},"profile":{...},"target":{...},"claims":[{"id","verdict","reason","notice","scenarios","evidence":[...]}],
+///  "summary":{...,"skipped_items":[...],"review_items":[...]}}
 nlohmann::json json_report(const std::vector<ClaimResult>& claims, const RunInfo& run);
 nlohmann::json json_report(const std::vector<ClaimResult>& claims, const std::string& command);
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mcpcert/mock_client/claims.hpp"
+#include "mcpcert/mock_client/profile.hpp"
 #include "mcpcert/mock_client/scenario.hpp"
 #include "mcpcert/mock_client/world.hpp"
 
@@ -78,11 +79,20 @@ struct ClaimResult {
   std::string id;
   Verdict verdict = Verdict::passed;
   std::vector<const ScenarioResult*> scenarios;
+  std::string reason = {};     ///< why it is SKIPPED or REVIEW; empty otherwise
+  const ProfileClaim* notice = nullptr; ///< the profile's sentence for it, when certifying against a profile
 };
 
 /// One entry per claim named by the scenarios, in catalogue order; a claim
 /// fails when any scenario checking it failed, passes when none failed and at
 /// least one passed, and is skipped when every scenario was.
 std::vector<ClaimResult> verdicts_by_claim(const std::vector<ScenarioResult>& results);
+
+/// Exactly the profile's claims, in catalogue order: as verdicts_by_claim for
+/// those scenarios checked; REVIEW, for a person, for a claim no machine can
+/// check; SKIPPED, saying so, for one no scenario checks. Never PASSED
+/// without a scenario that passed. `only` (when not empty) narrows the list.
+std::vector<ClaimResult> verdicts_for_profile(const std::vector<ScenarioResult>& results, const Profile& profile,
+                                              const std::vector<std::string>& only = {});
 
 } // namespace mcpcert::client

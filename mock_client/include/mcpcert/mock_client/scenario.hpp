@@ -4,6 +4,7 @@
 /// file, line and field before anything runs.
 
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@ class ScenarioError : public std::runtime_error {
 public:
   ScenarioError(const std::filesystem::path& file, int line, const std::string& field, const std::string& problem);
 };
+
+/// Profile parameters a scenario file may name as ${name}, or ${name+N} /
+/// ${name-N} for a number (e.g. ${access_ttl-1}); lists are written as YAML
+/// flow sequences. Substituted before the file is parsed.
+using ScenarioParameters = std::map<std::string, nlohmann::json, std::less<>>;
 
 struct ScenarioStep {
   std::string kind;     ///< authorize, connect, call_tool, list_tools, raw_request, refresh, admin, mark_audit, assert_audit,
@@ -37,11 +43,27 @@ struct Scenario {
   std::vector<std::string> tags;
   NoticeReference notice;
   std::string tenant;
+  std::vector<std::string> requires_capabilities; ///< declared by `requires:`; more are inferred from the steps
   std::vector<ScenarioStep> steps;
 };
 
-/// Throws ScenarioError naming file, line and field.
+/// Throws ScenarioError naming file, line and field. Without parameters, the
+/// defaults of ProfileParameters (the reference deployment) fill ${name}.
 Scenario load_scenario(const std::filesystem::path& file);
+Scenario load_scenario(const std::filesystem::path& file, const ScenarioParameters& parameters);
+
+/// A capability of the target a scenario cannot run without, and the step (or
+/// declaration) that needs it.
+struct CapabilityNeed {
+  std::string capability; ///< virtual_clock, log_export, storage_dir or restart_command
+  std::string why;        ///< e.g. "advance_clock at line 21"
+};
+/// The capabilities a target offers or withholds.
+const std::vector<std::string>& capability_names();
+/// What the scenario declares in `requires:` and what its steps need: advance_clock
+/// needs virtual_clock, mark_log/assert_log log_export, scan_storage of the
+/// connector's log storage_dir, restart_connector restart_command.
+std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario);
 
 /// Expands directories (recursively, *.yaml / *.yml, sorted) and keeps files as given.
 std::vector<std::filesystem::path> find_scenario_files(const std::vector<std::filesystem::path>& paths);

@@ -15,6 +15,8 @@
 
 #include "mcpcert/mock_client/child_process.hpp"
 #include "mcpcert/mock_client/http_agent.hpp"
+#include "mcpcert/mock_client/profile.hpp"
+#include "mcpcert/mock_client/target.hpp"
 
 namespace mcpcert::client {
 
@@ -37,7 +39,19 @@ struct WorldOptions {
   std::chrono::milliseconds start_timeout{20'000};
   /// Kept after the world ends when set (logs, configs); otherwise a temporary directory is removed.
   std::optional<std::filesystem::path> keep_dir;
+  /// Lifetimes go to the issuers; log retention and logged fields to the reference connector.
+  ProfileParameters parameters;
+  /// An external connector, not started by the world; nullopt: the reference connector.
+  std::optional<Target> target;
 };
+
+/// A tenant every world hosts, in its region.
+struct HostedTenant {
+  std::string id;
+  std::string region;
+  std::string tool_set = "finance"; ///< what the connector serves its users
+};
+const std::vector<HostedTenant>& hosted_tenants();
 
 struct TenantInfo {
   std::string id;
@@ -117,6 +131,13 @@ private:
   bool launch(const WorldOptions& options, std::string& error);
   /// Starts the connector from connector_config_ and reads its READY line.
   bool start_connector(std::string& error);
+  /// Registers the target's client at every issuer and takes its URLs.
+  bool attach_external_connector(HttpAgent& agent, std::string& error);
+  /// Registers the MCP URL (and the decoy resource) at every issuer.
+  bool register_resources(HttpAgent& agent, const std::string& connector_client, std::string& error);
+  /// restart_connector for an external connector: its restart_command, then
+  /// waits until the MCP URL answers.
+  std::string run_restart_command(bool crash);
 
   std::filesystem::path directory_;
   bool remove_directory_ = true;
@@ -133,6 +154,7 @@ private:
   nlohmann::json connector_config_;
   std::filesystem::path connector_binary_;
   std::vector<std::string> connector_mutants_; ///< as command-line arguments
+  std::optional<Target> target_;               ///< set when the connector is external
   std::chrono::milliseconds start_timeout_{20'000};
   std::int64_t advanced_seconds_ = 0; ///< how far advance_clock has moved the world's time
 };

@@ -1,0 +1,211 @@
+// Certification as a vendor runs it: each shipped profile certifies the
+// reference connector, a signed report verifies until someone edits it, and
+// an external connector (ours, started by hand) with the clock and the log
+// export withheld gets exactly those claims SKIPPED, naming the capability.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "mcpcert/crypto.hpp"
+#include "mcpcert/encoding.hpp"
+#include "mcpcert/mock_client/child_process.hpp"
+#include "mcpcert/mock_client/cli.hpp"
+#include "mcpcert/mock_client/profile.hpp"
+#include "mcpcert/mock_client/world.hpp"
+
+namespace mcpcert::client {
+namespace {
+
+using testing::HasSubstr;
+
+const std::filesystem::path source_dir = MCPCERT_SOURCE_DIR;
+const std::filesystem::path profiles_dir = source_dir / "scenarios" / "profiles";
+
+std::filesystem::path scratch(const std::string& name) {
+  auto path = std::filesystem::temp_directory_path() / ("mcpcert-certification-" + std::to_string(::getpid()) + "-" + name);
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+nlohmann::json read_json(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+std::map<std::string, nlohmann::json> claims_by_id(const nlohmann::json& report) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& claim : report["claims"]) out[claim["id"]] = claim;
+  return out;
+}
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+class ShippedProfile : public testing::TestWithParam<const char*> {};
+
+TEST_P(ShippedProfile, CertifiesTheReferenceConnectorAndSignsAReportThatCannotBeEdited) {
+  const auto dir = scratch(GetParam());
+  const auto profile_file = profiles_dir / (std::string(GetParam()) + ".yaml");
+  const auto profile = load_profile(profile_file);
+  const auto report_file = dir / "report.json";
+  const auto run = cli({"certify", "--profile", profile_file.string(), "--jobs", "2", "--no-colour", "--json", report_file.string(),
+                        "--signing-key", (dir / "key.pem").string()});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("CERTIFIED"));
+
+  const auto report = read_json(report_file);
+  EXPECT_EQ(report["summary"]["result"], "CERTIFIED");
+  EXPECT_EQ(report["profile"]["name"], profile.name);
+  EXPECT_EQ(report["profile"]["sha256"], profile.sha256);
+  EXPECT_TRUE(report["target"]["sha256"].is_null()) << "the reference connector has no target file";
+  const auto claims = claims_by_id(report);
+  EXPECT_EQ(claims.size(), profile.claims.size()) << "exactly the profile's claims are reported";
+  for (const auto& promised : profile.claims) {
+    ASSERT_TRUE(claims.contains(promised.id)) << promised.id;
+    const auto& claim = claims.at(promised.id);
+    EXPECT_EQ(claim["notice"]["sentence"], promised.sentence);
+    if (claim["scenarios"].empty()) {
+      EXPECT_NE(claim["verdict"], "PASSED") << promised.id << " passed without a scenario";
+    }
+  }
+  for (const auto& item : report["summary"]["review_items"]) EXPECT_EQ(claims.at(item["id"])["verdict"], "REVIEW");
+  for (const auto& item : report["summary"]["skipped_items"]) EXPECT_FALSE(item["reason"].get<std::string>().empty()) << item;
+
+  const auto verified = cli({"verify", report_file.string()});
+  EXPECT_EQ(verified.code, 0) << verified.err;
+  EXPECT_THAT(verified.out, HasSubstr("VERIFIED"));
+
+  // A vendor "fixes" a verdict by hand.
+  std::ifstream in(report_file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string before = "\"verdict\": \"REVIEW\"";
+  const auto at = text.find(before);
+  ASSERT_NE(at, std::string::npos) << "both notices make contractual promises (REVIEW)";
+  text.replace(at, before.size(), "\"verdict\": \"PASSED\"");
+  const auto edited = dir / "edited.json";
+  std::ofstream(edited) << text;
+  ASSERT_EQ(claims_by_id(read_json(edited)).size(), claims.size()) << "the edit keeps valid JSON";
+  const auto refused = cli({"verify", edited.string()});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("NOT VERIFIED"));
+  EXPECT_THAT(refused.err, HasSubstr("changed after signing"));
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Notices, ShippedProfile, testing::Values("emasphere-2026-05-28", "pyplan-2026-06-15"));
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t size = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+TEST(ExternalTarget, WithheldCapabilitiesSkipTheirClaimsByName) {
+  const auto dir = scratch("external");
+  const std::string secret = random_token(24);
+  // The vendor's side: a connector configured once with the backend's fixed addresses.
+  std::map<std::string, std::pair<std::string, std::string>> listen; // tenant -> api, issuer
+  nlohmann::json connector_config = {{"listen", "127.0.0.1:0"},
+                                     {"client", {{"id", "vendor-connector"}, {"secret", secret}}},
+                                     {"tenants", nlohmann::json::array()},
+                                     {"leeway_seconds", 0},
+                                     {"tls", nlohmann::json::object()}};
+  for (const auto& hosted : hosted_tenants()) {
+    listen[hosted.id] = {"127.0.0.1:" + std::to_string(free_port()), "127.0.0.1:" + std::to_string(free_port())};
+    connector_config["tenants"].push_back({{"id", hosted.id},
+                                           {"region", hosted.region},
+                                           {"issuer", "http://" + listen[hosted.id].second},
+                                           {"api", "http://" + listen[hosted.id].first}});
+  }
+  std::ofstream(dir / "connector.json") << connector_config.dump(2);
+  auto connector = ChildProcess::spawn(Installation::detect().connector_binary, {"--config", (dir / "connector.json").string()},
+                                       dir / "connector.log");
+  ASSERT_TRUE(connector);
+  const auto ready = connector->wait_ready(std::chrono::seconds(20));
+  ASSERT_TRUE(ready);
+  const auto endpoints = nlohmann::json::parse(*ready);
+  std::ofstream(dir / "connector-ca.pem") << endpoints["certificate_pem"].get<std::string>();
+
+  std::ostringstream target;
+  target << "target: reference-started-by-hand\n"
+         << "mcp_url: " << endpoints["mcp"].get<std::string>() << "\n"
+         << "tls_ca_file: connector-ca.pem\n"
+         << "registration: {client_id: vendor-connector, client_secret: " << secret << "}\n"
+         << "backend:\n  control: 127.0.0.1:" << free_port() << "\n  key_refetch_seconds: 10\n  tenants:\n";
+  for (const auto& [id, addresses] : listen) target << "    " << id << ": {api: " << addresses.first << ", issuer: " << addresses.second << "}\n";
+  target << "capabilities: {virtual_clock: false, log_export: false}\n";
+  std::ofstream(dir / "target.yaml") << target.str();
+
+  // One claim per kind of outcome keeps this to a single world.
+  const auto report_file = dir / "report.json";
+  const auto run = cli({"certify", "--profile", (profiles_dir / "emasphere-2026-05-28.yaml").string(), "--target", (dir / "target.yaml").string(),
+                        "--claim", "NO-PASSTHROUGH", "--claim", "ACCESS-TTL", "--claim", "LOG-COMPLETE", "--claim", "SUBPROCESSORS",
+                        "--no-colour", "--json", report_file.string(), "--signing-key", (dir / "key.pem").string()});
+  connector->terminate();
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+
+  const auto report = read_json(report_file);
+  EXPECT_EQ(report["summary"]["result"], "CERTIFIED");
+  EXPECT_EQ(report["target"]["name"], "reference-started-by-hand");
+  std::ifstream target_in(dir / "target.yaml", std::ios::binary);
+  const std::string target_bytes((std::istreambuf_iterator<char>(target_in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(report["target"]["sha256"], hex_encode(sha256(target_bytes)));
+  EXPECT_EQ(report["target"]["withheld"], nlohmann::json({"virtual_clock", "log_export", "storage_dir", "restart_command"}));
+
+  const auto claims = claims_by_id(report);
+  ASSERT_EQ(claims.size(), 4u);
+  EXPECT_EQ(claims.at("NO-PASSTHROUGH")["verdict"], "PASSED") << claims.at("NO-PASSTHROUGH")["evidence"];
+  EXPECT_EQ(claims.at("ACCESS-TTL")["verdict"], "SKIPPED");
+  EXPECT_THAT(claims.at("ACCESS-TTL")["reason"].get<std::string>(), HasSubstr("virtual_clock"));
+  EXPECT_EQ(claims.at("LOG-COMPLETE")["verdict"], "SKIPPED");
+  EXPECT_THAT(claims.at("LOG-COMPLETE")["reason"].get<std::string>(), HasSubstr("log_export"));
+  EXPECT_EQ(claims.at("SUBPROCESSORS")["verdict"], "REVIEW");
+  std::set<std::string> skipped;
+  for (const auto& item : report["summary"]["skipped_items"]) skipped.insert(item["id"]);
+  EXPECT_EQ(skipped, (std::set<std::string>{"ACCESS-TTL", "LOG-COMPLETE"}));
+  EXPECT_THAT(run.out, HasSubstr("skipped:"));
+  EXPECT_EQ(cli({"verify", report_file.string()}).code, 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Certify, RefusesABadProfileBeforeAnythingRuns) {
+  const auto dir = scratch("bad-profile");
+  std::ifstream in(profiles_dir / "emasphere-2026-05-28.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("refresh_ttl: 30d"), 16, "refresh_ttl: 30m");
+  std::ofstream(dir / "bad.yaml") << text;
+  const auto run = cli({"certify", "--profile", (dir / "bad.yaml").string()});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("bad.yaml:"));
+  EXPECT_THAT(run.err, HasSubstr("profile.parameters.refresh_ttl: a refresh token (1800 s) cannot live shorter"));
+  std::filesystem::remove_all(dir);
+}
+
+} // namespace
+} // namespace mcpcert::client
