@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "mcpcert/auth_header.hpp"
 #include "mcpcert/encoding.hpp"
 
 namespace mcpcert::connector {
@@ -113,17 +114,6 @@ ToolOutcome failed(const UpstreamReply& reply) {
 
 std::string app_path(const std::string& app) { return "/api/v1/apps/" + url_encode(app); }
 
-/// RFC 6749 3.3: scope is a space-separated list.
-bool scope_contains(std::string_view scope, std::string_view wanted) {
-  while (!scope.empty()) {
-    auto space = scope.find(' ');
-    if (scope.substr(0, space) == wanted) return true;
-    if (space == std::string_view::npos) break;
-    scope.remove_prefix(space + 1);
-  }
-  return false;
-}
-
 } // namespace
 
 PlanningTools::PlanningTools(TenantGateway& gateway, const ConnectorConfig& config)
@@ -177,7 +167,7 @@ boost::asio::awaitable<ToolOutcome> PlanningTools::call(const AccessIdentity& id
     co_return invalid_input("argument 'value' is required");
   if (spec->takes_parameters && args.contains("parameters") && !args["parameters"].is_object())
     co_return invalid_input("argument 'parameters' must be an object");
-  if (spec->writes && !scope_contains(identity.scope, "planning:write")) {
+  if (spec->writes && !scope_includes(identity.scope, "planning:write")) {
     auto outcome = refusal(ToolOutcome::Kind::insufficient_scope,
                            std::string(name) + " changes tenant data and needs scope planning:write");
     outcome.scope = "planning:read planning:write";

@@ -146,4 +146,14 @@ std::optional<BasicCredentials> parse_basic_credentials(std::string_view header)
   return BasicCredentials{std::move(*id), std::move(*secret)};
 }
 
+bool scope_includes(std::string_view scope, std::string_view wanted) {
+  while (!scope.empty()) {
+    auto space = scope.find(' ');
+    if (scope.substr(0, space) == wanted) return true;
+    if (space == std::string_view::npos) break;
+    scope.remove_prefix(space + 1);
+  }
+  return false;
+}
+
 } // namespace mcpcert

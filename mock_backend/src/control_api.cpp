@@ -137,7 +137,7 @@ http::Response ControlApi::route(const http::Request& request) {
     if (action == "oracle" || action == "oracle/matrix" || action == "oracle/applications") {
       if (method != bhttp::verb::get) return wrong_method(request, "GET");
       std::shared_lock lock(tenant->admin_lock());
-      std::lock_guard planning(tenant->planning_lock());
+      std::lock_guard planning(tenant->data_lock());
       if (action == "oracle") return ask_oracle(request, *tenant, query);
       if (action == "oracle/applications") return oracle_applications(request, *tenant, query);
       return oracle_matrix(request, *tenant, query);
@@ -351,7 +351,7 @@ http::Response ControlApi::plant_canary(const http::Request& request, Tenant& te
     std::string node;
     if (auto problem = require_string(request, body.value, "app", app)) return *problem;
     if (auto problem = require_string(request, body.value, "node", node)) return *problem;
-    std::lock_guard planning(tenant.planning_lock());
+    std::lock_guard planning(tenant.data_lock());
     switch (tenant.planning().plant_canary(app, node, marker)) {
     case PlanningChange::unknown_app: return problem_response(request, 404, "unknown-app", "unknown application " + app);
     case PlanningChange::unknown_node: return problem_response(request, 404, "unknown-node", "unknown node " + node);

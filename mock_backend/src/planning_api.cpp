@@ -283,7 +283,7 @@ std::optional<http::Response> serve_planning_routes(ApiContext& context, const A
                                                     const http::Request& request,
                                                     const std::vector<std::string>& segments) {
   if (segments.empty() || segments[0] != "apps") return std::nullopt;
-  std::lock_guard lock(context.planning_lock);
+  std::lock_guard lock(context.data_lock);
   return PlanningRequest(context, claims, request).route(segments);
 }
 

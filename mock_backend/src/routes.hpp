@@ -22,9 +22,9 @@ struct ApiContext {
   const AuthorizationServer& server;
   const TenantDirectory& directory;
   const PermissionOracle& oracle;
-  const FinanceLedger& ledger;
+  FinanceLedger& ledger;
   PlanningWorkspace& planning;
-  std::mutex& planning_lock;
+  std::mutex& data_lock;
   const Clock& clock;
 };
 

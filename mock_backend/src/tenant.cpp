@@ -38,7 +38,7 @@ HandledRequest Tenant::handle_issuer(const http::Request& request) {
 }
 
 HandledRequest Tenant::handle_api(const http::Request& request) {
-  ApiContext context{authorization_server_, directory_, oracle_, ledger_, planning_, planning_mutex_, clock_};
+  ApiContext context{authorization_server_, directory_, oracle_, ledger_, planning_, data_mutex_, clock_};
   auto handled = serve_api(context, request);
   handled.facts.bearer_sha256 = presented_bearer_sha256(request);
   return handled;

@@ -102,20 +102,74 @@ void add_users(const ConfigNode& root, TenantDirectory& directory, std::vector<F
   }
 }
 
+std::vector<std::string> string_list(const ConfigNode& node, std::string_view field) {
+  std::vector<std::string> out;
+  for (const auto& item : node.require_array(field)) {
+    if (!item.value().is_string()) node.fail(field, "entries must be strings");
+    out.push_back(item.value().get<std::string>());
+  }
+  return out;
+}
+
+void add_book(const ConfigNode& book, const Entity& entity, FinanceLedger& ledger) {
+  const std::string& entity_id = entity.id;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& node : book.require_array("kpis")) {
+    node.reject_unknown({"id", "name", "period", "value", "currency"});
+    Kpi kpi{require_nonempty(node, "id"), require_nonempty(node, "name"), require_nonempty(node, "period"),
+            require_number(node, "value"), node.optional_string("currency", entity.currency)};
+    if (!seen.emplace(kpi.id, kpi.period).second) node.fail("id", "duplicate KPI " + kpi.id + " for " + kpi.period);
+    ledger.add(entity_id, std::move(kpi));
+  }
+  for (auto statement : {Statement::profit_and_loss, Statement::balance_sheet, Statement::cash_position}) {
+    for (const auto& node : book.optional_array(to_string(statement))) {
+      node.reject_unknown({"line", "label", "section", "period", "value"});
+      ledger.add_line(entity_id, statement,
+                      StatementLine{require_nonempty(node, "line"), node.optional_string("label", ""),
+                                    node.optional_string("section", ""), require_nonempty(node, "period"),
+                                    require_number(node, "value")});
+    }
+  }
+  for (const auto& node : book.optional_array("breakdowns")) {
+    node.reject_unknown({"kpi", "dimension", "period", "items"});
+    Breakdown breakdown{require_nonempty(node, "kpi"), require_nonempty(node, "dimension"),
+                        require_nonempty(node, "period"), {}};
+    for (const auto& item : node.require_array("items")) {
+      item.reject_unknown({"member", "value"});
+      breakdown.items.push_back({require_nonempty(item, "member"), require_number(item, "value")});
+    }
+    ledger.add_breakdown(entity_id, std::move(breakdown));
+  }
+  for (const auto& node : book.optional_array("situations")) {
+    node.reject_unknown({"id", "period", "status"});
+    Situation situation{require_nonempty(node, "id"), require_nonempty(node, "period"), node.optional_string("status", "open")};
+    if (situation.status != "open" && situation.status != "closed") node.fail("status", "must be open or closed");
+    ledger.add_situation(entity_id, std::move(situation));
+  }
+  if (book.has("configuration")) {
+    auto configuration = book.require_object("configuration");
+    configuration.reject_unknown({"kpis", "tables"});
+    for (const auto& node : configuration.optional_array("kpis")) {
+      node.reject_unknown({"id", "name", "formula", "unit"});
+      ledger.put_kpi_definition(entity_id, {require_nonempty(node, "id"), require_nonempty(node, "name"),
+                                            node.optional_string("formula", ""), node.optional_string("unit", "")});
+    }
+    for (const auto& node : configuration.optional_array("tables")) {
+      node.reject_unknown({"id", "name", "columns"});
+      ledger.put_table_definition(entity_id, {require_nonempty(node, "id"), require_nonempty(node, "name"),
+                                              string_list(node, "columns")});
+    }
+  }
+}
+
 void add_ledger(const ConfigNode& root, const TenantDirectory& directory, FinanceLedger& ledger) {
   for (const auto& book : root.optional_array("ledger")) {
-    book.reject_unknown({"entity", "kpis"});
+    book.reject_unknown({"entity", "kpis", "profit_and_loss", "balance_sheet", "cash_position", "breakdowns",
+                         "situations", "configuration"});
     auto entity_id = require_nonempty(book, "entity");
     const Entity* entity = directory.find_entity(entity_id);
     if (!entity) book.fail("entity", "unknown entity " + entity_id);
-    std::set<std::pair<std::string, std::string>> seen;
-    for (const auto& node : book.require_array("kpis")) {
-      node.reject_unknown({"id", "name", "period", "value", "currency"});
-      Kpi kpi{require_nonempty(node, "id"), require_nonempty(node, "name"), require_nonempty(node, "period"),
-              require_number(node, "value"), node.optional_string("currency", entity->currency)};
-      if (!seen.emplace(kpi.id, kpi.period).second) node.fail("id", "duplicate KPI " + kpi.id + " for " + kpi.period);
-      ledger.add(entity_id, std::move(kpi));
-    }
+    add_book(book, *entity, ledger);
   }
 }
 

@@ -211,6 +211,7 @@ nlohmann::json describe_profile(const std::optional<Profile>& profile, const Pro
                            {"refresh_rotation", {{"policy", parameters.refresh_rotation}, {"reuse_grace", parameters.refresh_reuse_grace}}},
                            {"log_retention", parameters.log_retention},
                            {"regions", parameters.regions},
+                           {"tool_set", parameters.tool_set},
                            {"tools", parameters.tools},
                            {"log_fields", parameters.log_fields},
                            {"pkce_methods", parameters.pkce_methods}};

@@ -64,8 +64,8 @@ bool contains(const std::vector<std::string>& list, std::string_view item) { ret
 // Every parameter is required: a vendor copying a profile must decide each
 // one, not inherit ours by omission.
 ProfileParameters read_parameters(const Reader& reader, const YAML::Node& node) {
-  static const std::vector<std::string> fields{"access_ttl",  "refresh_ttl", "refresh_rotation", "log_retention",
-                                               "regions",     "tools",       "log_fields",       "pkce_methods"};
+  static const std::vector<std::string> fields{"access_ttl", "refresh_ttl", "refresh_rotation", "log_retention", "regions",
+                                               "tool_set",   "tools",       "log_fields",       "pkce_methods"};
   const std::string path = "profile.parameters";
   if (!node.IsDefined()) reader.fail(node, path, "required field is missing");
   if (!node.IsMap()) reader.fail(node, path, "must be a mapping of parameters");
@@ -101,6 +101,10 @@ ProfileParameters read_parameters(const Reader& reader, const YAML::Node& node) 
   p.log_retention = duration(reader, retention_node, path + ".log_retention", one_day);
   if (p.log_retention % one_day != 0) reader.fail(retention_node, path + ".log_retention", "must be a whole number of days, e.g. 90d");
   p.regions = names(reader, field("regions"), path + ".regions", hosted_regions());
+  const auto tool_set_node = field("tool_set");
+  p.tool_set = reader.scalar(tool_set_node, path + ".tool_set");
+  if (p.tool_set != "finance" && p.tool_set != "planning")
+    reader.fail(tool_set_node, path + ".tool_set", "must be finance or planning");
   p.tools = names(reader, field("tools"), path + ".tools");
   p.log_fields = names(reader, field("log_fields"), path + ".log_fields");
   p.pkce_methods = names(reader, field("pkce_methods"), path + ".pkce_methods", pkce_method_names);
@@ -147,12 +151,35 @@ std::optional<std::int64_t> parse_duration(std::string_view text) {
   return value * unit;
 }
 
+const std::vector<std::string>& reference_tools(std::string_view tool_set) {
+  static const std::vector<std::string> finance{"get_kpis",
+                                                "get_profit_and_loss",
+                                                "get_balance_sheet",
+                                                "get_cash_position",
+                                                "get_breakdown",
+                                                "list_situations",
+                                                "get_kpi_configuration",
+                                                "get_table_configuration",
+                                                "update_kpi_configuration",
+                                                "update_table_configuration"};
+  static const std::vector<std::string> planning{"list_applications", "get_application", "open_application",
+                                                 "close_application", "get_node_result", "run_app_tool",
+                                                 "list_versions",     "create_version",  "save_version",
+                                                 "update_input"};
+  return tool_set == "planning" ? planning : finance;
+}
+
+std::vector<std::string> ProfileParameters::tools_of(std::string_view set) const {
+  return set == tool_set ? tools : reference_tools(set);
+}
+
 ScenarioParameters ProfileParameters::for_scenarios() const {
   return {{"access_ttl", access_ttl},
           {"refresh_ttl", refresh_ttl},
           {"refresh_reuse_grace", refresh_reuse_grace},
           {"log_retention", log_retention},
-          {"tools", tools},
+          {"tools_finance", tools_of("finance")},
+          {"tools_planning", tools_of("planning")},
           {"log_fields", log_fields},
           {"pkce_methods", pkce_methods}};
 }

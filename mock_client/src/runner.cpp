@@ -166,6 +166,8 @@ private:
     else if (step.kind == "connect") outcome = verdict(connect(step.args, record));
     else if (step.kind == "call_tool") outcome = verdict(call_tool(step.args, record));
     else if (step.kind == "admin") outcome = verdict(admin(step.args, record));
+    else if (step.kind == "plant_canary") outcome = verdict(plant_canary(step.args, record));
+    else if (step.kind == "assert_permission_matrix") outcome = verdict(assert_permission_matrix(step.args, record));
     else if (step.kind == "assert_grants") outcome = verdict(assert_grants(step.args, record));
     else if (step.kind == "assert_audit") outcome = assert_audit(step.args, record);
     else if (step.kind == "mark_audit") outcome = verdict(mark_audit(step.args, record));
@@ -347,6 +349,17 @@ private:
                              {{"user", args["user"]}, {"entity", args["entity"]}, {"granted", action == "grant_mcp_access"}});
     } else if (action == "rotate_credentials") {
       reply = world_.control(agent_, "POST", admin_path + "rotate-credentials", {{"user", args["user"]}});
+    } else if (action == "set_role") {
+      const std::string role = args["role"];
+      reply = world_.control(agent_, "POST", admin_path + "role",
+                             {{"user", args["user"]}, {"entity", args["entity"]}, {"role", role == "none" ? json(nullptr) : json(role)}});
+    } else if (action == "set_department") {
+      const std::string department = args["department"];
+      reply = world_.control(agent_, "POST", admin_path + "membership",
+                             {{"user", args["user"]}, {"department", department == "none" ? json(nullptr) : json(department)}});
+    } else if (action == "join_team" || action == "leave_team") {
+      reply = world_.control(agent_, "POST", admin_path + "membership",
+                             {{"user", args["user"]}, {"team", args["team"]}, {"member", action == "join_team"}});
     } else {
       reply = world_.control(agent_, "POST", admin_path + "suspend", {{"user", args["user"]}, {"suspended", action == "suspend_user"}});
     }
@@ -359,6 +372,101 @@ private:
     record.summary = "admin " + action + " for " + args["user"].get<std::string>() +
                      (args.contains("entity") ? " on " + args["entity"].get<std::string>() : std::string{}) + " (audit position " + std::to_string(body["audit_seq"].get<std::int64_t>()) + ")";
     return true;
+  }
+
+  // A unique marker planted in a node result or a finance figure; later
+  // steps name it as ${canary:NAME} (e.g. to scan storage for it).
+  bool plant_canary(const json& args, StepRecord& record) {
+    json body = args.contains("entity") ? json{{"entity", args["entity"]}} : json{{"app", args["app"]}, {"node", args["node"]}};
+    auto reply = world_.control(agent_, "POST", "/control/tenants/" + scenario_.tenant + "/canaries", body);
+    auto answer = reply.json();
+    if (reply.status != 201 || !answer.is_object() || !answer.contains("canary") || !answer["canary"].is_string()) {
+      record.summary = "planting canary " + args["name"].get<std::string>() + " failed: HTTP " + std::to_string(reply.status) + " " +
+                       reply.body;
+      return false;
+    }
+    placeholders_["canary:" + args["name"].get<std::string>()] = answer["canary"].get<std::string>();
+    record.observed = {{"canary", answer["canary"]}, {"planted_in", body}};
+    record.summary = "canary " + args["name"].get<std::string>() + " planted in " + body.dump();
+    return true;
+  }
+
+  // AUTHZ-EQUIV: every user x object x operation of the tenant's permission
+  // matrix, done through the connector and compared with what the tenant's
+  // own permission oracle says the user may do through an assistant. Users
+  // are taken in the oracle's order, so one with broad rights goes first.
+  bool assert_permission_matrix(const json& args, StepRecord& record) {
+    auto reply = world_.control(agent_, "GET", "/control/tenants/" + scenario_.tenant + "/oracle/matrix?objects=" +
+                                                   args["objects"].get<std::string>());
+    auto matrix = reply.json();
+    if (reply.status != 200 || !matrix.is_object() || !matrix.contains("cells") || !matrix["cells"].is_array()) {
+      record.summary = "reading the permission oracle failed: HTTP " + std::to_string(reply.status);
+      return false;
+    }
+    std::set<std::string> only_users;
+    if (args.contains("users"))
+      for (const auto& user : args["users"]) only_users.insert(user.get<std::string>());
+    json mismatches = json::array();
+    json decided = json::array();
+    std::map<std::string, bool> signed_in;
+    int write_number = 0;
+    for (const auto& cell : matrix["cells"]) {
+      const std::string user = cell["user"];
+      if (!only_users.empty() && !only_users.contains(user)) continue;
+      const std::string identity_name = "matrix:" + user;
+      if (!signed_in.contains(user)) {
+        StepRecord scratch;
+        json authorize_args = {{"as", identity_name}, {"user", user}, {"scope", args["scope"]}, {"consent", "approve"},
+                               {"expect", {{"outcome", "granted"}}}};
+        bool ok = authorize(authorize_args, scratch) && connect({{"as", identity_name}, {"protocol_version", "2025-11-25"}}, scratch);
+        signed_in[user] = ok;
+      }
+      const std::string object = cell["object"];
+      const std::string operation = cell["operation"];
+      const bool expected = cell["allowed_via_mcp"].get<bool>();
+      bool allowed = false;
+      std::string how = "sign-in refused";
+      if (signed_in[user]) {
+        auto call = matrix_call(object, operation, ++write_number);
+        if (call.first.empty()) continue;
+        auto& who = identities_.at(identity_name);
+        auto result = who.mcp->call_tool(call.first, call.second);
+        allowed = result.http.status == 200 && result.has_result() && !result.is_tool_error();
+        how = call.first + " " + call.second.dump() + ": " + describe_reply(result);
+      }
+      json row = {{"user", user}, {"object", object}, {"operation", operation}, {"oracle_allows", expected},
+                  {"connector_allowed", allowed}, {"reason", cell.value("reason", "")}, {"call", how}};
+      if (allowed != expected) mismatches.push_back(row);
+      decided.push_back(std::move(row));
+    }
+    record.observed = {{"cells", decided.size()}, {"mismatches", mismatches}};
+    record.summary = std::to_string(decided.size()) + " cell(s) compared with the tenant's permission oracle, " +
+                     std::to_string(mismatches.size()) + " mismatch(es)";
+    if (!mismatches.empty()) {
+      const auto& first = mismatches[0];
+      record.summary += "; first: " + first["user"].get<std::string>() + " " + first["operation"].get<std::string>() + " " +
+                        first["object"].get<std::string>() + " was " + (first["connector_allowed"].get<bool>() ? "allowed" : "refused") +
+                        ", the product " + (first["oracle_allows"].get<bool>() ? "allows" : "refuses") + " it (" +
+                        first["reason"].get<std::string>() + ")";
+    }
+    return decided.size() > 0 && mismatches.empty();
+  }
+
+  /// The tool call that performs `operation` on `object`; an empty name for cells the tool sets can't express.
+  static std::pair<std::string, json> matrix_call(const std::string& object, const std::string& operation, int write_number) {
+    const auto colon = object.find(':');
+    const std::string kind = object.substr(0, colon);
+    const std::string rest = object.substr(colon + 1);
+    const auto slash = rest.find('/');
+    const std::string app = rest.substr(0, slash);
+    const std::string item = slash == std::string::npos ? std::string{} : rest.substr(slash + 1);
+    if (kind == "app" && operation == "read") return {"get_application", {{"application", app}}};
+    if (kind == "app" && operation == "write")
+      return {"create_version", {{"application", app}, {"name", "matrix check " + std::to_string(write_number)}}};
+    if (kind == "node" && operation == "read") return {"get_node_result", {{"application", app}, {"node", item}}};
+    if (kind == "tool" && operation == "run") return {"run_app_tool", {{"application", app}, {"tool", item}}};
+    if (kind == "entity" && operation == "read") return {"get_kpis", json::object()};
+    return {"", json::object()};
   }
 
   // Consent is recorded as a grant on the user's account; the admin API lists them.
@@ -1029,9 +1137,14 @@ std::optional<std::string> reason_not_to_run(const Scenario& scenario, const Wor
     }
   }
   for (const auto& hosted : hosted_tenants()) {
-    if (hosted.id == scenario.tenant && !options.parameters.hosts_region(hosted.region)) {
+    if (hosted.id != scenario.tenant) continue;
+    if (!options.parameters.hosts_region(hosted.region))
       return "tenant " + hosted.id + " is hosted in " + hosted.region + ", a region the profile does not list";
-    }
+    // A tool-set promise is the notice's product's: the other product's tool list is not what it promised.
+    const bool toolset = std::find(scenario.claims.begin(), scenario.claims.end(), "TOOLSET") != scenario.claims.end();
+    if (toolset && !options.parameters.tool_set.empty() && hosted.tool_set != options.parameters.tool_set)
+      return "tenant " + hosted.id + " serves the " + hosted.tool_set + " tool set; the profile's product is " +
+             options.parameters.tool_set;
   }
   return std::nullopt;
 }

@@ -138,8 +138,12 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     call_expect.insert(call_expect.begin(), {text("outcome", true, {"success", "permission_error", "tool_error", "jsonrpc_error"}),
                                              integer("status"), integer("error_code")});
     r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), text("label"), object("expect", call_expect, true)};
-    r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access", "rotate_credentials", "suspend_user", "reinstate_user"}),
-                  text("user", true), text("entity"), text("mark")};
+    r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access", "rotate_credentials", "suspend_user", "reinstate_user",
+                                        "set_role", "set_department", "join_team", "leave_team"}),
+                  text("user", true), text("entity"), text("role"), text("department"), text("team"), text("mark")};
+    r["plant_canary"] = {text("name", true), text("app"), text("node"), text("entity")};
+    r["assert_permission_matrix"] = {text("objects", false, {"planning", "finance"}, "planning"), strings("users"),
+                                     text("scope", false, {}, "planning:read planning:write")};
     r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
                          text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
@@ -207,6 +211,10 @@ void check_placeholders(const Reader& reader, const YAML::Node& node, const nloh
   if (value.is_string()) {
     for (const auto& name : placeholder_references(value.get<std::string>())) {
       if (placeholder_names().contains(name)) continue;
+      if (name.starts_with("canary:")) {
+        if (!identities.contains(name)) reader.fail(node, field, "placeholder ${" + name + "}: no earlier plant_canary step names it");
+        continue;
+      }
       if (auto of = parse_identity_placeholder(name)) {
         if (!identities.contains(of->identity)) {
           reader.fail(node, field, "placeholder ${" + name + "}: no earlier authorize step names identity '" + of->identity + "'");
@@ -369,6 +377,24 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
       if (!labels.insert(label).second) reader.fail(node["label"], path + ".label", "label '" + label + "' is already taken by an earlier step");
     }
     if (kind == "assert_log") check_assert_log(reader, node, args, path, identities, labels);
+    if (kind == "admin") {
+      const std::string action = args["action"];
+      auto require = [&](const char* field) {
+        if (!args.contains(field)) reader.fail(node, path + "." + field, "admin " + action + " needs " + field);
+      };
+      if (action == "set_role") {
+        require("entity");
+        require("role");
+      }
+      if (action == "set_department") require("department");
+      if (action == "join_team" || action == "leave_team") require("team");
+      if (action.find("mcp_access") != std::string::npos) require("entity");
+    }
+    if (kind == "plant_canary") {
+      const bool in_node = args.contains("app") && args.contains("node");
+      if (in_node == args.contains("entity") || (args.contains("app") != args.contains("node")))
+        reader.fail(node, path, "give app and node (a node result), or entity (a finance figure)");
+    }
     if (kind == "scan_storage") {
       for (const char* list : {"absent", "present"}) {
         if (!args.contains(list)) continue;
@@ -392,6 +418,8 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
     if (args.contains("mark")) mark_set.insert(args["mark"].get<std::string>());
     check_placeholders(reader, node, args, path, identities);
     if (kind == "authorize") identities.insert(args["as"].get<std::string>());
+    // Canary names share the set: ${canary:NAME} is valid after the step that plants it.
+    if (kind == "plant_canary") identities.insert("canary:" + args["name"].get<std::string>());
     scenario.steps.push_back({kind, line_of(step), std::move(args)});
   }
   return scenario;

@@ -49,7 +49,7 @@ TEST_P(ScenarioBites, FailsWhenTheExpectationIsWrong) {
 INSTANTIATE_TEST_SUITE_P(
     Shipped, ScenarioBites,
     testing::Values(
-        Bite{"permissions/toolset.yaml", "names: ${tools}", "names: [get_kpis, get_pnl]", "list_tools"},
+        Bite{"permissions/toolset.yaml", "names: ${tools_finance}", "names: [get_kpis, get_pnl]", "list_tools"},
         Bite{"permissions/mcp_access_required.yaml", "error: access_denied}", "error: invalid_scope}", "authorize"},
         Bite{"permissions/no_service_account.yaml", "every: {subject: alice, actor: mcpcert-connector}",
              "every: {subject: bob, actor: mcpcert-connector}", "assert_audit"},

@@ -38,4 +38,7 @@ struct BasicCredentials {
 /// scheme, bad base64, no colon, a control character, a bad escape or an empty id.
 std::optional<BasicCredentials> parse_basic_credentials(std::string_view header);
 
+/// Whether an OAuth scope value (space-delimited, RFC 6749 section 3.3) includes `wanted`.
+bool scope_includes(std::string_view scope, std::string_view wanted);
+
 } // namespace mcpcert

@@ -96,3 +96,15 @@ TEST(BasicCredentials, RefusesOtherSchemesAndMalformedValues) {
 
 } // namespace
 } // namespace mcpcert
+
+namespace mcpcert {
+namespace {
+TEST(ScopeIncludes, MatchesWholeSpaceDelimitedTokensOnly) {
+  EXPECT_TRUE(scope_includes("planning:read planning:write", "planning:write"));
+  EXPECT_TRUE(scope_includes("finance:read", "finance:read"));
+  EXPECT_FALSE(scope_includes("planning:read planning:writer", "planning:write"));
+  EXPECT_FALSE(scope_includes("planning:read", "planning"));
+  EXPECT_FALSE(scope_includes("", "finance:read"));
+}
+} // namespace
+} // namespace mcpcert

@@ -48,6 +48,7 @@ protected:
                             "  refresh_rotation: {policy: every_use, reuse_grace: 0s}\n"
                             "  log_retention: 30d\n"
                             "  regions: [eu-central-1]\n"
+                            "  tool_set: finance\n"
                             "  tools: [get_kpis]\n"
                             "  log_fields: [tool, user]\n"
                             "  pkce_methods: [S256]\n"
@@ -66,7 +67,7 @@ TEST_F(ProfileFile, ReadsParametersClaimsAndDigest) {
   EXPECT_EQ(profile.parameters.regions, std::vector<std::string>{"eu-central-1"});
   ASSERT_EQ(profile.claims.size(), 2u);
   EXPECT_EQ(profile.claims[0].id, "ACCESS-TTL");
-  EXPECT_EQ(profile.claims[0].line, 13);
+  EXPECT_EQ(profile.claims[0].line, 14);
   EXPECT_EQ(profile.claims[1].sentence, "we do not train on your data");
   EXPECT_EQ(profile.sha256.size(), 64u);
   EXPECT_TRUE(profile.parameters.hosts_region("eu-central-1"));
@@ -75,7 +76,7 @@ TEST_F(ProfileFile, ReadsParametersClaimsAndDigest) {
 
 TEST_F(ProfileFile, RefusesWhatCannotBeCertifiedNamingFileLineAndField) {
   EXPECT_THAT(error_with("  - {id: ACCESS-TTL", "  - {id: ACCESS-TTLL, section: '5', sentence: s}"),
-              HasSubstr(":13: profile.claims[0].id: unknown claim id 'ACCESS-TTLL'"));
+              HasSubstr(":14: profile.claims[0].id: unknown claim id 'ACCESS-TTLL'"));
   EXPECT_THAT(error_with("  log_retention:", ""), HasSubstr("profile.parameters.log_retention: required parameter is missing"));
   EXPECT_THAT(error_with("  access_ttl:", "  access_ttl: -5"), HasSubstr(":4: profile.parameters.access_ttl: must be at least 1 s"));
   EXPECT_THAT(error_with("  access_ttl:", "  access_ttl: soon"), HasSubstr("is not a duration"));
@@ -100,7 +101,7 @@ TEST_F(ProfileFile, RefusesParametersThatContradictItsClaims) {
     load_profile(write(text));
     FAIL() << "a profile promising rotation with policy none was accepted";
   } catch (const ScenarioError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("claim REFRESH-ROTATE (line 15) promises rotation on every use"));
+    EXPECT_THAT(e.what(), HasSubstr("claim REFRESH-ROTATE (line 16) promises rotation on every use"));
   }
 }
 
@@ -135,10 +136,11 @@ TEST(ScenarioParameters, FillScenarioFilesBeforeTheyAreRead) {
   std::ofstream(path) << "scenario: s\ntitle: at ${access_ttl-1} s\nclaims: [ACCESS-TTL]\nnotice: {source: a, sentence: b}\n"
                          "tenant: emea-finance\nsteps:\n  - authorize: {as: alice}\n"
                          "  - advance_clock: {token_age: ${access_ttl+1}, of: alice}\n"
-                         "  - list_tools: {as: alice, expect: {names: ${tools}}}\n"
+                         "  - list_tools: {as: alice, expect: {names: ${tools_finance}}}\n"
                          "  - raw_request: {path: /mcp, expect: {header: {x: '${mcp_url}'}}}\n";
   ProfileParameters parameters;
   parameters.access_ttl = 600;
+  parameters.tool_set = "finance";
   parameters.tools = {"a", "b"};
   const auto scenario = load_scenario(path, parameters.for_scenarios());
   EXPECT_EQ(scenario.title, "at 599 s");

@@ -39,9 +39,9 @@ public:
   TenantDirectory& directory() { return directory_; }
   const FinanceLedger& ledger() const { return ledger_; }
   FinanceLedger& ledger() { return ledger_; }
-  /// Reads and writes hold planning_lock() (requests run in parallel).
+  /// Planning and finance data reads and writes hold data_lock() (requests run in parallel).
   PlanningWorkspace& planning() { return planning_; }
-  std::mutex& planning_lock() { return planning_mutex_; }
+  std::mutex& data_lock() { return data_mutex_; }
   const PermissionOracle& oracle() const { return oracle_; }
   ClientRegistry& clients() { return clients_; }
   GrantStore& grants() { return *grants_; }
@@ -71,7 +71,7 @@ private:
   TenantDirectory directory_;
   FinanceLedger ledger_;
   PlanningWorkspace planning_;
-  std::mutex planning_mutex_;
+  std::mutex data_mutex_;
   PermissionOracle oracle_;
   ClientRegistry clients_;
   std::unique_ptr<GrantStore> grants_;

@@ -24,13 +24,20 @@ struct ProfileParameters {
   std::int64_t refresh_reuse_grace = 0;     ///< seconds an already-used refresh token is still honoured
   std::int64_t log_retention = 90 * 86400;  ///< seconds, whole days
   std::vector<std::string> regions;         ///< where tenants are hosted; empty: every region a world hosts
-  std::vector<std::string> tools{"get_kpis"};
+  /// The product the notice is about: finance or planning; empty (the built-in
+  /// default) certifies both tool sets of the reference connector.
+  std::string tool_set;
+  /// The tools the notice promises for its tool set (TOOLSET).
+  std::vector<std::string> tools;
   std::vector<std::string> log_fields{"at_ms", "tenant", "request_id", "tool", "entity", "duration_ms",
                                       "outcome", "event", "client_id", "detail", "user", "source_ip"};
   std::vector<std::string> pkce_methods{"S256"};
 
   /// The values `${name}` stands for in scenario files (durations in seconds).
   ScenarioParameters for_scenarios() const;
+  /// The tools of `tool_set` this profile expects: its own list for its tool
+  /// set, the reference connector's list otherwise.
+  std::vector<std::string> tools_of(std::string_view tool_set) const;
   /// Whether tenants of `region` are covered by this profile.
   bool hosts_region(std::string_view region) const;
 };
@@ -57,6 +64,9 @@ struct Profile {
 
 /// Reads and validates a profile file; throws ScenarioError.
 Profile load_profile(const std::filesystem::path& file);
+
+/// The tools the reference connector serves for a tool set (finance or planning).
+const std::vector<std::string>& reference_tools(std::string_view tool_set);
 
 /// Parses "90d", "1h", "30m", "45s" or a bare number of seconds; nullopt otherwise.
 std::optional<std::int64_t> parse_duration(std::string_view text);
