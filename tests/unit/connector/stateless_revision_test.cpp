@@ -79,7 +79,8 @@ protected:
 
   // The issuer and the tenant API in one loopback server.
   http::Response tenant_reply(const http::Request& request) {
-    const std::string target(request.target());
+    // The path alone: the connector passes tool arguments such as ?period= as a query.
+    const std::string target(request.target().substr(0, request.target().find('?')));
     if (target == "/jwks") return http::make_json_response(request, 200, json{{"keys", {key_.public_jwk()}}}.dump());
     if (target == "/token" && request.method() == bhttp::verb::post) {
       auto form = parse_form(request.body());
