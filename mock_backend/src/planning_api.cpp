@@ -224,8 +224,8 @@ http::Response PlanningRequest::versions(const Application& app, const std::vect
     return json_response(request_, 201, version_json(created));
   }
   if (rest.size() != 2) return not_found("no such resource in " + app.id);
-  if (!app.find_version(rest[1])) return not_found("no version " + rest[1] + " in " + app.id);
   if (!is(bhttp::verb::put)) return method_not_allowed(request_, "PUT");
+  if (!app.find_version(rest[1])) return not_found("no version " + rest[1] + " in " + app.id);
   if (auto problem = require_allowed(app_ref, Operation::write)) return *problem;
   AppVersion saved;
   context_.planning.save_version(app.id, rest[1], context_.clock.now(), &saved);
@@ -236,9 +236,9 @@ http::Response PlanningRequest::runs(const Application& app, const std::vector<s
   // tools/{tool}/runs
   if (rest[0] == "tools") {
     if (rest.size() != 3 || rest[2] != "runs") return not_found("no such resource in " + app.id);
+    if (!is(bhttp::verb::post)) return method_not_allowed(request_, "POST");
     const AppTool* tool = app.find_tool(rest[1]);
     if (!tool) return not_found("no tool " + rest[1] + " in " + app.id);
-    if (!is(bhttp::verb::post)) return method_not_allowed(request_, "POST");
     if (auto problem = require_allowed({ObjectRef::Kind::tool, app.id, tool->id}, Operation::run)) return *problem;
     auto body = object_body(request_, {"parameters"});
     if (body.problem) return *body.problem;
