@@ -1,0 +1,30 @@
+// mcpcert-bench: `mcpcert bench`'s executable. Also runs the floor servers it
+// starts as child processes (--serve-trivial, --serve-proxy URL).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "mcpcert/bench/bench_run.hpp"
+#include "mcpcert/bench/floor_servers.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.size() == 1 && args[0] == "--serve-trivial") return mcpcert::bench::serve_trivial();
+    if (args.size() == 2 && args[0] == "--serve-proxy") return mcpcert::bench::serve_proxy(args[1]);
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+      std::cout << mcpcert::bench::bench_usage();
+      return 0;
+    }
+    std::string error;
+    auto options = mcpcert::bench::parse_bench_options(args, error);
+    if (!options) {
+      std::cerr << "mcpcert bench: " << error << "\n" << mcpcert::bench::bench_usage();
+      return 2;
+    }
+    return mcpcert::bench::run_bench(*options);
+  } catch (const std::exception& e) {
+    std::cerr << "mcpcert-bench: " << e.what() << "\n";
+    return 1;
+  }
+}
