@@ -9,7 +9,13 @@ MCPCERT_DEBIAN_PACKAGES=(
   nlohmann-json3-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   npm iproute2 # interop.*: npm installs the pinned MCP tooling and Node 22; ip for unshare -rn
+  wrk # mcpcert bench: cross-checks its load generator on the floor servers
 )
+
+# Only the test suite needs these, so only tests/run installs them: xmllint
+# validates the JUnit report against tests/junit.xsd, headless Chromium opens
+# the HTML report (tests/integration/report_*_test.cpp).
+MCPCERT_TEST_DEBIAN_PACKAGES=(libxml2-utils chromium)
 
 mcpcert_fail() {
   echo "mcpcert: $*" >&2
@@ -17,8 +23,10 @@ mcpcert_fail() {
 }
 
 mcpcert_install_packages() {
-  local missing=() package
-  for package in "${MCPCERT_DEBIAN_PACKAGES[@]}"; do
+  local missing=() package wanted=("${MCPCERT_DEBIAN_PACKAGES[@]}")
+  # The script that sourced this file is $0.
+  [ "$(basename "$(dirname "$0")")/$(basename "$0")" = tests/run ] && wanted+=("${MCPCERT_TEST_DEBIAN_PACKAGES[@]}")
+  for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
