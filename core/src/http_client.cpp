@@ -29,6 +29,12 @@ boost::system::result<Url> parse_url(std::string_view text) {
   url.scheme = std::string(uri.scheme());
   if (url.scheme != "http" && url.scheme != "https") return boost::system::errc::make_error_code(boost::system::errc::protocol_not_supported);
   if (!uri.has_authority() || uri.host().empty()) return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  // Boost.URL 1.81 reads "http://10.0.0.1.nip.io/x" as host 10.0.0.1 and path
+  // ".nip.io/x" (a greedy IPv4 match); after an authority RFC 3986 allows only
+  // an empty path or one starting with '/', so anything else is that misreading
+  // and would send the request to another host than the URL names.
+  if (!uri.encoded_path().empty() && uri.encoded_path().front() != '/')
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
   url.host = uri.host_type() == boost::urls::host_type::ipv6 ? std::string(uri.host_ipv6_address().to_string())
                                                               : std::string(uri.host());
   url.port = uri.has_port() ? uri.port_number() : (url.scheme == "https" ? 443 : 80);
