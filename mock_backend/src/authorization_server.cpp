@@ -9,8 +9,9 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr std::array<std::string_view, 4> supported_scopes = {scope_finance_read, scope_finance_write,
-                                                              scope_planning_read, scope_planning_write};
+// offline_access asks for a refresh token (OpenID Connect Core 11); see IssuerPolicy.
+constexpr std::array<std::string_view, 5> supported_scopes = {scope_finance_read, scope_finance_write, scope_planning_read,
+                                                              scope_planning_write, scope_offline_access};
 constexpr std::size_t max_pending_authorizations = 10'000;
 constexpr int max_login_attempts = 5;
 // Open registration must not exhaust memory; far above what a harness run registers.
@@ -105,7 +106,37 @@ std::string describe_subject_token_failure(JwtStatus status) {
   return std::string("subject token invalid: ") + to_string(status);
 }
 
+// A plain challenge is stored with this prefix; an S256 one (base64url) never holds a ':'.
+constexpr std::string_view plain_challenge_prefix = "plain:";
+
 } // namespace
+
+const std::vector<IssuerMutantInfo>& issuer_mutant_catalogue() {
+  static const std::vector<IssuerMutantInfo> catalogue{
+      {IssuerMutant::pkce_plain_accepted, "pkce-plain-accepted", "AUTH-CODE-PKCE", "accepts the plain PKCE method"},
+      {IssuerMutant::code_reusable, "code-reusable", "AUTH-CODE-PKCE",
+       "lets an authorization code be redeemed again and revokes nothing on a replay"},
+      {IssuerMutant::consent_auto_approved, "consent-auto-approved", "CONSENT", "approves on sign-in, without a consent page"},
+      {IssuerMutant::refresh_not_rotated, "refresh-not-rotated", "REFRESH-ROTATE", "hands the same refresh token back"},
+      {IssuerMutant::refresh_old_token_valid, "refresh-old-token-valid", "REFRESH-ROTATE",
+       "issues a new refresh token and keeps the old one valid"},
+      {IssuerMutant::refresh_reuse_ignored, "refresh-reuse-ignored", "REFRESH-ROTATE",
+       "refuses a reused refresh token but leaves its family standing"},
+      {IssuerMutant::refresh_never_expires, "refresh-never-expires", "REFRESH-TTL", "accepts expired refresh tokens"},
+      {IssuerMutant::revocation_noop, "revocation-noop", "REVOKE-CLIENT", "answers /revoke with 200 and revokes nothing"},
+      {IssuerMutant::grants_survive_rotation, "grants-survive-rotation", "REVOKE-ROTATE-CREDS",
+       "keeps a user's grants when their credentials are rotated"},
+      {IssuerMutant::mcp_access_unchecked, "mcp-access-unchecked", "MCP-ACCESS",
+       "checks MCP Access only at token exchange, not at authorize, token or refresh"},
+  };
+  return catalogue;
+}
+
+std::optional<IssuerMutant> issuer_mutant_from_name(std::string_view name) {
+  for (const auto& info : issuer_mutant_catalogue())
+    if (name == info.name) return info.mutant;
+  return std::nullopt;
+}
 
 bool scope_contains(std::string_view scope, std::string_view wanted) {
   auto items = split_scope(scope);
@@ -119,9 +150,10 @@ struct AuthorizationServer::ClientCheck {
 
 AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
                                          TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants,
-                                         AuthEventLog& events)
+                                         AuthEventLog& events, IssuerPolicy policy)
     : identity_(std::move(identity)),
       lifetimes_(lifetimes),
+      policy_(std::move(policy)),
       clock_(clock),
       directory_(directory),
       clients_(clients),
@@ -139,7 +171,8 @@ nlohmann::json AuthorizationServer::metadata() const {
       {"jwks_uri", identity_.issuer + "/jwks"},
       {"response_types_supported", {"code"}},
       {"grant_types_supported", {grant_authorization_code, grant_refresh_token, grant_token_exchange}},
-      {"code_challenge_methods_supported", {"S256"}},
+      {"code_challenge_methods_supported",
+       policy_.allow_plain_pkce ? nlohmann::json{"S256", "plain"} : nlohmann::json{"S256"}},
       {"token_endpoint_auth_methods_supported", {"none", "client_secret_basic", "client_secret_post"}},
       {"revocation_endpoint", identity_.issuer + "/revoke"},
       {"revocation_endpoint_auth_methods_supported", {"none", "client_secret_basic", "client_secret_post"}},
@@ -210,16 +243,26 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
   if (!client->may_use(grant_authorization_code))
     return fail("unauthorized_client", "client may not use the authorization code grant");
 
+  const bool plain_allowed = policy_.allow_plain_pkce || policy_.has(IssuerMutant::pkce_plain_accepted);
   const std::string* method = field(query, "code_challenge_method");
-  if (!method) return fail("invalid_request", "code_challenge_method is required; only S256 is supported");
-  if (*method == "plain") return fail("invalid_request", "code_challenge_method plain is not supported; use S256");
-  if (*method != "S256") return fail("invalid_request", "unsupported code_challenge_method; use S256");
+  // RFC 7636 4.3 defaults an absent method to plain; OAuth 2.1 wants S256, so the method must be named.
+  if (!method) return fail("invalid_request", "code_challenge_method is required; S256 is supported");
+  if (*method == "plain" && !plain_allowed)
+    return fail("invalid_request", "code_challenge_method plain is not supported; use S256");
+  if (*method != "S256" && *method != "plain") return fail("invalid_request", "unsupported code_challenge_method; use S256");
   const std::string* challenge = field(query, "code_challenge");
   if (!challenge) return fail("invalid_request", "code_challenge is required (PKCE)");
-  // An S256 challenge is always 32 bytes of base64url: 43 characters.
-  if (challenge->size() != 43 || !base64url_text(*challenge))
-    return fail("invalid_request", "code_challenge is not a base64url SHA-256 digest");
-  pending.code_challenge = *challenge;
+  if (*method == "plain") {
+    // A plain challenge is the verifier itself (RFC 7636 4.2).
+    if (!pkce_verifier_well_formed(*challenge))
+      return fail("invalid_request", "a plain code_challenge must be 43-128 unreserved characters");
+    pending.code_challenge = std::string(plain_challenge_prefix) + *challenge;
+  } else {
+    // An S256 challenge is always 32 bytes of base64url: 43 characters.
+    if (challenge->size() != 43 || !base64url_text(*challenge))
+      return fail("invalid_request", "code_challenge is not a base64url SHA-256 digest");
+    pending.code_challenge = *challenge;
+  }
 
   const std::string* resource = field(query, "resource");
   if (!resource) return fail("invalid_target", "resource is required (RFC 8707)");
@@ -263,7 +306,7 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
   }
 
   const User* user = directory_.find_user(username);
-  auto refusal = session_refusal(user->id, user->default_entity);
+  auto refusal = session_gate(user->id, user->default_entity);
   if (!refusal.empty()) {
     log(AuthEventKind::sign_in_failure, user->id, pending->client_id, "signed in but refused: " + refusal);
     auto location = error_redirect(*pending, "access_denied", refusal);
@@ -273,6 +316,11 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
   pending->user = user->id;
   pending->entity = user->default_entity;
   log(AuthEventKind::sign_in, user->id, pending->client_id, "entity " + pending->entity);
+  if (policy_.has(IssuerMutant::consent_auto_approved)) {
+    auto approved = approve(std::move(*pending));
+    pending_.erase(pending_.find(txn));
+    return approved;
+  }
   const Entity* entity = directory_.find_entity(pending->entity);
   return ConsentForm{std::string(txn), client_name, user->id, user->display_name, pending->scope, pending->entity,
                      entity ? entity->name : pending->entity};
@@ -296,12 +344,15 @@ AuthorizationStep AuthorizationServer::consent(std::string_view txn, std::string
     return Redirect{error_redirect(pending, "access_denied", "the user denied the request")};
   }
   // MCP Access may have been withdrawn while the consent page was open.
-  auto refusal = session_refusal(pending.user, pending.entity);
+  auto refusal = session_gate(pending.user, pending.entity);
   if (!refusal.empty()) {
     log(AuthEventKind::consent, pending.user, pending.client_id, "approved but refused: " + refusal);
     return Redirect{error_redirect(pending, "access_denied", refusal)};
   }
+  return approve(std::move(pending));
+}
 
+AuthorizationStep AuthorizationServer::approve(PendingAuthorization pending) {
   auto now = clock_.now();
   Grant grant{"grt_" + random_token(12), pending.user, pending.client_id, pending.scope, pending.entity,
               pending.resource, now, std::nullopt, {}};
@@ -427,6 +478,7 @@ TokenResponse AuthorizationServer::redeem_code(const OAuthClient& client, const 
   switch (grants_.claim_code(digest)) {
   case StoreStatus::ok: break;
   case StoreStatus::already_used: {
+    if (policy_.has(IssuerMutant::code_reusable)) break;
     auto grant = grants_.find_grant(record->grant_id);
     if (!grant) return refused(invalid_grant("authorization code already used"));
     return reuse_detected(*grant, "authorization code");
@@ -440,18 +492,23 @@ TokenResponse AuthorizationServer::redeem_code(const OAuthClient& client, const 
     return refused(invalid_grant("redirect_uri does not match the authorization request"));
   if (!pkce_verifier_well_formed(*verifier))
     return refused(invalid_request("code_verifier is malformed (RFC 7636 4.1)"));
-  if (!pkce_s256_matches(*verifier, record->code_challenge))
-    return refused(invalid_grant("code_verifier does not match the code_challenge"));
+  const bool plain = record->code_challenge.starts_with(plain_challenge_prefix);
+  const bool verified = plain ? constant_time_equal(*verifier, std::string_view(record->code_challenge).substr(plain_challenge_prefix.size()))
+                              : pkce_s256_matches(*verifier, record->code_challenge);
+  if (!verified) return refused(invalid_grant("code_verifier does not match the code_challenge"));
   if (const auto* resource = field(form, "resource"); resource && *resource != record->resource)
     return refused(oauth_error(400, "invalid_target", "resource differs from the authorization request"));
   auto grant = grants_.find_grant(record->grant_id);
   if (!grant || grant->revoked()) return refused(invalid_grant("grant revoked"));
-  auto refusal = session_refusal(record->user, record->entity);
+  auto refusal = session_gate(record->user, record->entity);
   if (!refusal.empty()) return refused(invalid_grant(refusal));
 
   auto access = client_access_token(*grant, record->scope);
   auto [refresh_token, refresh_record] = new_refresh_token(*grant, record->scope);
-  switch (grants_.issue(access.record, refresh_record)) {
+  // An OpenID Connect-flavoured issuer hands out a refresh token only for offline_access.
+  const bool with_refresh = !policy_.refresh_requires_offline_access || scope_contains(record->scope, scope_offline_access);
+  if (!with_refresh) refresh_token.clear();
+  switch (grants_.issue(access.record, with_refresh ? std::optional<RefreshToken>(refresh_record) : std::nullopt)) {
   case StoreStatus::ok: break;
   case StoreStatus::failed: return refused(storage_failure());
   default: return refused(invalid_grant("grant revoked"));
@@ -476,9 +533,17 @@ TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const Form
     return response;
   };
   if (grant->revoked()) return refused(invalid_grant("grant revoked"));
-  if (record->used) return reuse_detected(*grant, "refresh token");
   auto now = clock_.now();
-  if (now >= record->expires_at) return refused(invalid_grant("refresh token expired"));
+  // Within the grace window a rotated token still refreshes (a client that
+  // lost the answer retries); the old-token-valid mutant never counts it used.
+  auto in_grace = [&](const RefreshToken& used) {
+    return policy_.has(IssuerMutant::refresh_old_token_valid) ||
+           (policy_.refresh_grace > Seconds(0) && used.used_at && now < *used.used_at + policy_.refresh_grace);
+  };
+  const bool presented_again = record->used;
+  if (presented_again && !in_grace(*record)) return reuse_detected(*grant, "refresh token");
+  if (now >= record->expires_at && !policy_.has(IssuerMutant::refresh_never_expires))
+    return refused(invalid_grant("refresh token expired"));
   if (lifetimes_.refresh_family && now >= grant->created_at + *lifetimes_.refresh_family)
     return refused(invalid_grant("the grant's refresh tokens reached their absolute lifetime"));
 
@@ -490,25 +555,44 @@ TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const Form
   }
   if (const auto* resource = field(form, "resource"); resource && *resource != grant->resource)
     return refused(oauth_error(400, "invalid_target", "resource differs from the grant's"));
-  auto refusal = session_refusal(grant->user, grant->entity);
+  auto refusal = session_gate(grant->user, grant->entity);
   if (!refusal.empty()) return refused(invalid_grant(refusal));
 
   auto access = client_access_token(*grant, scope);
   // RFC 6749 6: a rotated refresh token keeps the scope of the one it replaces.
   auto [refresh_token, successor] = new_refresh_token(*grant, record->scope);
-  switch (grants_.rotate_refresh_token(digest, successor, access.record)) {
+  StoreStatus stored;
+  if (policy_.has(IssuerMutant::refresh_not_rotated)) {
+    stored = grants_.issue(access.record, std::nullopt);
+    refresh_token = *token;
+  } else if (presented_again || policy_.has(IssuerMutant::refresh_old_token_valid)) {
+    stored = grants_.issue(access.record, successor); // in grace: the old token was rotated already
+  } else {
+    stored = grants_.rotate_refresh_token(digest, successor, access.record);
+    if (stored == StoreStatus::already_used) {
+      // Of concurrent refreshes with one token, every one but the first lands
+      // here: a second presentation, reuse unless the grace window covers it.
+      auto again = grants_.find_refresh_token(digest);
+      if (!again || !in_grace(*again)) return reuse_detected(*grant, "refresh token");
+      stored = grants_.issue(access.record, successor);
+    }
+  }
+  switch (stored) {
   case StoreStatus::ok: break;
-  // Of concurrent refreshes with one token, every one but the first lands
-  // here: a second presentation, and with no grace window that is reuse.
-  case StoreStatus::already_used: return reuse_detected(*grant, "refresh token");
   case StoreStatus::failed: return refused(storage_failure());
   default: return refused(invalid_grant("grant revoked"));
   }
-  log(AuthEventKind::refresh, grant->user, client.id, "grant " + grant->id + ", jti " + access.record.jti);
+  log(AuthEventKind::refresh, grant->user, client.id,
+      "grant " + grant->id + ", jti " + access.record.jti + (presented_again ? ", rotated token within the grace window" : ""));
   return token_pair(*grant, access, scope, refresh_token);
 }
 
 TokenResponse AuthorizationServer::reuse_detected(const Grant& grant, std::string_view what) {
+  if (what == "refresh token" && policy_.has(IssuerMutant::refresh_reuse_ignored)) {
+    auto response = invalid_grant(std::string(what) + " already used");
+    response.subject = grant.user;
+    return response;
+  }
   log(AuthEventKind::reuse_detected, grant.user, grant.client_id,
       std::string(what) + " presented again; revoking grant " + grant.id);
   revoke_grant(grant.id, std::string(what) + " reused");
@@ -643,7 +727,7 @@ std::pair<std::string, RefreshToken> AuthorizationServer::new_refresh_token(cons
   auto expires_at = now + lifetimes_.refresh;
   if (lifetimes_.refresh_family) expires_at = std::min(expires_at, grant.created_at + *lifetimes_.refresh_family);
   auto token = random_token(32);
-  RefreshToken record{secret_digest(token), grant.id, grant.client_id, scope, now, expires_at, false};
+  RefreshToken record{secret_digest(token), grant.id, grant.client_id, scope, now, expires_at, false, std::nullopt};
   return {std::move(token), std::move(record)};
 }
 
@@ -655,9 +739,9 @@ TokenResponse AuthorizationServer::token_pair(const Grant& grant, const SignedTo
       {"access_token", access.token},
       {"token_type", "Bearer"},
       {"expires_in", lifetimes_.access.count()},
-      {"refresh_token", refresh_token},
       {"scope", scope},
   };
+  if (!refresh_token.empty()) response.body["refresh_token"] = refresh_token;
   return response;
 }
 
@@ -673,6 +757,7 @@ TokenResponse AuthorizationServer::revoke(const FormFields& form, const std::opt
   }
   TokenResponse done; // 200 with no body, whatever was (or wasn't) found (RFC 7009 2.2)
   done.client_id = client.id;
+  if (policy_.has(IssuerMutant::revocation_noop)) return done;
   auto now = clock_.now();
 
   // Each yields the answer once it found the token, nullopt to search on.
@@ -900,6 +985,8 @@ StoreStatus AuthorizationServer::revoke_grant(std::string_view grant_id, std::st
 }
 
 std::optional<std::size_t> AuthorizationServer::revoke_user_grants(std::string_view user, std::string_view reason) {
+  // The control plane names a credential rotation with this reason (suspension revokes as before).
+  if (reason == "credentials rotated" && policy_.has(IssuerMutant::grants_survive_rotation)) return 0;
   auto revoked = grants_.revoke_user_grants(user, reason, clock_.now());
   if (!revoked) return std::nullopt;
   for (const auto& id : *revoked) {
@@ -922,6 +1009,14 @@ std::string AuthorizationServer::session_refusal(std::string_view user, std::str
   if (!found) return "user " + std::string(user) + " no longer exists";
   if (found->suspended) return "user " + std::string(user) + " is suspended";
   if (!directory_.has_mcp_access(user, entity)) return "user has no MCP Access on entity " + std::string(entity);
+  return {};
+}
+
+std::string AuthorizationServer::session_gate(std::string_view user, std::string_view entity) const {
+  if (!policy_.has(IssuerMutant::mcp_access_unchecked)) return session_refusal(user, entity);
+  const User* found = directory_.find_user(user);
+  if (!found) return "user " + std::string(user) + " no longer exists";
+  if (found->suspended) return "user " + std::string(user) + " is suspended";
   return {};
 }
 

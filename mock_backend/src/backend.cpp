@@ -82,8 +82,10 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
       std::filesystem::create_directories(*config.state_dir);
       state_file = *config.state_dir / (tenant_config.id + ".sqlite");
     }
+    auto policy = tenant_config.policy;
+    policy.mutants.insert(config.mutants.begin(), config.mutants.end());
     site->tenant = std::make_unique<Tenant>(std::move(identity), tenant_config.lifetimes, std::move(fixture), *clock_,
-                                            open_tenant_storage(state_file, tenant_config.id, *clock_));
+                                            open_tenant_storage(state_file, tenant_config.id, *clock_), std::move(policy));
     for (const auto& registration : tenant_config.resources)
       site->tenant->clients().register_resource(registration.resource, registration.client_id);
     sites_.push_back(std::move(site));

@@ -1,5 +1,6 @@
 #include "mcpcert/mock_backend/backend_config.hpp"
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -32,6 +33,22 @@ ListenAddress require_loopback(const ConfigNode& node, std::string_view field) {
   return {parsed.first, parsed.second};
 }
 
+// Rounded to the nearest second, never below one: a lifetime of 0 would mean "already expired".
+Seconds scaled(Seconds lifetime, double scale) {
+  auto value = static_cast<std::int64_t>(static_cast<double>(lifetime.count()) * scale + 0.5);
+  return Seconds(std::max<std::int64_t>(value, 1));
+}
+
+void scale_lifetimes(TenantConfig& tenant, double scale) {
+  auto& l = tenant.lifetimes;
+  // Not the sign-in page's lifetime (a person fills it in) nor the exchanged
+  // tokens' cap (they never outlive their scaled subject token anyway).
+  for (Seconds* lifetime : {&l.access, &l.refresh, &l.code}) *lifetime = scaled(*lifetime, scale);
+  if (l.refresh_family) l.refresh_family = scaled(*l.refresh_family, scale);
+  // A grace of 0 stays 0 (strictly one-time).
+  if (tenant.policy.refresh_grace > Seconds(0)) tenant.policy.refresh_grace = scaled(tenant.policy.refresh_grace, scale);
+}
+
 bool valid_tenant_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
@@ -43,9 +60,18 @@ bool valid_tenant_id(std::string_view id) {
 
 BackendConfig parse_backend_config(const nlohmann::json& document, const std::filesystem::path& file) {
   ConfigNode root(document, "", file.string());
-  root.reject_unknown({"simulation", "control", "state_dir", "tenants"});
+  root.reject_unknown({"simulation", "control", "state_dir", "lifetime_scale", "tenants"});
   BackendConfig config;
   config.simulation = root.optional_bool("simulation", false);
+  // Scaled time, for targets whose clock can't be moved: every lifetime times this factor.
+  double scale = 1.0;
+  if (root.has("lifetime_scale")) {
+    const auto& value = root.value()["lifetime_scale"];
+    if (!value.is_number() || value.get<double>() <= 0.0 || value.get<double>() > 1.0)
+      root.fail("lifetime_scale", "must be a number greater than 0 and at most 1");
+    scale = value.get<double>();
+    config.lifetime_scale = scale;
+  }
   if (root.has("state_dir")) {
     std::filesystem::path dir = root.require_string("state_dir");
     if (dir.empty()) root.fail("state_dir", "must not be empty");
@@ -73,6 +99,7 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
   for (const auto& node : tenants) {
     node.reject_unknown({"id", "region", "fixture", "api_listen", "issuer_listen", "access_token_ttl_seconds",
                          "refresh_token_ttl_seconds", "code_ttl_seconds", "refresh_family_lifetime_seconds",
+                         "refresh_grace_seconds", "pkce_plain_allowed", "refresh_requires_offline_access",
                          "resources"});
     TenantConfig tenant;
     tenant.id = node.require_string("id");
@@ -91,6 +118,10 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
     tenant.lifetimes.code = Seconds(node.optional_int("code_ttl_seconds", 60, 1, 3600));
     if (node.has("refresh_family_lifetime_seconds"))
       tenant.lifetimes.refresh_family = Seconds(node.optional_int("refresh_family_lifetime_seconds", 0, 1, ten_years));
+    tenant.policy.refresh_grace = Seconds(node.optional_int("refresh_grace_seconds", 0, 0, ten_years));
+    tenant.policy.allow_plain_pkce = node.optional_bool("pkce_plain_allowed", false);
+    tenant.policy.refresh_requires_offline_access = node.optional_bool("refresh_requires_offline_access", false);
+    if (scale != 1.0) scale_lifetimes(tenant, scale);
     for (const auto& resource_node : node.optional_array("resources")) {
       resource_node.reject_unknown({"resource", "client_id"});
       ResourceRegistration registration{resource_node.require_string("resource"),

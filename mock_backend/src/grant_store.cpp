@@ -205,12 +205,12 @@ StoreStatus SqliteGrantStore::claim_code(std::string_view code_hash) {
 
 std::optional<RefreshToken> SqliteGrantStore::find_refresh_token(std::string_view token_hash) const {
   SqliteSession session(*database_);
-  auto query = session.statement("SELECT token_hash, grant_id, client_id, scope, issued_at, expires_at, used "
+  auto query = session.statement("SELECT token_hash, grant_id, client_id, scope, issued_at, expires_at, used, used_at "
                                  "FROM refresh_tokens WHERE token_hash = ?");
   query.bind(token_hash);
   if (query.step() != SqliteStatement::Step::row) return std::nullopt;
   return RefreshToken{query.text(0), query.text(1), query.text(2),          query.text(3),
-                      query.time(4), query.time(5), query.integer(6) != 0};
+                      query.time(4), query.time(5), query.integer(6) != 0, query.optional_time(7)};
 }
 
 StoreStatus SqliteGrantStore::issue(const IssuedAccessToken& access, const std::optional<RefreshToken>& refresh) {
@@ -230,7 +230,9 @@ StoreStatus SqliteGrantStore::rotate_refresh_token(std::string_view used_hash, c
   auto standing = grant_standing(session, successor.grant_id);
   if (standing != StoreStatus::ok) return standing;
   // Exactly one of concurrent rotations changes the row; the others see 0 changes.
-  if (!session.statement("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ? AND grant_id = ? AND used = 0")
+  // The successor's issue time is when its predecessor was used: the start of any grace window.
+  if (!session.statement("UPDATE refresh_tokens SET used = 1, used_at = ? WHERE token_hash = ? AND grant_id = ? AND used = 0")
+           .bind(successor.issued_at)
            .bind(used_hash)
            .bind(successor.grant_id)
            .run())

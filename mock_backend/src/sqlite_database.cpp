@@ -7,7 +7,7 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 
 // Times are nanoseconds since the epoch: the clock's own resolution, so a
 // value read back compares exactly with the one written.
@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
   scope TEXT NOT NULL,
   issued_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
+  used INTEGER NOT NULL DEFAULT 0,
+  used_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_by_grant ON refresh_tokens(grant_id);
 
@@ -138,6 +139,8 @@ std::shared_ptr<SqliteDatabase> SqliteDatabase::open(const std::filesystem::path
                            std::to_string(schema_version));
   execute_or_refuse(connection, what, "BEGIN IMMEDIATE");
   execute_or_refuse(connection, what, schema);
+  // Version 2 records when a refresh token was rotated (the refresh grace window).
+  if (version == 1) execute_or_refuse(connection, what, "ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER");
   execute_or_refuse(connection, what, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
   execute_or_refuse(connection, what, "COMMIT");
   return std::shared_ptr<SqliteDatabase>(new SqliteDatabase(connection));

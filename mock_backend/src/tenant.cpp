@@ -13,7 +13,7 @@ IssuerIdentity for_domain(IssuerIdentity identity, TenantDomain domain) {
 } // namespace
 
 Tenant::Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture fixture, const Clock& clock,
-               TenantStorage storage)
+               TenantStorage storage, IssuerPolicy policy)
     : clock_(clock),
       domain_(fixture.domain),
       directory_(std::move(fixture.directory)),
@@ -23,7 +23,8 @@ Tenant::Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture 
       clients_(std::move(fixture.clients)),
       grants_(std::move(storage.grants)),
       events_(std::move(storage.events)),
-      authorization_server_(for_domain(std::move(identity), domain_), lifetimes, clock, directory_, clients_, *grants_, *events_),
+      authorization_server_(for_domain(std::move(identity), domain_), lifetimes, clock, directory_, clients_, *grants_, *events_,
+                            std::move(policy)),
       credentials_(std::move(fixture.credentials)) {}
 
 void Tenant::remember_password(std::string_view user, std::string password) {

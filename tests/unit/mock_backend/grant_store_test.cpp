@@ -43,7 +43,7 @@ struct Fixture {
     return grant;
   }
   RefreshToken refresh(const std::string& hash, const std::string& grant) {
-    return {hash, grant, "client", "finance:read", clock.now(), clock.now() + 3600s, false};
+    return {hash, grant, "client", "finance:read", clock.now(), clock.now() + 3600s, false, std::nullopt};
   }
   IssuedAccessToken access(const std::string& jti, const std::string& grant, const std::string& parent = {}) {
     return {jti, grant, "client", parent, clock.now() + 3600s, false};
@@ -176,6 +176,38 @@ TEST(SqliteGrantStore, StateSurvivesReopeningTheFile) {
   EXPECT_EQ(events[0].tenant, "t");
   // Sequence numbers go on where they stopped.
   EXPECT_EQ(reopened.storage.events->append(AuthEventKind::refresh, "alice", "client", ""), 2u);
+}
+
+TEST(SqliteGrantStore, ARotationRecordsWhenTheTokenWasUsed) {
+  Fixture world;
+  world.add("g1");
+  EXPECT_FALSE(world.store().find_refresh_token("rt-g1")->used_at);
+  world.clock.advance(5s);
+  auto successor = world.refresh("rt-next", "g1");
+  ASSERT_EQ(world.store().rotate_refresh_token("rt-g1", successor, world.access("at-next", "g1")), StoreStatus::ok);
+  auto used = world.store().find_refresh_token("rt-g1");
+  ASSERT_TRUE(used && used->used_at);
+  EXPECT_EQ(*used->used_at, successor.issued_at); // where a grace window starts
+}
+
+TEST(SqliteGrantStore, MigratesADatabaseOfSchemaVersionOne) {
+  StateDirectory dir;
+  auto file = dir.file("t.sqlite");
+  sqlite3* connection = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
+  // The refresh_tokens table as version 1 had it, without used_at.
+  ASSERT_EQ(sqlite3_exec(connection,
+                         "CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, "
+                         "client_id TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER NOT NULL, "
+                         "expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0); PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(connection);
+  Fixture migrated(file);
+  migrated.add("g1");
+  ASSERT_EQ(migrated.store().rotate_refresh_token("rt-g1", migrated.refresh("rt-next", "g1"), migrated.access("at-next", "g1")),
+            StoreStatus::ok);
+  EXPECT_TRUE(migrated.store().find_refresh_token("rt-g1")->used_at);
 }
 
 TEST(SqliteGrantStore, RefusesADatabaseFromANewerBackend) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@ inline constexpr std::string_view scope_finance_read = "finance:read";
 inline constexpr std::string_view scope_finance_write = "finance:write";
 inline constexpr std::string_view scope_planning_read = "planning:read";
 inline constexpr std::string_view scope_planning_write = "planning:write";
+inline constexpr std::string_view scope_offline_access = "offline_access";
 
 /// Where the tenant lives and how it is addressed; the URLs are known once listeners are bound.
 struct IssuerIdentity {
@@ -58,6 +60,49 @@ struct TokenLifetimes {
   Seconds exchanged{300};
   /// Absolute limit of a grant's refresh family, counted from consent; none by default.
   std::optional<Seconds> refresh_family;
+};
+
+/// Deliberate defects of the authorization server that each break exactly one
+/// promise, so the harness can prove its checks of that promise bite. Only a
+/// start with the test-only switch (`mcpcert-backend --test-only-mutant`,
+/// MCPCERT_ALLOW_MUTANTS=1) switches one on.
+enum class IssuerMutant {
+  pkce_plain_accepted,     ///< accepts code_challenge_method=plain whatever the policy says
+  code_reusable,           ///< a replayed authorization code is refused but revokes nothing, and redeems again
+  consent_auto_approved,   ///< no consent page: signing in approves
+  refresh_not_rotated,     ///< a refresh hands the presented refresh token back
+  refresh_old_token_valid, ///< a refresh issues a new refresh token and keeps the old one valid
+  refresh_reuse_ignored,   ///< a reused refresh token is refused but its family stands
+  refresh_never_expires,   ///< refresh tokens are accepted after their expiry
+  revocation_noop,         ///< /revoke answers 200 and revokes nothing
+  grants_survive_rotation, ///< credential rotation revokes no grant
+  mcp_access_unchecked,    ///< MCP Access checked only at token exchange, not at authorize, token or refresh
+};
+
+/// A mutant's switch name, the claim it breaks and what it does.
+struct IssuerMutantInfo {
+  IssuerMutant mutant;
+  const char* name;
+  const char* claim;
+  const char* defect;
+};
+
+const std::vector<IssuerMutantInfo>& issuer_mutant_catalogue();
+std::optional<IssuerMutant> issuer_mutant_from_name(std::string_view name);
+
+/// How this issuer applies the rules where OAuth leaves a choice (all per tenant).
+struct IssuerPolicy {
+  /// How long a rotated refresh token may still be presented (the same
+  /// successor is not handed out again: a new one is, and the family stands).
+  /// 0: strictly one-time; any later presentation is reuse.
+  Seconds refresh_grace{0};
+  /// PKCE `plain` (RFC 7636 4.2) besides S256; OAuth 2.1 wants S256 wherever the client can.
+  bool allow_plain_pkce = false;
+  /// Refresh tokens only for authorizations that asked for `offline_access`
+  /// (OpenID Connect Core 11); otherwise every code redemption gets one.
+  bool refresh_requires_offline_access = false;
+  std::set<IssuerMutant> mutants;
+  bool has(IssuerMutant mutant) const { return mutants.count(mutant) != 0; }
 };
 
 /// Shown instead of redirecting, when the redirect target can't be trusted (RFC 6749 4.1.2.1).
@@ -134,9 +179,11 @@ bool scope_contains(std::string_view scope, std::string_view wanted);
 class AuthorizationServer {
 public:
   AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
-                      TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants, AuthEventLog& events);
+                      TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants, AuthEventLog& events,
+                      IssuerPolicy policy = {});
 
   const IssuerIdentity& identity() const { return identity_; }
+  const IssuerPolicy& policy() const { return policy_; }
   /// RFC 8414 metadata (also served as openid-configuration).
   nlohmann::json metadata() const;
   /// The current key and every previous one still verifying unexpired tokens.
@@ -193,6 +240,8 @@ private:
   };
 
   PendingAuthorization* find_pending(std::string_view txn);
+  /// Records the grant and its code; the redirect carrying the code (or server_error).
+  AuthorizationStep approve(PendingAuthorization pending);
   void drop_expired_pending();
   std::string redirect_with(const std::string& redirect_uri,
                             const std::vector<std::pair<std::string, std::string>>& params,
@@ -222,6 +271,9 @@ private:
   std::string sign(const nlohmann::json& claims) const;
   /// Why the user may not (any more) use MCP on `entity`; empty when they may.
   std::string session_refusal(std::string_view user, std::string_view entity) const;
+  /// session_refusal at sign-in, consent, code redemption and refresh (what
+  /// the mcp-access-unchecked mutant weakens; token exchange keeps the full check).
+  std::string session_gate(std::string_view user, std::string_view entity) const;
   /// The claims of an unexpired, unrevoked access token of this issuer whose grant stands.
   std::optional<nlohmann::json> active_access_claims(std::string_view token) const;
   void log(AuthEventKind kind, std::string_view user, std::string_view client, std::string_view detail);
@@ -233,6 +285,7 @@ private:
 
   IssuerIdentity identity_;
   TokenLifetimes lifetimes_;
+  IssuerPolicy policy_;
   const Clock& clock_;
   TenantDirectory& directory_;
   ClientRegistry& clients_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ struct TenantConfig {
   std::filesystem::path fixture; ///< absolute
   ListenAddress api_listen;
   ListenAddress issuer_listen;
-  TokenLifetimes lifetimes;
+  TokenLifetimes lifetimes; ///< already scaled by the backend's lifetime_scale
+  /// Grace window, PKCE plain, offline_access; the backend adds the test-only mutants.
+  IssuerPolicy policy;
   /// Resources known from the start, for runs without the control plane.
   std::vector<ResourceRegistration> resources;
 };
@@ -47,7 +50,11 @@ struct BackendConfig {
   /// absolute); without it every tenant uses an in-memory database.
   std::optional<std::filesystem::path> state_dir;
   std::optional<ControlConfig> control; ///< present exactly when simulation is on
+  /// Every lifetime (and grace window) multiplied by this, for targets without a virtual clock.
+  double lifetime_scale = 1.0;
   std::vector<TenantConfig> tenants;
+  /// Test-only defects of every tenant's authorization server; from the command line, never the file.
+  std::set<IssuerMutant> mutants;
 };
 
 /// Throws ConfigError naming the file and the field.

@@ -56,6 +56,8 @@ struct RefreshToken {
   TimePoint issued_at;
   TimePoint expires_at;
   bool used = false;
+  /// When it was rotated; unset for a token never used, or made used by its family's revocation.
+  std::optional<TimePoint> used_at;
 };
 
 /// An access token this issuer signed, so a revoked grant also kills its unexpired JWTs.

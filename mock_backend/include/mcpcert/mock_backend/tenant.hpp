@@ -30,7 +30,7 @@ struct HandledRequest {
 class Tenant {
 public:
   Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture fixture, const Clock& clock,
-         TenantStorage storage);
+         TenantStorage storage, IssuerPolicy policy = {});
   Tenant(const Tenant&) = delete;
   Tenant& operator=(const Tenant&) = delete;
 
