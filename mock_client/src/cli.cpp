@@ -37,8 +37,9 @@ commands:
   run PATH...          run the given scenario files or directories
   verify REPORT        check a JSON report's signature: exit 0 only when it is untouched
   up                   start one world (backend + connector), print how to reach it, wait for Ctrl-C
-  mutants              certify the clean connector, then each of its test-only mutants; every mutant
-                       must make its own claim fail (prints mutant, claim it breaks, claims that caught it)
+  mutants              certify the clean connector, then each test-only mutant of the connector and of the
+                       mock authorization server; every mutant must make its own claim fail (prints
+                       mutant, claim it breaks, claims that caught it)
 
 options (certify, run):
   --profile FILE       certify one notice: its parameters and claims (scenarios/profiles/*.yaml)
@@ -55,11 +56,12 @@ options (certify, run):
   --seed S             seed for randomised steps, recorded in the reports (default: random)
   --keep-worlds DIR    keep each world's configs and server logs under DIR
   --test-only-mutant NAME
-                       start the connector with a deliberate defect (proves a check bites)
+                       start the connector, or the mock authorization server, with a deliberate defect
+                       (proves a check bites; `mcpcert mutants` lists them)
   --no-colour          plain console output
 
 options (mutants):
-  --json FILE          write {"mutants":[{"name","claim","caught_by"}]} to FILE
+  --json FILE          write {"mutants":[{"name","claim","component","caught_by"}]} to FILE
   --jobs N             worlds at a time (default 1)
   --all-scenarios      run every scenario against every mutant, not only those checking its claim
   --no-colour          plain console output
@@ -267,17 +269,36 @@ extern "C" void on_stop_signal(int) {
   [[maybe_unused]] auto ignored = ::write(stop_pipe[1], &byte, 1);
 }
 
+// A name the backend lists is an authorization-server mutant; any other goes
+// to the connector, which refuses names it doesn't know.
+bool place_mutants(const std::vector<std::string>& names, bool external_connector, WorldOptions& options, std::ostream& err) {
+  if (names.empty()) return true;
+  const auto backend = list_backend_mutants(options.installation.backend_binary);
+  if (!backend.problem.empty()) {
+    err << "mcpcert: " << backend.problem << "\n";
+    return false;
+  }
+  for (const auto& name : names) {
+    const bool of_backend = std::any_of(backend.mutants.begin(), backend.mutants.end(), [&](const ConnectorMutant& m) { return m.name == name; });
+    if (of_backend) {
+      options.backend_mutants.push_back(name);
+    } else if (external_connector) {
+      err << "mcpcert: --test-only-mutant " << name << " is not an authorization-server mutant, and an external connector has none of ours\n";
+      return false;
+    } else {
+      options.connector_mutants.push_back(name);
+    }
+  }
+  return true;
+}
+
 int run_certify(const Options& options, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   bool bad_file = false;
   const auto profile = load_or_explain<Profile>(options.profile_file, load_profile, err, bad_file);
   const auto target = load_or_explain<Target>(options.target_file, load_target, err, bad_file);
   if (bad_file) return 2;
-  if (target && !options.mutants.empty()) {
-    err << "mcpcert: --test-only-mutant switches a defect on in the reference connector; an external target has none\n";
-    return 2;
-  }
   WorldOptions world_options;
-  world_options.connector_mutants = options.mutants;
+  if (!place_mutants(options.mutants, target.has_value(), world_options, err)) return 2;
   if (profile) world_options.parameters = profile->parameters;
   world_options.target = target;
   auto paths = options.paths;
@@ -405,13 +426,13 @@ int run_mutants_command(const std::vector<std::string>& args, std::ostream& out,
   }
 
   WorldOptions world_options;
-  const auto catalogue = list_connector_mutants(world_options.installation.connector_binary);
+  const auto catalogue = list_all_mutants(world_options.installation);
   if (!catalogue.problem.empty()) {
     err << "mcpcert: " << catalogue.problem << "\n";
     return 2;
   }
   if (catalogue.mutants.empty()) {
-    err << "mcpcert: the connector lists no test-only mutants, so there is nothing to show the suite catches\n";
+    err << "mcpcert: the connector and the backend list no test-only mutants, so there is nothing to show the suite catches\n";
     return 2;
   }
   std::vector<Scenario> scenarios;
@@ -517,7 +538,7 @@ int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream
   options.command = "up";
   if (auto code = parse_options(args, options, err)) return *code;
   WorldOptions world_options;
-  world_options.connector_mutants = options.mutants;
+  if (!place_mutants(options.mutants, false, world_options, err)) return 2;
   world_options.keep_dir = options.keep_dir;
   std::string error;
   auto world = World::start(world_options, error);

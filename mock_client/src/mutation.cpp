@@ -22,10 +22,14 @@ bool names(const std::vector<std::string>& claims, const std::string& claim) {
 
 } // namespace
 
-MutantCatalogue list_connector_mutants(const std::filesystem::path& connector_binary) {
+namespace {
+
+MutantCatalogue list_mutants(const std::filesystem::path& connector_binary, MutantHost host) {
   MutantCatalogue out;
   if (connector_binary.empty() || !std::filesystem::exists(connector_binary)) {
-    out.problem = "the connector binary was not found at '" + connector_binary.string() + "' (build it, or set MCPCERT_CONNECTOR_BIN)";
+    const bool backend = host == MutantHost::authorization_server;
+    out.problem = std::string("the ") + (backend ? "backend" : "connector") + " binary was not found at '" + connector_binary.string() +
+                  "' (build it, or set MCPCERT_" + (backend ? "BACKEND" : "CONNECTOR") + "_BIN)";
     return out;
   }
   auto child = ChildProcess::spawn(connector_binary, {"--list-test-only-mutants"}, "/dev/null");
@@ -50,9 +54,35 @@ MutantCatalogue list_connector_mutants(const std::filesystem::path& connector_bi
       out.mutants.clear();
       return out;
     }
-    out.mutants.push_back({item["name"], item["claim"], item.value("defect", std::string{})});
+    out.mutants.push_back({item["name"], item["claim"], item.value("defect", std::string{}), host});
   }
   return out;
+}
+
+} // namespace
+
+const char* to_string(MutantHost host) { return host == MutantHost::connector ? "connector" : "authorization server"; }
+
+MutantCatalogue list_connector_mutants(const std::filesystem::path& connector_binary) {
+  return list_mutants(connector_binary, MutantHost::connector);
+}
+
+MutantCatalogue list_backend_mutants(const std::filesystem::path& backend_binary) {
+  return list_mutants(backend_binary, MutantHost::authorization_server);
+}
+
+MutantCatalogue list_all_mutants(const Installation& installation) {
+  auto out = list_connector_mutants(installation.connector_binary);
+  if (!out.problem.empty()) return out;
+  auto backend = list_backend_mutants(installation.backend_binary);
+  if (!backend.problem.empty()) return backend;
+  out.mutants.insert(out.mutants.end(), backend.mutants.begin(), backend.mutants.end());
+  return out;
+}
+
+void switch_on(const ConnectorMutant& mutant, WorldOptions& options) {
+  auto& list = mutant.host == MutantHost::connector ? options.connector_mutants : options.backend_mutants;
+  list.push_back(mutant.name);
 }
 
 std::vector<const Scenario*> scenarios_against(const ConnectorMutant& mutant, const std::vector<Scenario>& scenarios, bool every_scenario) {
@@ -77,7 +107,9 @@ std::vector<MutantVerdict> run_mutants(const std::vector<ConnectorMutant>& mutan
     verdict.mutant = mutants[m];
     for (const auto* scenario : scenarios_against(mutants[m], scenarios, settings.every_scenario)) {
       ScenarioJob job{scenario, base};
-      job.options.connector_mutants = {mutants[m].name};
+      job.options.connector_mutants.clear();
+      job.options.backend_mutants.clear();
+      switch_on(mutants[m], job.options);
       jobs.push_back(std::move(job));
       owner.push_back(m);
       verdict.scenarios.push_back(scenario->name);
@@ -112,7 +144,10 @@ std::vector<MutantVerdict> run_mutants(const std::vector<ConnectorMutant>& mutan
 nlohmann::json mutants_json(const std::vector<MutantVerdict>& verdicts) {
   auto list = nlohmann::json::array();
   for (const auto& verdict : verdicts) {
-    list.push_back({{"name", verdict.mutant.name}, {"claim", verdict.mutant.claim}, {"caught_by", verdict.caught_by}});
+    list.push_back({{"name", verdict.mutant.name},
+                    {"claim", verdict.mutant.claim},
+                    {"component", verdict.mutant.host == MutantHost::connector ? "connector" : "authorization_server"},
+                    {"caught_by", verdict.caught_by}});
   }
   return {{"mutants", list}};
 }
@@ -128,7 +163,12 @@ void print_mutant_table(std::ostream& out, const std::vector<MutantVerdict>& ver
   out << std::left << std::setw(static_cast<int>(name_width + 2)) << "mutant" << std::setw(static_cast<int>(claim_width + 2)) << "claim it breaks"
       << "caught by\n";
   std::size_t caught = 0;
+  bool first_of_backend = true;
   for (const auto& verdict : verdicts) {
+    if (verdict.mutant.host == MutantHost::authorization_server && first_of_backend) {
+      out << "-- of the mock authorization server (mcpcert-backend):\n";
+      first_of_backend = false;
+    }
     out << std::left << std::setw(static_cast<int>(name_width + 2)) << verdict.mutant.name << std::setw(static_cast<int>(claim_width + 2))
         << verdict.mutant.claim;
     if (verdict.caught()) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -328,6 +329,8 @@ bool World::launch(const WorldOptions& options, std::string& error) {
       {"control", {{"listen", target_ ? target_->backend.control_listen : "127.0.0.1:0"}, {"secret", control_secret_}}},
       {"tenants", nlohmann::json::array()},
   };
+  const auto& methods = options.parameters.pkce_methods;
+  const bool plain_pkce = std::find(methods.begin(), methods.end(), "plain") != methods.end();
   for (const auto& hosted : hosted_tenants()) {
     const auto placement = target_ ? target_->backend.tenants.at(hosted.id) : BackendPlacement::TenantListen{"127.0.0.1:0", "127.0.0.1:0"};
     backend_config["tenants"].push_back({{"id", hosted.id},
@@ -336,7 +339,10 @@ bool World::launch(const WorldOptions& options, std::string& error) {
                                          {"api_listen", placement.api},
                                          {"issuer_listen", placement.issuer},
                                          {"access_token_ttl_seconds", options.parameters.access_ttl},
-                                         {"refresh_token_ttl_seconds", options.parameters.refresh_ttl}});
+                                         {"refresh_token_ttl_seconds", options.parameters.refresh_ttl},
+                                         // The issuers play the vendor's: its grace window and PKCE methods.
+                                         {"refresh_grace_seconds", options.parameters.refresh_reuse_grace},
+                                         {"pkce_plain_allowed", plain_pkce}});
   }
   if (target_) wait_for_key_refetch(target_->backend.key_refetch_seconds);
   const auto backend_config_file = directory_ / "backend.json";
@@ -345,7 +351,11 @@ bool World::launch(const WorldOptions& options, std::string& error) {
     return false;
   }
   const auto backend_log = directory_ / "backend.log";
-  auto backend = ChildProcess::spawn(installation.backend_binary, {"--config", backend_config_file.string()}, backend_log);
+  std::vector<std::string> backend_args{"--config", backend_config_file.string()};
+  for (const auto& mutant : options.backend_mutants) backend_args.insert(backend_args.end(), {"--test-only-mutant", mutant});
+  std::vector<std::string> backend_env;
+  if (!options.backend_mutants.empty()) backend_env.emplace_back("MCPCERT_ALLOW_MUTANTS=1");
+  auto backend = ChildProcess::spawn(installation.backend_binary, backend_args, backend_log, backend_env);
   if (!backend) {
     error = "cannot start the backend: " + backend.error().message();
     return false;

@@ -1,7 +1,8 @@
 // The new checks bite: each scenario of the log, storage, TLS and audience
 // families passes on the reference connector and fails, at the step that
 // checks it, with the connector mutant that breaks its claim; and `mcpcert
-// mutants` proves the same for every mutant the connector lists.
+// mutants` proves the same for every mutant the connector and the mock
+// authorization server list.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -114,9 +115,15 @@ TEST(MutantsCommand, CatchesEveryMutantByItsOwnClaim) {
   EXPECT_EQ(code, 0) << out.str() << err.str();
   EXPECT_THAT(out.str(), HasSubstr("claim it breaks"));
 
-  const auto listed = list_connector_mutants(Installation::detect().connector_binary);
+  const auto listed = list_all_mutants(Installation::detect());
   ASSERT_TRUE(listed.problem.empty()) << listed.problem;
-  ASSERT_GE(listed.mutants.size(), 15u);
+  ASSERT_GE(listed.mutants.size(), 25u);
+  // The authorization server's mutants are in the table too, one per claim it alone can break.
+  std::set<std::string> backend_claims;
+  for (const auto& mutant : listed.mutants)
+    if (mutant.host == MutantHost::authorization_server) backend_claims.insert(mutant.claim);
+  EXPECT_EQ(backend_claims, (std::set<std::string>{"AUTH-CODE-PKCE", "CONSENT", "MCP-ACCESS", "REFRESH-ROTATE", "REFRESH-TTL",
+                                                   "REVOKE-CLIENT", "REVOKE-ROTATE-CREDS"}));
   std::ifstream in(json_file);
   const auto report = nlohmann::json::parse(in);
   ASSERT_EQ(report["mutants"].size(), listed.mutants.size());
@@ -124,6 +131,7 @@ TEST(MutantsCommand, CatchesEveryMutantByItsOwnClaim) {
     const auto& entry = report["mutants"][i];
     EXPECT_EQ(entry["name"], listed.mutants[i].name);
     EXPECT_EQ(entry["claim"], listed.mutants[i].claim);
+    EXPECT_EQ(entry["component"], listed.mutants[i].host == MutantHost::connector ? "connector" : "authorization_server");
     const auto caught_by = entry["caught_by"].get<std::vector<std::string>>();
     EXPECT_THAT(caught_by, testing::Contains(listed.mutants[i].claim)) << entry.dump();
   }

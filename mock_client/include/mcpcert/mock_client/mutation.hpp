@@ -1,6 +1,6 @@
 #pragma once
-/// Mutation analysis of the suite: each test-only defect of the connector
-/// must make at least its own claim FAIL, or the check of that claim proves
+/// Mutation analysis of the suite: each test-only defect of the connector or
+/// of the mock authorization server must make at least its own claim FAIL, or the check of that claim proves
 /// nothing. `mcpcert mutants` runs it end to end.
 
 #include <cstddef>
@@ -16,11 +16,17 @@
 
 namespace mcpcert::client {
 
-/// One defect as `mcpcert-connector --list-test-only-mutants` describes it.
+/// Which process a mutant is switched on in.
+enum class MutantHost { connector, authorization_server };
+const char* to_string(MutantHost host);
+
+/// One defect as `mcpcert-connector --list-test-only-mutants` (or
+/// `mcpcert-backend --list-test-only-mutants`) describes it.
 struct ConnectorMutant {
   std::string name;
   std::string claim;  ///< the claim it breaks
   std::string defect; ///< what it does wrong, in a sentence
+  MutantHost host = MutantHost::connector;
 };
 
 struct MutantCatalogue {
@@ -30,6 +36,12 @@ struct MutantCatalogue {
 
 /// Runs `<connector_binary> --list-test-only-mutants` and reads its JSON list.
 MutantCatalogue list_connector_mutants(const std::filesystem::path& connector_binary);
+/// The same for the mock backend's authorization-server mutants.
+MutantCatalogue list_backend_mutants(const std::filesystem::path& backend_binary);
+/// The connector's mutants, then the authorization server's: the table `mcpcert mutants` certifies.
+MutantCatalogue list_all_mutants(const Installation& installation);
+/// Switches the mutant on in `options`, in the process it lives in.
+void switch_on(const ConnectorMutant& mutant, WorldOptions& options);
 
 /// The scenarios a mutant is run against: those that check its claim, or all
 /// of them when `every_scenario` (slower; shows every claim that notices it).
@@ -53,7 +65,7 @@ struct MutationSettings {
 std::vector<MutantVerdict> run_mutants(const std::vector<ConnectorMutant>& mutants, const std::vector<Scenario>& scenarios,
                                        const WorldOptions& base, const MutationSettings& settings);
 
-/// {"mutants":[{"name","claim","caught_by":[claim ids]}]}
+/// {"mutants":[{"name","claim","component","caught_by":[claim ids]}]}
 nlohmann::json mutants_json(const std::vector<MutantVerdict>& verdicts);
 
 /// mutant | claim it breaks | claims that caught it, and a summary line.

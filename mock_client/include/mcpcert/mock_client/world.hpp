@@ -36,6 +36,8 @@ struct WorldOptions {
   Installation installation = Installation::detect();
   /// Connector defects to switch on (test-only; see `mcpcert-connector --test-only-mutant`).
   std::vector<std::string> connector_mutants;
+  /// Authorization-server defects to switch on in every tenant (test-only; see `mcpcert-backend --test-only-mutant`).
+  std::vector<std::string> backend_mutants;
   std::chrono::milliseconds start_timeout{20'000};
   /// Kept after the world ends when set (logs, configs); otherwise a temporary directory is removed.
   std::optional<std::filesystem::path> keep_dir;
