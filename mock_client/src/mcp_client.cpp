@@ -12,6 +12,17 @@ bool McpReply::is_tool_error() const {
 }
 
 McpReply McpClient::post(const nlohmann::json& message) {
+  auto reply = post_once(message);
+  for (int retries = 0; reauthorize_ && retries < retry_limit_ && (reply.http.status == 401 || reply.http.status == 403); ++retries) {
+    auto token = reauthorize_(reply.http);
+    if (!token) break;
+    access_token_ = std::move(*token);
+    reply = post_once(message);
+  }
+  return reply;
+}
+
+McpReply McpClient::post_once(const nlohmann::json& message) {
   HttpCall call{"POST", mcp_url_, {{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}}, message.dump()};
   if (!access_token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + access_token_);
   if (!session_id_.empty()) call.headers.emplace_back("Mcp-Session-Id", session_id_);

@@ -2,6 +2,7 @@
 /// The scripted client's MCP side: Streamable HTTP requests with a bearer
 /// token, the session id and the negotiated protocol version.
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -37,8 +38,19 @@ public:
   const std::string& protocol_version() const { return protocol_version_; }
   void set_access_token(std::string token) { access_token_ = std::move(token); }
 
+  /// Given a 401 or 403 reply, a new access token to send the same request
+  /// again with, or nothing to give up (see ChallengeResponder).
+  using Reauthorizer = std::function<std::optional<std::string>(const HttpReply& challenge)>;
+  /// Answers challenges with `reauthorize`, at most `retry_limit` times per
+  /// request: a server that keeps refusing must not loop the client forever.
+  void set_reauthorizer(Reauthorizer reauthorize, int retry_limit = 2) {
+    reauthorize_ = std::move(reauthorize);
+    retry_limit_ = retry_limit;
+  }
+
 private:
   McpReply post(const nlohmann::json& message);
+  McpReply post_once(const nlohmann::json& message);
 
   HttpAgent& agent_;
   std::string mcp_url_;
@@ -46,6 +58,8 @@ private:
   std::string session_id_;
   std::string protocol_version_;
   long next_id_ = 1;
+  Reauthorizer reauthorize_;
+  int retry_limit_ = 0;
 };
 
 } // namespace mcpcert::client
