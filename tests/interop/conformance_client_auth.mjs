@@ -19,12 +19,15 @@ try {
   throw new Error(`unshare -rn (a private network namespace) is not allowed here: ${error.message}`);
 }
 
+// The Client ID Metadata Document URL the suite's basic-cimd scenario expects
+// as client_id (it fetches nothing: the document need not exist).
+const clientMetadataUrl = 'https://conformance-test.local/client-metadata.json';
 const checks = baselineFor('conformance_client_auth').map((entry) => entry.check);
 console.log(`@modelcontextprotocol/conformance ${conformanceVersion}, client suite auth, client under test: ${helper} auth-client`);
 // In the namespace: bring its loopback up, then exec the suite (argv after the script).
 const status = await runSuite({
   mode: 'client', label: 'client --suite auth', checks, workDir: work,
-  args: ['--suite', 'auth', '--command', `${helper} auth-client`, '--timeout', '20000'],
+  args: ['--suite', 'auth', '--command', `${helper} auth-client --client-metadata-url ${clientMetadataUrl}`, '--timeout', '20000'],
   wrap: ['unshare', '-rn', 'sh', '-c', `"${ip}" link set lo up && exec "$0" "$@"`],
 });
 console.log(status === 0 ? '\nPASS: client --suite auth (baseline applied)' : '\nFAIL: client --suite auth');

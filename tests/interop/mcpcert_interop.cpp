@@ -3,9 +3,11 @@
 //   mcpcert-interop world            start one world, print it as one JSON line (URLs, certificate,
 //                                    users, and an access token of our scripted client), then keep
 //                                    it up until stdin closes or SIGTERM
-//   mcpcert-interop auth-client URL  the client under test of the official conformance client
-//                                    scenarios: MCP authorization against URL, then initialize,
-//                                    tools/list and a tools/call
+//   mcpcert-interop auth-client [--client-metadata-url URL] MCP_URL
+//                                    the client under test of the official conformance client
+//                                    scenarios: initialize, tools/list and a tools/call against
+//                                    MCP_URL, authorizing whenever the server challenges; URL is
+//                                    the client's Client ID Metadata Document
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,8 +19,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mcpcert/auth_header.hpp"
-#include "mcpcert/http_client.hpp"
 #include "mcpcert/mock_client/http_agent.hpp"
 #include "mcpcert/mock_client/mcp_client.hpp"
 #include "mcpcert/mock_client/oauth_client.hpp"
@@ -34,7 +34,7 @@ constexpr const char* world_client_id = "mcpcert-scripted-client";
 constexpr const char* loopback_redirect_uri = "http://127.0.0.1:47011/callback";
 
 int usage() {
-  std::cerr << "usage: mcpcert-interop world | auth-client URL\n";
+  std::cerr << "usage: mcpcert-interop world | auth-client [--client-metadata-url URL] MCP_URL\n";
   return 2;
 }
 
@@ -100,81 +100,55 @@ int run_world() {
   return 0;
 }
 
-std::string first_challenge_param(const HttpReply& reply, const std::string& name) {
-  if (auto challenges = mcpcert::parse_www_authenticate(reply.header("www-authenticate"))) {
-    for (const auto& challenge : *challenges) {
-      if (challenge.scheme != "bearer") continue;
-      if (auto it = challenge.params.find(name); it != challenge.params.end()) return it->second;
-    }
-  }
-  return {};
-}
-
-// What OAuthClient leaves to its caller: it is given a registered client and
-// the issuer to use, so this reads the resource metadata to choose the issuer
-// and registers dynamically (RFC 7591) when the server offers it.
-int run_auth_client(const std::string& mcp_url) {
+// The client under test of the official conformance client scenarios, as an
+// MCP client would be configured: a pre-registered client when the scenario
+// hands one over (MCP_CONFORMANCE_CONTEXT), its Client ID Metadata Document
+// URL, dynamic registration otherwise; challenges (401, 403
+// insufficient_scope) are answered as they come, on any request.
+int run_auth_client(const std::string& mcp_url, const std::string& metadata_document_url) {
   Transcript transcript;
   HttpAgent agent(transcript);
   const char* version_env = std::getenv("MCP_CONFORMANCE_PROTOCOL_VERSION");
   const std::string protocol_version = version_env != nullptr && *version_env != '\0' ? version_env : "2025-11-25";
-  auto fail = [](const std::string& why) {
-    std::cerr << "mcpcert-interop auth-client: " << why << "\n";
-    return 1;
-  };
 
-  auto probe = McpClient(agent, mcp_url, "").connect(protocol_version);
-  if (probe.http.status != 401) return fail("unauthenticated initialize got HTTP " + std::to_string(probe.http.status) + ", expected 401");
-  std::string metadata_url = first_challenge_param(probe.http, "resource_metadata");
-  const std::string challenge_scope = first_challenge_param(probe.http, "scope");
-  if (metadata_url.empty()) {
-    auto url = mcpcert::http::parse_url(mcp_url);
-    if (!url) return fail("malformed MCP URL");
-    const auto path = url->target.substr(0, url->target.find('?'));
-    metadata_url = url->origin() + "/.well-known/oauth-protected-resource" + (path == "/" ? "" : path);
-  }
-  auto resource_metadata = agent.send({"GET", metadata_url, {{"Accept", "application/json"}}, ""}).json();
-  if (!resource_metadata.is_object() || !resource_metadata.contains("authorization_servers") ||
-      !resource_metadata["authorization_servers"].is_array() || resource_metadata["authorization_servers"].empty()) {
-    return fail("protected resource metadata at " + metadata_url + " names no authorization server");
-  }
-  const std::string issuer = resource_metadata["authorization_servers"][0].get<std::string>();
-  std::string scope = challenge_scope;
-  if (scope.empty() && resource_metadata.contains("scopes_supported") && resource_metadata["scopes_supported"].is_array()) {
-    for (const auto& item : resource_metadata["scopes_supported"]) scope += (scope.empty() ? "" : " ") + item.get<std::string>();
-  }
-
-  auto server_metadata = agent.send({"GET", issuer + "/.well-known/oauth-authorization-server", {{"Accept", "application/json"}}, ""}).json();
-  const std::string registration_endpoint = server_metadata.is_object() ? server_metadata.value("registration_endpoint", "") : "";
-  std::string client_id = world_client_id;
+  ClientProfile profile{loopback_redirect_uri};
+  profile.client_name = "mcpcert interop client";
+  profile.metadata_document_url = metadata_document_url;
   if (const char* context = std::getenv("MCP_CONFORMANCE_CONTEXT"); context != nullptr) {
     auto given = json::parse(context, nullptr, false);
-    if (given.is_object() && given.contains("client_id")) client_id = given["client_id"].get<std::string>();
+    auto text = [&](const char* name) {
+      return given.is_object() && given.contains(name) && given[name].is_string() ? given[name].get<std::string>() : std::string{};
+    };
+    // Bound to the issuer it was made with, when the scenario says which.
+    if (!text("client_id").empty()) {
+      profile.pre_registered.push_back({text("client_id"), loopback_redirect_uri, text("client_secret"), std::nullopt, text("issuer")});
+    }
   }
-  if (!registration_endpoint.empty() && client_id == world_client_id) {
-    json request = {{"client_name", "mcpcert interop client"},
-                    {"redirect_uris", {loopback_redirect_uri}},
-                    {"grant_types", {"authorization_code", "refresh_token"}},
-                    {"response_types", {"code"}},
-                    {"token_endpoint_auth_method", "none"}};
-    auto registered = agent.send({"POST", registration_endpoint, {{"Content-Type", "application/json"}, {"Accept", "application/json"}}, request.dump()});
-    auto body = registered.json();
-    if (registered.status != 201 && registered.status != 200) return fail("registration: HTTP " + std::to_string(registered.status));
-    client_id = body.value("client_id", "");
-  }
+  OAuthClient oauth(agent, profile);
+  ChallengeResponder responder(oauth, mcp_url, {"", ""});
+  McpClient client(agent, mcp_url, "");
+  client.set_reauthorizer([&responder](const HttpReply& reply) { return responder(reply); });
 
-  OAuthClient oauth(agent, {client_id, loopback_redirect_uri});
-  auto outcome = oauth.authorize(mcp_url, issuer, {"", ""}, scope);
-  if (!outcome.tokens) return fail("authorization failed at step " + outcome.failed_step + ": " + outcome.failure);
-
-  McpClient client(agent, mcp_url, outcome.tokens->access_token);
+  auto fail = [&](const std::string& what, const McpReply& reply) {
+    std::cerr << "mcpcert-interop auth-client: " << what << " got HTTP " << reply.http.status;
+    const auto& last = responder.last_outcome();
+    if (!last.failure.empty()) std::cerr << "; authorization failed at step " << last.failed_step << ": " << last.failure;
+    std::cerr << " (" << responder.authorizations() << " authorizations)\n";
+    return 1;
+  };
   auto initialized = client.connect(protocol_version);
-  if (!initialized.has_result()) return fail("initialize with the token got HTTP " + std::to_string(initialized.http.status));
+  if (!initialized.has_result()) return fail("initialize", initialized);
   auto tools = client.request("tools/list", json::object());
-  if (!tools.has_result()) return fail("tools/list got HTTP " + std::to_string(tools.http.status));
+  if (!tools.has_result()) return fail("tools/list", tools);
   const auto& listed = tools.message["result"]["tools"];
-  if (listed.is_array() && !listed.empty()) client.call_tool(listed[0].value("name", ""), json::object());
-  std::cout << "authorized as client " << client_id << " at " << issuer << "; " << transcript.size() << " exchanges\n";
+  if (listed.is_array() && !listed.empty() && listed[0].contains("name") && listed[0]["name"].is_string()) {
+    auto called = client.call_tool(listed[0]["name"].get<std::string>(), json::object());
+    if (!called.has_result()) return fail("tools/call", called);
+  }
+  const auto& tokens = responder.tokens();
+  std::cout << "authorized " << responder.authorizations() << " time(s)"
+            << (tokens ? " as client " + tokens->client_id + " at " + tokens->issuer + " with scope '" + tokens->scope + "'" : std::string{})
+            << "; " << transcript.size() << " exchanges\n";
   return 0;
 }
 
@@ -183,6 +157,7 @@ int run_auth_client(const std::string& mcp_url) {
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 1 && args[0] == "world") return run_world();
-  if (args.size() == 2 && args[0] == "auth-client") return run_auth_client(args[1]);
+  if (args.size() == 2 && args[0] == "auth-client") return run_auth_client(args[1], "");
+  if (args.size() == 4 && args[0] == "auth-client" && args[1] == "--client-metadata-url") return run_auth_client(args[3], args[2]);
   return usage();
 }
