@@ -27,7 +27,7 @@ table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border-bottom:1px s
 section.claim{border:1px solid #ccc;border-radius:4px;margin:1em 0;padding:.8em 1em}
 blockquote{margin:.5em 0;padding:.3em .8em;border-left:4px solid #999;background:#f7f7f7}
 blockquote footer{font-size:.85em;color:#555}
-details{margin:.3em 0}summary{cursor:pointer}
+details{margin:.3em 0}summary{cursor:pointer;overflow-wrap:anywhere}
 ol.steps li{margin:.3em 0}li.failed>.summary{color:#8a1010;font-weight:600}li.skipped>.summary{color:#0d4a7a}
 pre{background:#f4f4f4;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:12px}
 .meta{color:#555}.kind{font-family:monospace;font-weight:600}
