@@ -68,11 +68,13 @@ int serve_proxy(const std::string& upstream_url) {
   http::Handler forward = [idle, target, host](http::Request& request,
                                                const http::RequestContext&) -> asio::awaitable<http::Response> {
     // A pooled connection the server has closed meanwhile (idle timeout) fails
-    // at once; as any proxy does, retry once on a fresh connection.
+    // at once; as any proxy does, retry once on a fresh connection. The other
+    // pooled connections are as old, so they go too.
     std::unique_ptr<Upstream> upstream;
     http::Response reply;
     for (int attempt = 0;; ++attempt) {
-      const bool reused = !idle->empty();
+      const bool reused = attempt == 0 && !idle->empty();
+      if (attempt > 0) idle->clear();
       if (reused) {
         upstream = std::move(idle->back());
         idle->pop_back();
