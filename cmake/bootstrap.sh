@@ -8,14 +8,18 @@ MCPCERT_DEBIAN_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  npm iproute2 # interop.*: npm installs the pinned MCP tooling and Node 22; ip for unshare -rn
+  # interop.* and openapi.validate: npm installs the pinned MCP tooling and
+  # Node 22; ip for unshare -rn. "package@command": the package is installed
+  # only when the command is missing, since Node and npm often come from
+  # elsewhere (NodeSource), and Debian's npm can't be installed beside them.
+  npm@npm iproute2@ip
   wrk # mcpcert bench: cross-checks its load generator on the floor servers
 )
 
 # Only the test suite needs these, so only tests/run installs them: xmllint
 # validates the JUnit report against tests/junit.xsd, headless Chromium opens
 # the HTML report (tests/integration/report_*_test.cpp).
-MCPCERT_TEST_DEBIAN_PACKAGES=(libxml2-utils chromium)
+MCPCERT_TEST_DEBIAN_PACKAGES=(libxml2-utils@xmllint chromium@chromium)
 
 mcpcert_fail() {
   echo "mcpcert: $*" >&2
@@ -27,6 +31,10 @@ mcpcert_install_packages() {
   # The script that sourced this file is $0.
   [ "$(basename "$(dirname "$0")")/$(basename "$0")" = tests/run ] && wanted+=("${MCPCERT_TEST_DEBIAN_PACKAGES[@]}")
   for package in "${wanted[@]}"; do
+    if [[ "$package" == *@* ]]; then
+      command -v "${package#*@}" >/dev/null 2>&1 || missing+=("${package%@*}")
+      continue
+    fi
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
