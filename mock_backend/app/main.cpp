@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "generate_fixture.hpp"
 #include "mcpcert/config.hpp"
 #include "mcpcert/mock_backend/authorization_server.hpp"
 #include "mcpcert/mock_backend/backend.hpp"
@@ -23,12 +24,14 @@ constexpr int exit_start_failure = 1;
 void print_usage(std::ostream& out) {
   out << "usage: mcpcert-backend --config FILE.json [--test-only-mutant NAME]...\n"
          "       mcpcert-backend --list-test-only-mutants\n"
+         "       mcpcert-backend --generate-fixture [--users N] [--apps M] [--seed S] [--tenant ID] > fixture.json\n"
          "Prints one line 'READY {json}' on stdout once every listener is bound; logs go to stderr.\n";
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--generate-fixture") return generate_fixture_main(argc, argv);
   std::string config_path;
   std::vector<std::string> mutant_names;
   for (int i = 1; i < argc; ++i) {

@@ -54,7 +54,7 @@ http::Response method_not_allowed(const http::Request& request, std::string_view
   return response;
 }
 
-HandledRequest serve_api(ApiContext& context, const http::Request& request) {
+HandledRequest serve_api(ApiContext& context, const http::Request& request, const ApiAdmission& admit) {
   const auto& tenant = context.server.identity().tenant;
   HandledRequest out;
   auto unauthorized = [&](std::string_view detail, bool token_presented) {
@@ -75,6 +75,14 @@ HandledRequest serve_api(ApiContext& context, const http::Request& request) {
   out.facts.actor = claims.actor;
   out.facts.token_id = claims.token_id;
   out.facts.client_id = claims.client_id;
+
+  if (auto wait = admit(claims.subject)) {
+    out.response = problem_response(request, 429, "rate-limited",
+                                    "too many requests for user " + claims.subject + "; retry in " +
+                                        std::to_string(wait->count()) + " s");
+    out.response.set(bhttp::field::retry_after, std::to_string(wait->count()));
+    return out;
+  }
 
   auto path = target_path(request.target());
   if (auto segments = api_segments(path)) {

@@ -86,6 +86,7 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
     policy.mutants.insert(config.mutants.begin(), config.mutants.end());
     site->tenant = std::make_unique<Tenant>(std::move(identity), tenant_config.lifetimes, std::move(fixture), *clock_,
                                             open_tenant_storage(state_file, tenant_config.id, *clock_), std::move(policy));
+    site->tenant->limit_api_rate(tenant_config.api_rate_limit_per_minute);
     for (const auto& registration : tenant_config.resources)
       site->tenant->clients().register_resource(registration.resource, registration.client_id);
     sites_.push_back(std::move(site));

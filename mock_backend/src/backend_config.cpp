@@ -99,6 +99,7 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
   for (const auto& node : tenants) {
     node.reject_unknown({"id", "region", "fixture", "api_listen", "issuer_listen", "access_token_ttl_seconds",
                          "refresh_token_ttl_seconds", "code_ttl_seconds", "refresh_family_lifetime_seconds",
+                         "api_rate_limit_per_minute",
                          "refresh_grace_seconds", "pkce_plain_allowed", "refresh_requires_offline_access",
                          "resources"});
     TenantConfig tenant;
@@ -116,6 +117,8 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
     tenant.lifetimes.access = Seconds(node.optional_int("access_token_ttl_seconds", 3600, 1, ten_years));
     tenant.lifetimes.refresh = Seconds(node.optional_int("refresh_token_ttl_seconds", 2'592'000, 1, ten_years));
     tenant.lifetimes.code = Seconds(node.optional_int("code_ttl_seconds", 60, 1, 3600));
+    tenant.api_rate_limit_per_minute =
+        static_cast<int>(node.optional_int("api_rate_limit_per_minute", 0, 0, 1'000'000));
     if (node.has("refresh_family_lifetime_seconds"))
       tenant.lifetimes.refresh_family = Seconds(node.optional_int("refresh_family_lifetime_seconds", 0, 1, ten_years));
     tenant.policy.refresh_grace = Seconds(node.optional_int("refresh_grace_seconds", 0, 0, ten_years));

@@ -264,6 +264,9 @@ http::Response ControlApi::change_mcp_access(const http::Request& request, Tenan
   case DirectoryChange::no_role:
     return problem_response(request, 409, "no-role",
                             "user " + user + " has no role on entity " + entity + "; MCP Access needs one");
+  case DirectoryChange::unknown_role:
+  case DirectoryChange::unknown_department:
+  case DirectoryChange::unknown_team: // not outcomes of an MCP Access change
   case DirectoryChange::changed:
   case DirectoryChange::unchanged: break;
   }

@@ -1,7 +1,10 @@
 #pragma once
 // Private to mcpcert_backend: the HTTP faces of a tenant, over its domain objects.
 
+#include <chrono>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +32,11 @@ struct ApiContext {
 };
 
 HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& request);
-/// Authenticates the exchanged token, then the finance or planning routes.
-HandledRequest serve_api(ApiContext& context, const http::Request& request);
+/// Says whether the user may make one more request now, or how long to wait.
+using ApiAdmission = std::function<std::optional<std::chrono::seconds>(const std::string& user)>;
+/// Authenticates the exchanged token, applies the per-user rate limit, then
+/// the finance or planning routes.
+HandledRequest serve_api(ApiContext& context, const http::Request& request, const ApiAdmission& admit);
 
 /// A route's answer: nullopt when the path is not one of its routes.
 std::optional<http::Response> serve_finance_routes(ApiContext& context, const AccessClaims& claims,

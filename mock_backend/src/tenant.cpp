@@ -38,9 +38,25 @@ HandledRequest Tenant::handle_issuer(const http::Request& request) {
   return handled;
 }
 
+std::optional<std::chrono::seconds> Tenant::admit(const std::string& user) {
+  if (api_rate_limit_per_minute_ <= 0) return std::nullopt;
+  // Real time, not the tenant's clock: load is measured in wall-clock seconds
+  // even when expiry runs on virtual time.
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(rate_mutex_);
+  auto& [window_start, count] = api_windows_[user];
+  if (now - window_start >= std::chrono::minutes(1)) {
+    window_start = now;
+    count = 0;
+  }
+  if (++count <= api_rate_limit_per_minute_) return std::nullopt;
+  auto left = std::chrono::ceil<std::chrono::seconds>(window_start + std::chrono::minutes(1) - now);
+  return std::max(left, std::chrono::seconds(1));
+}
+
 HandledRequest Tenant::handle_api(const http::Request& request) {
   ApiContext context{authorization_server_, directory_, oracle_, ledger_, planning_, data_mutex_, clock_};
-  auto handled = serve_api(context, request);
+  auto handled = serve_api(context, request, [this](const std::string& user) { return admit(user); });
   handled.facts.bearer_sha256 = presented_bearer_sha256(request);
   return handled;
 }

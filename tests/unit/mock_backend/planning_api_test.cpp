@@ -158,7 +158,9 @@ TEST(PlanningApi, LongRunningToolProgressesOneStepPerReadAndIsTheStartersAlone) 
   for (int poll = 1; poll <= 4; ++poll) {
     status = json_of(world.call(bhttp::verb::get, "/api/v1/apps/app-forecast/runs/" + run, token));
     EXPECT_EQ(status["progress"], poll);
-    if (poll < 4) EXPECT_EQ(status["status"], "running");
+    if (poll < 4) {
+      EXPECT_EQ(status["status"], "running");
+    }
   }
   EXPECT_EQ(status["status"], "succeeded");
   EXPECT_EQ(status["progress"], 4);
@@ -183,6 +185,29 @@ TEST(PlanningApi, AdminChangesApplyToTheNextRequest) {
   EXPECT_EQ(world.call(bhttp::verb::get, "/api/v1/apps/app-forecast", token).result_int(), 403u);
   world.tenant.directory().set_team_membership("quinn", "team-forecast", true);
   EXPECT_EQ(world.call(bhttp::verb::get, "/api/v1/apps/app-forecast", token).result_int(), 200u);
+}
+
+} // namespace
+} // namespace mcpcert::backend
+
+namespace mcpcert::backend {
+namespace {
+
+TEST(PlanningApi, RateLimitIsPerUserWith429AndRetryAfter) {
+  PlanningWorld world;
+  world.tenant.limit_api_rate(2);
+  auto paul = world.token_for("paul");
+  auto tina = world.token_for("tina");
+  EXPECT_EQ(world.call(bhttp::verb::get, "/api/v1/apps", paul).result_int(), 200u);
+  EXPECT_EQ(world.call(bhttp::verb::get, "/api/v1/apps", paul).result_int(), 200u);
+  auto limited = world.call(bhttp::verb::get, "/api/v1/apps", paul);
+  EXPECT_EQ(limited.result_int(), 429u);
+  EXPECT_EQ(limited[bhttp::field::content_type], "application/problem+json");
+  auto retry_after = std::stoi(std::string(limited[bhttp::field::retry_after]));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
+  // Another user's budget is their own.
+  EXPECT_EQ(world.call(bhttp::verb::get, "/api/v1/apps", tina).result_int(), 200u);
 }
 
 } // namespace

@@ -35,6 +35,8 @@ struct TenantConfig {
   TokenLifetimes lifetimes; ///< already scaled by the backend's lifetime_scale
   /// Grace window, PKCE plain, offline_access; the backend adds the test-only mutants.
   IssuerPolicy policy;
+  /// API requests per user and minute before 429; 0: unlimited.
+  int api_rate_limit_per_minute = 0;
   /// Resources known from the start, for runs without the control plane.
   std::vector<ResourceRegistration> resources;
 };

@@ -3,6 +3,8 @@
 /// oracle, authorization server and the two HTTP faces (issuer and API) over them. Listener-agnostic, so
 /// tests can drive it without sockets.
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -49,6 +51,8 @@ public:
   AuthorizationServer& authorization_server() { return authorization_server_; }
   /// Empty unless the backend runs in simulation mode.
   const std::vector<FixtureCredential>& fixture_credentials() const { return credentials_; }
+  /// At most `per_minute` API requests per user and minute (0: unlimited); beyond, 429 with Retry-After.
+  void limit_api_rate(int per_minute) { api_rate_limit_per_minute_ = per_minute; }
   /// After a credential rotation, so the harness signs in with the new password.
   void remember_password(std::string_view user, std::string password);
 
@@ -66,6 +70,9 @@ public:
   HandledRequest handle_api(const http::Request& request);
 
 private:
+  /// nullopt when `user` may make one more API request now; else how long to wait.
+  std::optional<std::chrono::seconds> admit(const std::string& user);
+
   const Clock& clock_;
   TenantDomain domain_;
   TenantDirectory directory_;
@@ -73,6 +80,10 @@ private:
   PlanningWorkspace planning_;
   std::mutex data_mutex_;
   PermissionOracle oracle_;
+  int api_rate_limit_per_minute_ = 0;
+  /// Per user: the start of the current one-minute window and the requests in it.
+  std::mutex rate_mutex_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int>, std::less<>> api_windows_;
   ClientRegistry clients_;
   std::unique_ptr<GrantStore> grants_;
   std::unique_ptr<AuthEventLog> events_;

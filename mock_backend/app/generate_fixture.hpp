@@ -1,0 +1,3 @@
+#pragma once
+/// `mcpcert-backend --generate-fixture --users N --apps M --seed S [--tenant ID]`.
+int generate_fixture_main(int argc, char** argv);
