@@ -1,5 +1,9 @@
 #include "mcpcert/connector/legacy_sessions.hpp"
 
+#include <cctype>
+
+#include <boost/beast/http/field.hpp>
+
 #include "mcp_http.hpp"
 #include "mcpcert/connector/protocol_revision.hpp"
 #include "mcpcert/crypto.hpp"
@@ -13,6 +17,19 @@ using mcp_http::rpc_error;
 namespace {
 
 constexpr int permission_denied_code = -32001;
+constexpr std::size_t kept_streams = 256;
+/// How long a client should wait before reconnecting a broken stream (SSE `retry`).
+constexpr int reconnect_delay_ms = 1000;
+
+/// The progress token of a request (params._meta.progressToken), when it is a string or integer.
+std::optional<json> progress_token(const json& params) {
+  if (!params.is_object()) return std::nullopt;
+  auto meta = params.find("_meta");
+  if (meta == params.end() || !meta->is_object()) return std::nullopt;
+  auto token = meta->find("progressToken");
+  if (token == meta->end() || !(token->is_string() || token->is_number_integer())) return std::nullopt;
+  return *token;
+}
 
 bool session_revision(std::string_view version) {
   const auto* revision = find_revision(version);
@@ -37,6 +54,95 @@ http::Response LegacySessions::handle_delete(http::Request& request, const Acces
   sessions_.erase(session);
   if (!services_.log_event("session_closed", &identity, facts, "")) return mcp_http::log_unavailable(request, nullptr);
   return http::make_response(request, 204, "application/json", "");
+}
+
+boost::asio::awaitable<void> LegacySessions::send_event(const RequestFacts& facts, const std::string& stream_id,
+                                                       std::string fields) {
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    auto& stream = streams_[stream_id];
+    const auto index = stream.events.size();
+    text = "id: " + stream_id + "-" + std::to_string(index) + "\n" + fields + "\n";
+    stream.events.push_back({index, text});
+  }
+  // One writer per stream: this coroutine. A client that went away misses the
+  // event now and can fetch it with Last-Event-ID.
+  if (facts.stream != nullptr) co_await facts.stream->write(std::move(text));
+}
+
+boost::asio::awaitable<http::Response> LegacySessions::call_tool_streaming(http::Request& request, const AccessIdentity& identity,
+                                                                           const RequestFacts& facts, const jsonrpc::Request& call,
+                                                                           const std::string& session_id,
+                                                                           const json& token) {
+  const std::string stream_id = random_token(16);
+  {
+    std::lock_guard lock(mutex_);
+    streams_[stream_id].session_id = session_id;
+    stream_order_.push_back(stream_id);
+    while (stream_order_.size() > kept_streams) {
+      streams_.erase(stream_order_.front());
+      stream_order_.erase(stream_order_.begin());
+    }
+  }
+  auto head = http::make_response(request, 200, "text/event-stream", "");
+  head.set(boost::beast::http::field::cache_control, "no-store");
+  head.set("X-Request-Id", facts.request_id);
+  co_await facts.stream->begin(std::move(head));
+  // The priming event: an id (and the reconnect delay) before anything else,
+  // so a client that loses the stream at once can still resume it.
+  co_await send_event(facts, stream_id, "retry: " + std::to_string(reconnect_delay_ms) + "\ndata: \n");
+  PlanningTools::ProgressSink progress = [&](double done, double total, std::string message) -> boost::asio::awaitable<void> {
+    json notification = {{"jsonrpc", "2.0"},
+                         {"method", "notifications/progress"},
+                         {"params", {{"progressToken", token}, {"progress", done}, {"total", total}, {"message", message}}}};
+    co_await send_event(facts, stream_id, "data: " + notification.dump() + "\n");
+  };
+  auto reply = co_await services_.call_tool(identity, facts, call.params, progress);
+  json message;
+  switch (reply.kind) {
+  case ToolCallReply::Kind::result: message = jsonrpc::make_result(call.id, std::move(reply.result)); break;
+  case ToolCallReply::Kind::invalid_params:
+    message = jsonrpc::make_error(call.id, jsonrpc::ErrorCode::invalid_params, reply.message);
+    break;
+  case ToolCallReply::Kind::permission_denied:
+  case ToolCallReply::Kind::insufficient_scope:
+    message = jsonrpc::make_error(call.id, permission_denied_code, reply.message);
+    break;
+  case ToolCallReply::Kind::log_unavailable:
+    // Not recorded, so not acknowledged: the stream ends without a response.
+    co_return http::Response{};
+  }
+  co_await send_event(facts, stream_id, "data: " + message.dump() + "\n");
+  co_return http::Response{};
+}
+
+http::Response LegacySessions::handle_resume(http::Request& request, const AccessIdentity& identity) {
+  const auto session_header = request.find("Mcp-Session-Id");
+  if (session_header == request.end()) return rpc_error(request, 400, nullptr, -32600, "Mcp-Session-Id header required");
+  const std::string last_event_id(request.find("Last-Event-ID")->value());
+  const auto dash = last_event_id.rfind('-');
+  std::size_t after = 0;
+  bool numeric = dash != std::string::npos && dash + 1 < last_event_id.size();
+  for (std::size_t i = dash + 1; numeric && i < last_event_id.size(); ++i) numeric = std::isdigit(static_cast<unsigned char>(last_event_id[i])) != 0;
+  if (numeric) after = std::stoul(last_event_id.substr(dash + 1));
+  std::string body;
+  {
+    std::lock_guard lock(mutex_);
+    auto session = sessions_.find(session_header->value());
+    if (session == sessions_.end() || !belongs_to(session->second, identity)) {
+      return rpc_error(request, 404, nullptr, -32001, "session not found");
+    }
+    auto stream = numeric ? streams_.find(last_event_id.substr(0, dash)) : streams_.end();
+    if (stream == streams_.end() || stream->second.session_id != session->first) {
+      return rpc_error(request, 404, nullptr, -32001, "no stream of this session has event " + last_event_id);
+    }
+    for (const auto& event : stream->second.events)
+      if (event.index > after) body += event.text;
+  }
+  auto response = http::make_response(request, 200, "text/event-stream", std::move(body));
+  response.set(boost::beast::http::field::cache_control, "no-store");
+  return response;
 }
 
 http::Response LegacySessions::initialize(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts,
@@ -107,6 +213,11 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
     co_return json_reply(request, 200, jsonrpc::make_result(call->id, {{"tools", services_.tool_definitions(identity)}}));
   }
   if (call->method == "tools/call") {
+    const auto token = progress_token(call->params);
+    const bool named = call->params.is_object() && call->params.contains("name") && call->params["name"].is_string();
+    if (token && facts.stream != nullptr && named && services_.streams_progress(identity, call->params["name"].get<std::string>())) {
+      co_return co_await call_tool_streaming(request, identity, facts, *call, std::string(session_header->value()), *token);
+    }
     auto reply = co_await services_.call_tool(identity, facts, call->params);
     switch (reply.kind) {
     case ToolCallReply::Kind::result: co_return json_reply(request, 200, jsonrpc::make_result(call->id, std::move(reply.result)));

@@ -173,7 +173,7 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
     }
   }
   if (credentials.empty()) co_return unauthorized(request, "", "");
-  const RequestFacts facts{random_token(12), context.remote_address};
+  const RequestFacts facts{random_token(12), context.remote_address, context.stream};
   auto token = parse_bearer_credentials(credentials);
   if (!token) {
     services_.log_event("token_rejected", nullptr, facts, "malformed Authorization header");
@@ -196,6 +196,9 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
     response = co_await handle_mcp_post(request, *identity, facts);
   } else if (request.method() == beast::http::verb::delete_ && !stateless) {
     response = sessions_.handle_delete(request, *identity, facts);
+  } else if (request.method() == beast::http::verb::get && !stateless && request.find("Last-Event-ID") != request.end()) {
+    // Resuming a stream that broke: only events of that stream, on its own session.
+    response = sessions_.handle_resume(request, *identity);
   } else {
     // No server-initiated stream is offered on GET; 2026-07-28 has neither GET nor DELETE.
     response = json_reply(request, 405, {{"error", "method not allowed"}});

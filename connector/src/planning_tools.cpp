@@ -289,9 +289,12 @@ boost::asio::awaitable<ToolOutcome> PlanningTools::run_app_tool(const AccessIden
     auto status = co_await gateway_.get(identity, app_path(app) + "/runs/" + url_encode(run.value("id", "")));
     if (status.status != UpstreamStatus::ok) co_return failed(status);
     run = std::move(status.body);
-    if (progress)
-      progress(run.value("progress", 0.0), run.value("total", 1.0),
-               "step " + std::to_string(run.value("progress", 0)) + " of " + std::to_string(run.value("total", 1)));
+    if (progress) {
+      const double step = run.value("progress", 0.0);
+      const double total = run.value("total", 1.0);
+      std::string message = "step " + std::to_string(run.value("progress", 0)) + " of " + std::to_string(run.value("total", 1));
+      co_await progress(step, total, std::move(message));
+    }
   }
   co_return structured_result(std::move(run));
 }

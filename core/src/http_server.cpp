@@ -18,6 +18,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <openssl/ssl.h>
 #include <boost/beast/http/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
@@ -128,6 +131,60 @@ void Server::State::forget(const std::shared_ptr<Connection>& connection) {
   connections.erase(connection);
 }
 
+namespace {
+
+/// Chunked writes on one connection, for the handler of the request in flight.
+template <class Stream>
+class ChunkedResponseStream final : public ResponseStream {
+public:
+  ChunkedResponseStream(Stream& stream, std::chrono::milliseconds write_timeout, unsigned version)
+      : stream_(stream), write_timeout_(write_timeout), version_(version) {}
+
+  asio::awaitable<bool> begin(Response head) override {
+    if (begun_) co_return false;
+    begun_ = true;
+    head.version(version_);
+    head.chunked(true);
+    head.body().clear();
+    keep_alive_ = head.keep_alive();
+    beast::http::response_serializer<beast::http::string_body> serializer{head};
+    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
+    auto [ec, written] = co_await beast::http::async_write_header(stream_, serializer, use_tuple);
+    failed_ = static_cast<bool>(ec);
+    co_return !failed_;
+  }
+
+  asio::awaitable<bool> write(std::string data) override {
+    if (!begun_ || failed_) co_return false;
+    if (data.empty()) co_return true; // an empty chunk would end the body
+    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
+    auto [ec, written] = co_await asio::async_write(stream_, beast::http::make_chunk(asio::buffer(data)), use_tuple);
+    failed_ = static_cast<bool>(ec);
+    co_return !failed_;
+  }
+
+  bool begun() const override { return begun_; }
+  bool keep_alive() const { return keep_alive_; }
+
+  /// The last chunk; false when the connection must be dropped.
+  asio::awaitable<bool> finish() {
+    if (failed_) co_return false;
+    beast::get_lowest_layer(stream_).expires_after(write_timeout_);
+    auto [ec, written] = co_await asio::async_write(stream_, beast::http::make_chunk_last(), use_tuple);
+    co_return !ec;
+  }
+
+private:
+  Stream& stream_;
+  std::chrono::milliseconds write_timeout_;
+  unsigned version_;
+  bool begun_ = false;
+  bool failed_ = false;
+  bool keep_alive_ = false;
+};
+
+} // namespace
+
 template <class Stream>
 asio::awaitable<void> Server::State::exchange_loop(Stream& stream, Connection& connection, const RequestContext& context) {
   auto& lowest = beast::get_lowest_layer(stream);
@@ -167,11 +224,21 @@ asio::awaitable<void> Server::State::exchange_loop(Stream& stream, Connection& c
     connection.busy = true;
     Request request = parser.release();
     Response response;
+    ChunkedResponseStream<Stream> streamed(stream, limits.request_timeout, request.version());
+    RequestContext request_context = context;
+    request_context.stream = &streamed;
     try {
-      response = co_await handler(request, context);
+      response = co_await handler(request, request_context);
     } catch (const std::exception& e) {
+      if (streamed.begun()) break; // the head is out: the only honest end is a dropped connection
       // A handler bug must not take the server down with it; the client gets a 500.
       response = make_problem(request.version(), 500, "Internal Server Error", e.what());
+    }
+    if (streamed.begun()) {
+      const bool finished = co_await streamed.finish();
+      connection.busy = false;
+      if (!finished || !streamed.keep_alive() || !request.keep_alive() || is_stopping()) break;
+      continue;
     }
     const bool keep_alive = request.keep_alive() && response.keep_alive() && !is_stopping();
     response.version(request.version());

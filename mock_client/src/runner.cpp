@@ -14,6 +14,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/jwt.hpp"
+#include "mcpcert/sse.hpp"
 #include "mcpcert/tls.hpp"
 #include "mcpcert/mock_client/expectation.hpp"
 #include "mcpcert/mock_client/mcp_client.hpp"
@@ -167,6 +168,7 @@ private:
     else if (step.kind == "call_tool") outcome = verdict(call_tool(step.args, record));
     else if (step.kind == "admin") outcome = verdict(admin(step.args, record));
     else if (step.kind == "plant_canary") outcome = verdict(plant_canary(step.args, record));
+    else if (step.kind == "resume_stream") outcome = verdict(resume_stream(step.args, record));
     else if (step.kind == "assert_permission_matrix") outcome = verdict(assert_permission_matrix(step.args, record));
     else if (step.kind == "assert_grants") outcome = verdict(assert_grants(step.args, record));
     else if (step.kind == "assert_audit") outcome = assert_audit(step.args, record);
@@ -302,12 +304,19 @@ private:
     auto* who = connected(args["as"], record);
     if (who == nullptr) return false;
     const std::string tool = args["tool"];
-    auto reply = who->mcp->call_tool(tool, args.value("arguments", json::object()));
+    json params = {{"name", tool}, {"arguments", args.value("arguments", json::object())}};
+    if (args.contains("progress_token")) params["_meta"] = {{"progressToken", args["progress_token"]}};
+    auto reply = who->mcp->request("tools/call", std::move(params));
     record.summary = "tools/call " + tool + ": " + describe_reply(reply);
     record.observed = {{"status", reply.http.status}, {"message", reply.message.is_discarded() ? json(nullptr) : reply.message}};
     const auto request_id = reply.http.header("x-request-id");
     if (!request_id.empty()) record.observed["request_id"] = request_id;
     if (args.contains("label")) labels_[args["label"]] = request_id;
+    const auto stream = sse_summary(reply.http);
+    if (stream.is_streamed) {
+      record.observed["sse"] = {{"events", stream.event_ids.size()}, {"progress", stream.progress}, {"primed", stream.primed}};
+      if (args.contains("label")) streams_[args["label"]] = stream.stream_id;
+    }
 
     const auto& expect = args["expect"];
     const std::string outcome = expect["outcome"];
@@ -327,6 +336,18 @@ private:
     if (expect.contains("status") && reply.http.status != expect["status"].get<int>()) {
       record.summary += " (expected HTTP " + std::to_string(expect["status"].get<int>()) + ")";
       return false;
+    }
+    if (expect.contains("progress_notifications")) {
+      const auto wanted = expect["progress_notifications"].get<std::int64_t>();
+      const bool ok = stream.is_streamed && stream.primed && stream.ordered &&
+                      static_cast<std::int64_t>(stream.progress.size()) >= wanted;
+      if (!ok) {
+        record.summary += " (expected an SSE stream with a priming event and at least " + std::to_string(wanted) +
+                          " progress notifications in order; got " +
+                          (stream.is_streamed ? std::to_string(stream.progress.size()) + (stream.primed ? "" : ", no priming event")
+                                              : std::string("no stream")) + ")";
+        return false;
+      }
     }
     if (expect.contains("error_code") &&
         (!reply.has_error() || reply.message["error"].value("code", 0) != expect["error_code"].get<int>())) {
@@ -371,6 +392,85 @@ private:
     if (args.contains("mark")) marks_[args["mark"]] = body["audit_seq"].get<std::int64_t>();
     record.summary = "admin " + action + " for " + args["user"].get<std::string>() +
                      (args.contains("entity") ? " on " + args["entity"].get<std::string>() : std::string{}) + " (audit position " + std::to_string(body["audit_seq"].get<std::int64_t>()) + ")";
+    return true;
+  }
+
+  /// What an SSE reply to a tools/call carried.
+  struct SseSummary {
+    bool is_streamed = false;
+    bool primed = false;  ///< the first event has an id and no data
+    bool ordered = true;  ///< progress never went backwards
+    std::string stream_id;
+    std::vector<std::string> event_ids;
+    std::vector<double> progress;
+  };
+
+  static SseSummary sse_summary(const HttpReply& reply) {
+    SseSummary out;
+    if (reply.header("content-type").rfind("text/event-stream", 0) != 0) return out;
+    out.is_streamed = true;
+    SseParser parser;
+    auto events = parser.feed(reply.body);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      out.event_ids.push_back(events[i].id);
+      if (i == 0) out.primed = !events[i].id.empty() && events[i].data.empty();
+      auto data = json::parse(events[i].data, nullptr, false);
+      if (data.is_object() && data.value("method", "") == "notifications/progress" && data["params"].contains("progress")) {
+        const double value = data["params"]["progress"].get<double>();
+        if (!out.progress.empty() && value < out.progress.back()) out.ordered = false;
+        out.progress.push_back(value);
+      }
+    }
+    if (!out.event_ids.empty()) {
+      const auto& first = out.event_ids.front();
+      out.stream_id = first.substr(0, first.rfind('-'));
+    }
+    return out;
+  }
+
+  // Resumption (Streamable HTTP, "Resumability and Redelivery"): GET with
+  // Last-Event-ID on the identity's session replays the labelled call's
+  // stream after that event, and nothing of any other stream.
+  bool resume_stream(const json& args, StepRecord& record) {
+    auto* who = connected(args["as"], record);
+    if (who == nullptr) return false;
+    const std::string label = args["label"];
+    auto stream = streams_.find(label);
+    if (stream == streams_.end() || stream->second.empty()) {
+      record.summary = "call '" + label + "' was not answered with an SSE stream, so there is nothing to resume";
+      return false;
+    }
+    const auto after = args.value("after_event", std::int64_t{0});
+    const std::string last_event_id = stream->second + "-" + std::to_string(after);
+    HttpCall call{"GET", world_.mcp_url(),
+                  {{"Accept", "text/event-stream"},
+                   {"Authorization", "Bearer " + who->tokens.access_token},
+                   {"Mcp-Session-Id", who->mcp->session_id()},
+                   {"MCP-Protocol-Version", who->mcp->protocol_version()},
+                   {"Last-Event-ID", last_event_id}},
+                  ""};
+    const auto reply = agent_.send(call);
+    SseParser parser;
+    const auto events = parser.feed(reply.body);
+    record.observed = {{"status", reply.status}, {"events", events.size()}, {"last_event_id", last_event_id}};
+    record.summary = "GET with Last-Event-ID " + last_event_id + " on " + args["as"].get<std::string>() + "'s session: HTTP " +
+                     std::to_string(reply.status) + ", " + std::to_string(events.size()) + " event(s)";
+    const auto& expect = args["expect"];
+    const int wanted_status = expect.value("status", 200);
+    if (reply.status != wanted_status) {
+      record.summary += " (expected HTTP " + std::to_string(wanted_status) + ")";
+      return false;
+    }
+    if (expect.contains("events") && static_cast<std::int64_t>(events.size()) != expect["events"].get<std::int64_t>()) {
+      record.summary += " (expected " + expect["events"].dump() + " event(s))";
+      return false;
+    }
+    for (const auto& event : events) {
+      if (event.id.rfind(stream->second + "-", 0) != 0) {
+        record.summary += " (event " + event.id + " is not of the resumed stream)";
+        return false;
+      }
+    }
     return true;
   }
 
@@ -1109,6 +1209,7 @@ private:
   std::map<std::string, std::int64_t> marks_;
   std::map<std::string, LogMark> log_marks_;
   std::map<std::string, std::string> labels_; ///< call_tool label -> the X-Request-Id its reply carried
+  std::map<std::string, std::string> streams_; ///< call_tool label -> the id of the SSE stream that answered it
   std::int64_t total_advance_ = 0;
 };
 

@@ -136,8 +136,11 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     auto call_expect = http_expectations();
     call_expect.erase(call_expect.begin()); // call_tool keeps its single integer status
     call_expect.insert(call_expect.begin(), {text("outcome", true, {"success", "permission_error", "tool_error", "jsonrpc_error"}),
-                                             integer("status"), integer("error_code")});
-    r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), text("label"), object("expect", call_expect, true)};
+                                             integer("status"), integer("error_code"), integer("progress_notifications")});
+    r["call_tool"] = {text("as", true), text("tool", true), free_map("arguments"), text("label"), text("progress_token"),
+                      object("expect", call_expect, true)};
+    r["resume_stream"] = {text("as", true), text("label", true), integer("after_event"),
+                          object("expect", {integer("status"), integer("events")}, true)};
     r["admin"] = {text("action", true, {"revoke_mcp_access", "grant_mcp_access", "rotate_credentials", "suspend_user", "reinstate_user",
                                         "set_role", "set_department", "join_team", "leave_team"}),
                   text("user", true), text("entity"), text("role"), text("department"), text("team"), text("mark")};
@@ -377,6 +380,11 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
       if (!labels.insert(label).second) reader.fail(node["label"], path + ".label", "label '" + label + "' is already taken by an earlier step");
     }
     if (kind == "assert_log") check_assert_log(reader, node, args, path, identities, labels);
+    if (kind == "resume_stream") {
+      require_identity("as");
+      if (!labels.contains(args["label"].get<std::string>()))
+        reader.fail(node["label"], path + ".label", "no earlier call_tool step has label '" + args["label"].get<std::string>() + "'");
+    }
     if (kind == "admin") {
       const std::string action = args["action"];
       auto require = [&](const char* field) {

@@ -22,12 +22,27 @@ namespace mcpcert::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+/// Lets a handler send its response as it is produced (Server-Sent Events):
+/// begin() writes the status line and headers with chunked transfer coding,
+/// write() sends one chunk at once. A handler that began a stream returns a
+/// response the server ignores; the server then ends the chunked body.
+class ResponseStream {
+public:
+  virtual ~ResponseStream() = default;
+  /// false when the peer is gone; the handler should stop producing.
+  virtual boost::asio::awaitable<bool> begin(Response head) = 0;
+  virtual boost::asio::awaitable<bool> write(std::string data) = 0;
+  virtual bool begun() const = 0;
+};
+
 /// Facts about the connection a request arrived on.
 struct RequestContext {
   std::string remote_address;
   std::uint16_t remote_port = 0;
   std::string local_address;
   std::uint16_t local_port = 0;
+  /// Set by the server for each request; null where streaming is not offered.
+  ResponseStream* stream = nullptr;
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&, const RequestContext&)>;

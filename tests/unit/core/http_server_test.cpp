@@ -101,6 +101,43 @@ TEST_F(ServerFixture, AsyncClientFetches) {
   EXPECT_EQ((*outcome)->body().rfind("/hello?x=1", 0), 0u);
 }
 
+// A handler that streams: the head goes out first, then each chunk, then the
+// server ends the chunked body and keeps the connection for the next request.
+TEST(StreamingResponse, ChunksGoOutInOrderAndTheConnectionStaysUsable) {
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  Server server(io.get_executor(), "127.0.0.1", 0, [](Request& request, const RequestContext& context) -> asio::awaitable<Response> {
+    if (request.target() != "/stream" || context.stream == nullptr) co_return make_response(request, 200, "text/plain", "plain");
+    auto head = make_response(request, 200, "text/event-stream", "");
+    co_await context.stream->begin(std::move(head));
+    for (const char* event : {"id: 1\ndata: one\n\n", "id: 2\ndata: two\n\n"}) co_await context.stream->write(event);
+    co_return Response{}; // ignored: the stream was begun
+  });
+  server.start();
+  std::thread thread([&] { io.run(); });
+  asio::io_context client_io;
+  asio::ip::tcp::socket socket(client_io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  asio::write(socket, asio::buffer(std::string("GET /stream HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  std::string reply;
+  boost::system::error_code ec;
+  std::array<char, 4096> buffer{};
+  while (!ec) reply.append(buffer.data(), socket.read_some(asio::buffer(buffer), ec));
+  server.stop();
+  work.reset();
+  io.stop();
+  thread.join();
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Transfer-Encoding: chunked"), std::string::npos) << reply;
+  const auto one = reply.find("data: one");
+  const auto two = reply.find("data: two");
+  const auto end = reply.find("\r\n0\r\n\r\n");
+  ASSERT_NE(one, std::string::npos) << reply;
+  EXPECT_LT(one, two);
+  EXPECT_LT(two, end);
+  EXPECT_NE(reply.find("plain", end), std::string::npos) << "the second request is answered on the same connection";
+}
+
 TEST(HttpClient, ConnectionRefusedIsAnErrorValue) {
   // Bind then close a port so nothing listens on it.
   asio::io_context io;

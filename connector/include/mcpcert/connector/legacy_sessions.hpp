@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -37,8 +38,30 @@ public:
                                                      std::optional<std::string_view> named_version);
   /// DELETE ends a session (only its owner can).
   http::Response handle_delete(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts);
+  /// GET with Last-Event-ID: the events of that stream after that id, if the
+  /// stream is one of this session's (resumption never crosses streams).
+  http::Response handle_resume(http::Request& request, const AccessIdentity& identity);
 
 private:
+  /// One SSE event as sent, kept so a broken stream can be resumed.
+  struct SentEvent {
+    std::size_t index = 0;
+    std::string text; ///< the whole event, "id: ...\ndata: ...\n\n"
+  };
+  struct SentStream {
+    std::string session_id;
+    std::vector<SentEvent> events;
+  };
+
+  /// tools/call of a long-running tool with a progress token, answered as an
+  /// SSE stream: a priming event, progress notifications, then the response.
+  boost::asio::awaitable<http::Response> call_tool_streaming(http::Request& request, const AccessIdentity& identity,
+                                                             const RequestFacts& facts, const jsonrpc::Request& call,
+                                                             const std::string& session_id,
+                                                             const nlohmann::json& progress_token);
+  /// Sends (when the client is still there) and keeps the event.
+  boost::asio::awaitable<void> send_event(const RequestFacts& facts, const std::string& stream_id, std::string fields);
+
   http::Response initialize(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts,
                             const jsonrpc::Request& call);
   bool belongs_to(const McpSession& session, const AccessIdentity& identity) const;
@@ -46,6 +69,9 @@ private:
   McpServices& services_;
   std::mutex mutex_;
   std::map<std::string, McpSession, std::less<>> sessions_;
+  /// Recent streams by id, oldest dropped first; bounded so memory stays flat.
+  std::map<std::string, SentStream, std::less<>> streams_;
+  std::vector<std::string> stream_order_;
 };
 
 } // namespace mcpcert::connector

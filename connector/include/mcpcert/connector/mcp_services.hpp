@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mcpcert/clock.hpp"
+#include "mcpcert/http_server.hpp"
 #include "mcpcert/connector/bearer_validator.hpp"
 #include "mcpcert/connector/connector_config.hpp"
 #include "mcpcert/connector/finance_tools.hpp"
@@ -25,6 +26,8 @@ namespace mcpcert::connector {
 struct RequestFacts {
   std::string request_id;
   std::string source_ip;
+  /// Where a response may be streamed (SSE); null when it can't.
+  http::ResponseStream* stream = nullptr;
 };
 
 /// How one tools/call ended, before a revision turns it into a reply.
@@ -50,6 +53,10 @@ public:
               std::string resource_metadata_url = {});
 
   const ConnectorConfig& config() const { return config_; }
+  /// Whether a tools/call of `tool` for this identity may stream progress.
+  bool streams_progress(const AccessIdentity& identity, const std::string& tool) const {
+    return identity.route != nullptr && identity.route->tool_set == "planning" && PlanningTools::long_running(tool);
+  }
   /// MCP Tool definitions of the identity's tenant (its tool set), in a fixed order.
   nlohmann::json tool_definitions(const AccessIdentity& identity) const;
   /// Runs tools/call with `params` as received: a token exchange for this user, the

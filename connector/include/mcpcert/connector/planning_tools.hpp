@@ -21,8 +21,11 @@ namespace mcpcert::connector {
 
 class PlanningTools {
 public:
-  /// Reports one step of a long-running tool (MCP progress notifications).
-  using ProgressSink = std::function<void(double progress, double total, const std::string& message)>;
+  /// Reports one step of a long-running tool (MCP progress notifications);
+  /// awaited, so a slow reader holds the tool back instead of piling events up.
+  using ProgressSink = std::function<boost::asio::awaitable<void>(double progress, double total, std::string message)>;
+  /// Whether `name` may run long enough to stream progress.
+  static bool long_running(const std::string& name) { return name == "run_app_tool"; }
 
   PlanningTools(TenantGateway& gateway, const ConnectorConfig& config);
 
