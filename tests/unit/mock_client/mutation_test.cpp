@@ -73,7 +73,8 @@ TEST(Mutation, ReportsWhichClaimsCaughtEachMutant) {
 
   const auto json = mutants_json({caught, missed});
   ASSERT_EQ(json["mutants"].size(), 2u);
-  EXPECT_EQ(json["mutants"][0], (nlohmann::json{{"name", "audience-unchecked"}, {"claim", "MCP-AUTH-RS"}, {"caught_by", {"TOKEN-SCOPE", "MCP-AUTH-RS"}}}));
+  EXPECT_EQ(json["mutants"][0], (nlohmann::json{{"name", "audience-unchecked"}, {"claim", "MCP-AUTH-RS"}, {"component", "connector"},
+                                                 {"caught_by", {"TOKEN-SCOPE", "MCP-AUTH-RS"}}}));
   EXPECT_EQ(json["mutants"][1]["caught_by"], nlohmann::json::array());
 
   std::ostringstream table;
