@@ -1175,9 +1175,10 @@ private:
       }
     }
     std::vector<std::string> not_seen;
-    for (const auto& [label, value] : present) {
+    for (const auto& entry : present) {
+      const std::string& value = entry.second;
       const bool seen = std::any_of(contents.begin(), contents.end(), [&](const auto& file) { return file.second.find(value) != std::string::npos; });
-      if (!seen) not_seen.push_back(label);
+      if (!seen) not_seen.push_back(entry.first);
     }
     record.observed["found_in_plaintext"] = found;
     std::vector<std::string> absent_labels, present_labels;
