@@ -3,6 +3,12 @@
 #include <filesystem>
 #include <optional>
 #include <shared_mutex>
+#include <stdexcept>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
 
 #include "http_replies.hpp"
 #include "mcpcert/config.hpp"
@@ -29,7 +35,7 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
   // handler reaches the tenant through its site because the tenant needs the
   // bound URLs, so it is built after the listeners (but before they start).
   auto audited = [this](Site* site, Listener listener) {
-    return http::make_async([this, site, listener](http::Request& request, const http::RequestContext&) {
+    auto serve = [this, site, listener](http::Request& request) {
       auto arrived = clock_->now();
       Tenant& tenant = *site->tenant;
       // Held until the record is appended: see Tenant::admin_lock.
@@ -47,6 +53,36 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
       record.response_bytes = handled.response.body().size();
       audit_.append(std::move(record));
       return std::move(handled.response);
+    };
+    // Simulated faults act around the tenant's real handling, so the audit
+    // still shows what reached the listener.
+    return http::Handler([serve, site, listener](http::Request& request,
+                                                 const http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
+      const auto fault = site->tenant->fault(listener == Listener::api);
+      if (fault.mode == FaultMode::slow) {
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, fault.delay);
+        co_await timer.async_wait(boost::asio::use_awaitable);
+      }
+      auto response = serve(request);
+      switch (fault.mode) {
+      case FaultMode::none:
+      case FaultMode::slow: break;
+      case FaultMode::unavailable:
+        response = problem_response(request, 503, "unavailable", "the tenant is unavailable (simulated fault)");
+        response.set(boost::beast::http::field::retry_after, "1");
+        break;
+      case FaultMode::malformed: response = http::make_response(request, 200, "application/json", "{\"entity\": [unterminated"); break;
+      case FaultMode::drop:
+        if (context.stream != nullptr) {
+          // Half an answer, then the connection goes: the client must not take it for one.
+          auto head = http::make_response(request, 200, "application/json", "");
+          co_await context.stream->begin(std::move(head));
+          co_await context.stream->write(response.body().substr(0, response.body().size() / 2));
+          throw std::runtime_error("connection dropped mid-response (simulated fault)");
+        }
+        break;
+      }
+      co_return response;
     });
   };
 

@@ -158,6 +158,7 @@ http::Response ControlApi::route(const http::Request& request) {
     else if (action == "admin/role") change = &ControlApi::change_role;
     else if (action == "admin/membership") change = &ControlApi::change_membership;
     else if (action == "canaries") change = &ControlApi::plant_canary;
+    else if (action == "faults") change = &ControlApi::inject_fault;
     if (change) {
       if (method != bhttp::verb::post) return wrong_method(request, "POST");
       // Exclusive: no request is between its decision and its audit record.
@@ -362,6 +363,28 @@ http::Response ControlApi::plant_canary(const http::Request& request, Tenant& te
     }
   }
   return json_response(request, 201, {{"canary", marker}, {"audit_seq", audit_.last_seq()}});
+}
+
+http::Response ControlApi::inject_fault(const http::Request& request, Tenant& tenant) {
+  auto body = json_body(request);
+  if (body.problem) return *body.problem;
+  std::string mode_text;
+  if (auto problem = require_string(request, body.value, "mode", mode_text)) return *problem;
+  auto mode = parse_fault_mode(mode_text);
+  if (!mode) return problem_response(request, 400, "bad-request", "mode must be none, unavailable, malformed, slow or drop");
+  const std::string listener = body.value.value("listener", "api");
+  if (listener != "api" && listener != "issuer")
+    return problem_response(request, 400, "bad-request", "listener must be api or issuer");
+  Fault fault{*mode, std::chrono::milliseconds(0)};
+  if (*mode == FaultMode::slow) {
+    auto delay = body.value.find("delay_ms");
+    if (delay == body.value.end() || !delay->is_number_integer() || delay->get<std::int64_t>() < 1 ||
+        delay->get<std::int64_t>() > 60'000)
+      return problem_response(request, 400, "bad-request", "a slow fault needs delay_ms, 1 to 60000");
+    fault.delay = std::chrono::milliseconds(delay->get<std::int64_t>());
+  }
+  tenant.set_fault(listener == "api", fault);
+  return json_response(request, 200, {{"listener", listener}, {"mode", mode_text}, {"audit_seq", audit_.last_seq()}});
 }
 
 http::Response ControlApi::ask_oracle(const http::Request& request, Tenant& tenant, std::string_view query) {

@@ -38,6 +38,33 @@ HandledRequest Tenant::handle_issuer(const http::Request& request) {
   return handled;
 }
 
+const char* to_string(FaultMode mode) {
+  switch (mode) {
+  case FaultMode::none: return "none";
+  case FaultMode::unavailable: return "unavailable";
+  case FaultMode::malformed: return "malformed";
+  case FaultMode::slow: return "slow";
+  case FaultMode::drop: return "drop";
+  }
+  return "none";
+}
+
+std::optional<FaultMode> parse_fault_mode(std::string_view text) {
+  for (auto mode : {FaultMode::none, FaultMode::unavailable, FaultMode::malformed, FaultMode::slow, FaultMode::drop})
+    if (text == to_string(mode)) return mode;
+  return std::nullopt;
+}
+
+void Tenant::set_fault(bool api_listener, Fault fault) {
+  std::lock_guard lock(fault_mutex_);
+  (api_listener ? api_fault_ : issuer_fault_) = fault;
+}
+
+Fault Tenant::fault(bool api_listener) const {
+  std::lock_guard lock(fault_mutex_);
+  return api_listener ? api_fault_ : issuer_fault_;
+}
+
 std::optional<std::chrono::seconds> Tenant::admit(const std::string& user) {
   if (api_rate_limit_per_minute_ <= 0) return std::nullopt;
   // Real time, not the tenant's clock: load is measured in wall-clock seconds

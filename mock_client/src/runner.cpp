@@ -169,6 +169,7 @@ private:
     else if (step.kind == "admin") outcome = verdict(admin(step.args, record));
     else if (step.kind == "plant_canary") outcome = verdict(plant_canary(step.args, record));
     else if (step.kind == "resume_stream") outcome = verdict(resume_stream(step.args, record));
+    else if (step.kind == "inject_fault") outcome = verdict(inject_fault(step.args, record));
     else if (step.kind == "assert_permission_matrix") outcome = verdict(assert_permission_matrix(step.args, record));
     else if (step.kind == "assert_grants") outcome = verdict(assert_grants(step.args, record));
     else if (step.kind == "assert_audit") outcome = assert_audit(step.args, record);
@@ -471,6 +472,24 @@ private:
         return false;
       }
     }
+    return true;
+  }
+
+  // The tenant (the scenario's, or `tenant`) starts failing on one listener,
+  // or heals with mode none; `mark` remembers the audit position.
+  bool inject_fault(const json& args, StepRecord& record) {
+    const std::string tenant = args.value("tenant", scenario_.tenant);
+    json body = {{"mode", args["mode"]}, {"listener", args["listener"]}};
+    if (args.contains("delay_ms")) body["delay_ms"] = args["delay_ms"];
+    auto reply = world_.control(agent_, "POST", "/control/tenants/" + tenant + "/faults", body);
+    auto answer = reply.json();
+    if (reply.status != 200 || !answer.is_object() || !answer.contains("audit_seq")) {
+      record.summary = "injecting a fault at " + tenant + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
+      return false;
+    }
+    if (args.contains("mark")) marks_[args["mark"]] = answer["audit_seq"].get<std::int64_t>();
+    record.summary = tenant + "'s " + args["listener"].get<std::string>() + " listener: fault " + args["mode"].get<std::string>() +
+                     (args.contains("delay_ms") ? " (" + args["delay_ms"].dump() + " ms)" : std::string{});
     return true;
   }
 

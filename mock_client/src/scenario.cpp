@@ -145,6 +145,9 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
                                         "set_role", "set_department", "join_team", "leave_team"}),
                   text("user", true), text("entity"), text("role"), text("department"), text("team"), text("mark")};
     r["plant_canary"] = {text("name", true), text("app"), text("node"), text("entity")};
+    r["inject_fault"] = {text("tenant"), text("listener", false, {"api", "issuer"}, "api"),
+                         text("mode", true, {"none", "unavailable", "malformed", "slow", "drop"}), integer("delay_ms"),
+                         text("mark")};
     r["assert_permission_matrix"] = {text("objects", false, {"planning", "finance"}, "planning"), strings("users"),
                                      text("scope", false, {}, "planning:read planning:write")};
     r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
@@ -398,6 +401,8 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
       if (action == "join_team" || action == "leave_team") require("team");
       if (action.find("mcp_access") != std::string::npos) require("entity");
     }
+    if (kind == "inject_fault" && (args["mode"] == "slow") != args.contains("delay_ms"))
+      reader.fail(node, path, "delay_ms goes with mode slow, and only with it");
     if (kind == "plant_canary") {
       const bool in_node = args.contains("app") && args.contains("node");
       if (in_node == args.contains("entity") || (args.contains("app") != args.contains("node")))

@@ -392,6 +392,8 @@ bool World::launch(const WorldOptions& options, std::string& error) {
       // Both processes read one machine clock shifted by the same steps, so
       // there is no skew to tolerate; a leeway would blur expiry checks.
       {"leeway_seconds", 0},
+      // Short, so fault scenarios see a slow tenant time out quickly.
+      {"upstream_timeout_ms", 2000},
       // HTTPS with a certificate the connector makes at start-up (pinned from its READY line).
       {"tls", nlohmann::json::object()},
   };

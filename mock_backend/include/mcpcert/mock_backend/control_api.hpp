@@ -41,6 +41,8 @@ private:
   http::Response change_role(const http::Request& request, Tenant& tenant);
   /// Moves a user to a department, or into or out of a team.
   http::Response change_membership(const http::Request& request, Tenant& tenant);
+  /// Makes a listener of the tenant fail (503, malformed JSON, slow, dropped mid-response) or heal.
+  http::Response inject_fault(const http::Request& request, Tenant& tenant);
   /// Plants a unique marker in a node result or a finance figure.
   http::Response plant_canary(const http::Request& request, Tenant& tenant);
   /// The permission oracle: one decision, the applications a user sees, the whole matrix.

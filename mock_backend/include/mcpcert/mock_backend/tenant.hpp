@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,17 @@
 namespace mcpcert::backend {
 
 /// A response together with who the request acted as, for the audit.
+/// A failure the simulation makes one listener of the tenant show, so a
+/// scenario can watch what a connector does when its tenant misbehaves.
+enum class FaultMode { none, unavailable, malformed, slow, drop };
+const char* to_string(FaultMode mode);
+std::optional<FaultMode> parse_fault_mode(std::string_view text);
+
+struct Fault {
+  FaultMode mode = FaultMode::none;
+  std::chrono::milliseconds delay{0}; ///< slow: before the (correct) answer
+};
+
 struct HandledRequest {
   http::Response response;
   AuditFacts facts;
@@ -51,6 +63,9 @@ public:
   AuthorizationServer& authorization_server() { return authorization_server_; }
   /// Empty unless the backend runs in simulation mode.
   const std::vector<FixtureCredential>& fixture_credentials() const { return credentials_; }
+  /// The fault a listener shows from now on (FaultMode::none: healthy).
+  void set_fault(bool api_listener, Fault fault);
+  Fault fault(bool api_listener) const;
   /// At most `per_minute` API requests per user and minute (0: unlimited); beyond, 429 with Retry-After.
   void limit_api_rate(int per_minute) { api_rate_limit_per_minute_ = per_minute; }
   /// After a credential rotation, so the harness signs in with the new password.
@@ -81,6 +96,9 @@ private:
   std::mutex data_mutex_;
   PermissionOracle oracle_;
   int api_rate_limit_per_minute_ = 0;
+  mutable std::mutex fault_mutex_;
+  Fault api_fault_;
+  Fault issuer_fault_;
   /// Per user: the start of the current one-minute window and the requests in it.
   std::mutex rate_mutex_;
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int>, std::less<>> api_windows_;
