@@ -20,6 +20,7 @@ ConnectorService::ConnectorService(boost::asio::any_io_executor executor, Connec
     if (mutants.contains(Mutant::plaintext_log)) log_config.seal_personal_fields = false;
     if (mutants.contains(Mutant::retention_unswept)) log_config.sweep_enabled = false;
     if (mutants.contains(Mutant::shared_log_store)) log_config.one_store_for_all_regions = true;
+    if (mutants.contains(Mutant::log_buffered)) log_config.commit_every = 16;
     if (mutants.contains(Mutant::arguments_logged)) log_config.optional_fields.insert(OptionalLogField::arguments);
     log_ = std::make_unique<OperationalLog>(std::move(log_config), clock);
   }

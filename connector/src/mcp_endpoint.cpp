@@ -190,6 +190,13 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
     co_return refusal;
   }
 
+  if (config_.mutants.contains(Mutant::route_by_client_region)) {
+    // The defect: "serve users from the region nearest to them".
+    if (auto hint = request.find("X-Client-Region"); hint != request.end()) {
+      for (const auto& route : config_.tenants)
+        if (route.region == hint->value() && &route != identity->route) identity->api_route = &route;
+    }
+  }
   http::Response response;
   const bool stateless = names_stateless_revision(request);
   if (request.method() == beast::http::verb::post) {

@@ -90,6 +90,7 @@ struct OperationalLog::RegionStore {
     if (db != nullptr) sqlite3_close_v2(db);
   }
   bool exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  int pending = 0; ///< records in the open transaction (log-buffered mutant only)
   Statement prepare(const char* sql) {
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) != SQLITE_OK) return nullptr;
@@ -185,7 +186,14 @@ LogStatus OperationalLog::append(const ToolCallEntry& entry) {
   bind_blob(statement.get(), 10, seal(entry.source_ip, "source_ip"));
   const bool keep_arguments = config_.optional_fields.contains(OptionalLogField::arguments);
   bind_blob(statement.get(), 11, keep_arguments ? seal(entry.arguments, "arguments") : std::string{});
-  return sqlite3_step(statement.get()) == SQLITE_DONE ? LogStatus::ok : LogStatus::storage_failure;
+  if (config_.commit_every > 1 && store->pending == 0 && !store->exec("BEGIN")) return LogStatus::storage_failure;
+  if (sqlite3_step(statement.get()) != SQLITE_DONE) return LogStatus::storage_failure;
+  // The defect of the log-buffered mutant: the reply goes out before the record is committed.
+  if (config_.commit_every > 1 && ++store->pending >= config_.commit_every) {
+    store->pending = 0;
+    if (!store->exec("COMMIT")) return LogStatus::storage_failure;
+  }
+  return LogStatus::ok;
 }
 
 LogStatus OperationalLog::append(const AuthEventEntry& entry) {

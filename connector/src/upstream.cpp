@@ -134,7 +134,8 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::call_api(const AccessIdenti
                                                               beast::http::verb method, std::string path,
                                                               const nlohmann::json& body) {
   // Only the route of the token's issuer: there is no fallback to another region.
-  auto url = http::parse_url(identity.route->api + path);
+  const TenantRoute* route = identity.api_route != nullptr ? identity.api_route : identity.route;
+  auto url = http::parse_url(route->api + path);
   if (!url) co_return failure(UpstreamStatus::unavailable, "tenant API misconfigured");
   http::Request request{method, url->target, 11};
   request.set(beast::http::field::accept, "application/json");

@@ -32,6 +32,8 @@ struct AccessIdentity {
   std::string token_id;
   std::int64_t expires_at = 0;
   const TenantRoute* route = nullptr;
+  /// Set only by the route-by-client-region mutant: the API it wrongly calls.
+  const TenantRoute* api_route = nullptr;
 };
 
 class BearerValidator {

@@ -51,6 +51,8 @@ enum class Mutant {
   node_result_cache_shared, ///< caches node results keyed by application and node, not by user
   exposure_ignored,       ///< runs application tools their author did not expose
   result_disk_cache,      ///< writes node results to a cache file beside the log
+  log_buffered,           ///< acknowledges calls whose log records are still uncommitted
+  route_by_client_region, ///< sends API calls to the region a client header names
 };
 
 /// A mutant's switch name, the claim it breaks and what it does.

@@ -39,6 +39,9 @@ struct OperationalLogConfig {
   bool seal_personal_fields = true;
   bool sweep_enabled = true;
   bool one_store_for_all_regions = false;
+  /// Records held in an open transaction until this many are pending (the
+  /// log-buffered mutant); 1 commits each record before the reply.
+  int commit_every = 1;
 
   /// Reads a key file: {"active": "k2", "keys": {"k1": "<64 hex>", "k2": "<64 hex>"}}.
   /// Throws ConfigError naming the field.
