@@ -36,6 +36,8 @@ const std::vector<MutantInfo>& mutant_catalogue() {
        "caches node results without the user in the key"},
       {Mutant::exposure_ignored, "exposure-ignored", "AUTHZ-EXPOSED", "runs application tools that are not exposed"},
       {Mutant::result_disk_cache, "result-disk-cache", "NO-COPY", "writes node results to a file beside the log"},
+      {Mutant::service_account, "service-account", "NO-SERVICE-ACCOUNT",
+       "calls the tenant API with the first upstream token it obtained there, whoever asks"},
       {Mutant::log_buffered, "log-buffered", "LOG-DURABLE", "acknowledges calls before their records are committed"},
       {Mutant::route_by_client_region, "route-by-client-region", "REGION-USER-AWAY",
        "sends API calls to the region named by the client's X-Client-Region header"},

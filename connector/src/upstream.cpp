@@ -1,5 +1,7 @@
 #include "mcpcert/connector/upstream.hpp"
 
+#include <limits>
+
 #include <boost/beast/http/verb.hpp>
 
 #include "mcpcert/encoding.hpp"
@@ -103,8 +105,9 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::send(const AccessIdentity& 
   if (config_.mutants.contains(Mutant::forward_bearer)) {
     upstream_token = identity.token;
   } else if (auto shared = mutant_tenant_token_.find(identity.tenant);
-             config_.mutants.contains(Mutant::shared_upstream_token) && shared != mutant_tenant_token_.end() &&
-             shared->second.expires_at > clock_.unix_seconds()) {
+             (config_.mutants.contains(Mutant::shared_upstream_token) ||
+              config_.mutants.contains(Mutant::service_account)) &&
+             shared != mutant_tenant_token_.end() && shared->second.expires_at > clock_.unix_seconds()) {
     // The defect: one upstream credential for everybody, whoever got it first.
     upstream_token = shared->second.token;
   } else {
@@ -112,6 +115,8 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::send(const AccessIdentity& 
     if (exchanged.status != UpstreamStatus::ok) co_return exchanged;
     if (config_.mutants.contains(Mutant::shared_upstream_token))
       mutant_tenant_token_[identity.tenant] = {upstream_token, clock_.unix_seconds() + 240};
+    if (config_.mutants.contains(Mutant::service_account))
+      mutant_tenant_token_[identity.tenant] = {upstream_token, std::numeric_limits<std::int64_t>::max()};
   }
 
   if (config_.mutants.contains(Mutant::region_fallback)) {

@@ -52,6 +52,7 @@ enum class Mutant {
   exposure_ignored,       ///< runs application tools their author did not expose
   result_disk_cache,      ///< writes node results to a cache file beside the log
   log_buffered,           ///< acknowledges calls whose log records are still uncommitted
+  service_account,        ///< calls the API of a tenant with the first upstream token it obtained there, for good
   route_by_client_region, ///< sends API calls to the region a client header names
 };
 
