@@ -6,7 +6,8 @@
 namespace mcpcert {
 namespace {
 
-// RFC 8032 section 7.1, TEST 1: the empty message.
+// RFC 8032 section 7.1, TEST 1 (the empty message): a published test vector,
+// not a secret of this project; keys in use are generated at run time.
 constexpr const char* rfc_private_pem = "-----BEGIN PRIVATE KEY-----\n"
                                         "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
                                         "-----END PRIVATE KEY-----\n";
