@@ -183,6 +183,7 @@ private:
     else if (step.kind == "assert_log") outcome = assert_log(step.args, record);
     else if (step.kind == "scan_storage") outcome = scan_storage(step.args, record);
     else if (step.kind == "restart_connector") outcome = verdict(restart_connector(step.args, record));
+    else if (step.kind == "restart_backend") outcome = verdict(restart_backend(step.args, record));
     else record.summary = "unknown step kind " + step.kind;
     return outcome;
   }
@@ -390,7 +391,7 @@ private:
       record.summary = "admin " + action + " failed: HTTP " + std::to_string(reply.status);
       return false;
     }
-    if (args.contains("mark")) marks_[args["mark"]] = body["audit_seq"].get<std::int64_t>();
+    if (args.contains("mark")) set_audit_mark(args["mark"], body["audit_seq"].get<std::int64_t>());
     record.summary = "admin " + action + " for " + args["user"].get<std::string>() +
                      (args.contains("entity") ? " on " + args["entity"].get<std::string>() : std::string{}) + " (audit position " + std::to_string(body["audit_seq"].get<std::int64_t>()) + ")";
     return true;
@@ -487,7 +488,7 @@ private:
       record.summary = "injecting a fault at " + tenant + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
       return false;
     }
-    if (args.contains("mark")) marks_[args["mark"]] = answer["audit_seq"].get<std::int64_t>();
+    if (args.contains("mark")) set_audit_mark(args["mark"], answer["audit_seq"].get<std::int64_t>());
     record.summary = tenant + "'s " + args["listener"].get<std::string>() + " listener: fault " + args["mode"].get<std::string>() +
                      (args.contains("delay_ms") ? " (" + args["delay_ms"].dump() + " ms)" : std::string{});
     return true;
@@ -618,6 +619,11 @@ private:
     return ok;
   }
 
+  void set_audit_mark(const std::string& name, std::int64_t position) {
+    marks_[name] = position;
+    stale_audit_marks_.erase(name);
+  }
+
   bool mark_audit(const json& args, StepRecord& record) {
     // A since_seq beyond any record returns none, but still the last position.
     auto reply = world_.control(agent_, "GET", "/control/tenants/" + scenario_.tenant + "/audit?since_seq=9223372036854775807");
@@ -627,12 +633,19 @@ private:
       return false;
     }
     const auto position = body["last_seq"].get<std::int64_t>();
-    marks_[args["mark"]] = position;
+    set_audit_mark(args["mark"], position);
     record.summary = "audit position " + std::to_string(position) + " marked as '" + args["mark"].get<std::string>() + "'";
     return true;
   }
 
   StepOutcome assert_audit(const json& args, StepRecord& record) {
+    for (const char* bound : {"after", "before"}) {
+      if (args.contains(bound) && stale_audit_marks_.contains(args[bound].get<std::string>())) {
+        record.summary = "audit mark '" + args[bound].get<std::string>() +
+                         "' was taken before the backend restarted, and its audit trail started anew: mark again after restart_backend";
+        return StepOutcome::failed;
+      }
+    }
     std::int64_t since = 0;
     if (args.contains("after")) since = marks_.at(args["after"]);
     std::optional<std::int64_t> until;
@@ -942,6 +955,19 @@ private:
     return true;
   }
 
+  bool restart_backend(const json& args, StepRecord& record) {
+    const bool crash = args["how"] == "crash";
+    if (auto problem = world_.restart_backend(agent_, crash); !problem.empty()) {
+      record.summary = problem;
+      return false;
+    }
+    // The audit trail belonged to the process that is gone; positions marked before mean nothing to the new one.
+    for (const auto& [mark, position] : marks_) stale_audit_marks_.insert(mark);
+    record.summary = std::string("backend ") + (crash ? "killed (SIGKILL)" : "stopped (SIGTERM)") +
+                     " and started again on the same ports and state directory";
+    return true;
+  }
+
   StepOutcome tls_probe(const json& args, StepRecord& record) {
     const auto url = http::parse_url(world_.mcp_url());
     if (!url) {
@@ -1228,6 +1254,7 @@ private:
   std::map<std::string, Identity> identities_;
   std::map<std::string, std::int64_t> marks_;
   std::map<std::string, LogMark> log_marks_;
+  std::set<std::string> stale_audit_marks_; ///< audit marks taken before a backend restart
   std::map<std::string, std::string> labels_; ///< call_tool label -> the X-Request-Id its reply carried
   std::map<std::string, std::string> streams_; ///< call_tool label -> the id of the SSE stream that answered it
   std::int64_t total_advance_ = 0;

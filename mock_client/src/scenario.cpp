@@ -172,6 +172,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     r["tls_probe"] = {text("version", true, {"1.0", "1.1", "1.2", "1.3"}), text("expect", true, {"completed", "refused"})};
     r["mark_log"] = {text("mark", true)};
     r["restart_connector"] = {text("how", true, {"crash", "stop"})};
+    r["restart_backend"] = {text("how", true, {"crash", "stop"})};
     r["assert_log"] = {text("after"), text("before"), text("kind", false, {"tool_call", "auth_event"}), text("tool"), text("outcome"),
                        text("event"), text("user"), text("tenant"), text("in_store"), integer("count"), integer("min"), integer("max"),
                        strings("fields"), strings("only_fields"), text("store"), strings("absent"), strings("request_ids_of"),

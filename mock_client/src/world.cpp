@@ -345,43 +345,24 @@ bool World::launch(const WorldOptions& options, std::string& error) {
                                          {"pkce_plain_allowed", plain_pkce}});
   }
   if (target_) wait_for_key_refetch(target_->backend.key_refetch_seconds);
-  const auto backend_config_file = directory_ / "backend.json";
-  if (!write_file(backend_config_file, backend_config.dump(2))) {
-    error = "cannot write " + backend_config_file.string();
-    return false;
-  }
-  const auto backend_log = directory_ / "backend.log";
-  std::vector<std::string> backend_args{"--config", backend_config_file.string()};
-  for (const auto& mutant : options.backend_mutants) backend_args.insert(backend_args.end(), {"--test-only-mutant", mutant});
-  std::vector<std::string> backend_env;
-  if (!options.backend_mutants.empty()) backend_env.emplace_back("MCPCERT_ALLOW_MUTANTS=1");
-  auto backend = ChildProcess::spawn(installation.backend_binary, backend_args, backend_log, backend_env);
-  if (!backend) {
-    error = "cannot start the backend: " + backend.error().message();
-    return false;
-  }
-  backend_.emplace(std::move(*backend));
-  auto ready = backend_->wait_ready(options.start_timeout);
-  if (!ready) {
-    error = "the backend did not become ready; its log says:\n" + tail_of(backend_log);
-    return false;
-  }
-  auto endpoints = nlohmann::json::parse(*ready, nullptr, false);
-  if (!endpoints.is_object() || !endpoints.contains("control") || !endpoints.contains("tenants")) {
-    error = "the backend's READY line is malformed: " + *ready;
-    return false;
-  }
-  control_url_ = endpoints["control"];
-  for (const auto& [id, tenant] : endpoints["tenants"].items()) {
-    tenants_[id] = {id, tenant.value("region", ""), tenant.value("api", ""), tenant.value("issuer", "")};
-  }
+  backend_config_ = std::move(backend_config);
+  backend_binary_ = installation.backend_binary;
+  for (const auto& mutant : options.backend_mutants) backend_mutants_.insert(backend_mutants_.end(), {"--test-only-mutant", mutant});
+  start_timeout_ = options.start_timeout;
+  if (!start_backend(error)) return false;
 
   // The connector is a confidential client of every tenant's issuer (for
   // token exchange), with a secret made for this world alone.
   Transcript setup;
   HttpAgent agent(setup);
-  if (target_) return attach_external_connector(agent, error) && register_resources(agent, target_->client_id, error);
-  const auto connector_secret = random_token(32);
+  if (target_) {
+    connector_client_id_ = target_->client_id;
+    connector_client_secret_ = target_->client_secret;
+    return attach_external_connector(agent, error) && register_resources(agent, target_->client_id, error);
+  }
+  connector_client_id_ = connector_client_id;
+  connector_client_secret_ = random_token(32);
+  const auto& connector_secret = connector_client_secret_;
   nlohmann::json connector_config = {
       {"listen", "127.0.0.1:0"},
       {"client", {{"id", connector_client_id}, {"secret", connector_secret}}},
@@ -412,13 +393,8 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   if (std::find(options.parameters.log_fields.begin(), options.parameters.log_fields.end(), "arguments") != options.parameters.log_fields.end()) {
     connector_config["log"]["fields"] = {"arguments"};
   }
+  if (!register_connector_client(agent, error)) return false;
   for (const auto& [id, tenant] : tenants_) {
-    auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
-                         {{"client_id", connector_client_id}, {"client_secret", connector_secret}, {"type", "confidential"}});
-    if (reply.status != 201 && reply.status != 200) {
-      error = "registering the connector at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
-      return false;
-    }
     std::string tool_set = "finance";
     for (const auto& hosted : hosted_tenants())
       if (hosted.id == id) tool_set = hosted.tool_set;
@@ -427,27 +403,112 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   }
   connector_config_ = std::move(connector_config);
   connector_binary_ = installation.connector_binary;
-  start_timeout_ = options.start_timeout;
   for (const auto& mutant : options.connector_mutants) connector_mutants_.insert(connector_mutants_.end(), {"--test-only-mutant", mutant});
   if (!start_connector(error)) return false;
   return register_resources(agent, connector_client_id, error);
 }
 
 bool World::attach_external_connector(HttpAgent& agent, std::string& error) {
-  for (const auto& [id, tenant] : tenants_) {
-    auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
-                         {{"client_id", target_->client_id}, {"client_secret", target_->client_secret}, {"type", "confidential"}});
-    if (reply.status != 201 && reply.status != 200) {
-      error = "registering the target's client " + target_->client_id + " at tenant " + id + " failed: HTTP " + std::to_string(reply.status) +
-              " " + reply.body;
-      return false;
-    }
-  }
+  if (!register_connector_client(agent, error)) return false;
   mcp_url_ = target_->mcp_url;
   trusted_certificate_file_ = target_->ca_file;
   connector_control_url_ = target_->control_url;
   connector_log_directory_ = target_->storage_dir;
   return true;
+}
+
+bool World::register_connector_client(HttpAgent& agent, std::string& error) {
+  for (const auto& [id, tenant] : tenants_) {
+    auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
+                         {{"client_id", connector_client_id_}, {"client_secret", connector_client_secret_}, {"type", "confidential"}});
+    if (reply.status != 201 && reply.status != 200) {
+      error = "registering the connector's client " + connector_client_id_ + " at tenant " + id + " failed: HTTP " +
+              std::to_string(reply.status) + " " + reply.body;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool World::start_backend(std::string& error) {
+  const auto config_file = directory_ / "backend.json";
+  if (!write_file(config_file, backend_config_.dump(2))) {
+    error = "cannot write " + config_file.string();
+    return false;
+  }
+  const auto backend_log = directory_ / "backend.log";
+  std::vector<std::string> args{"--config", config_file.string()};
+  args.insert(args.end(), backend_mutants_.begin(), backend_mutants_.end());
+  std::vector<std::string> env;
+  if (!backend_mutants_.empty()) env.emplace_back("MCPCERT_ALLOW_MUTANTS=1");
+  auto backend = ChildProcess::spawn(backend_binary_, args, backend_log, env);
+  if (!backend) {
+    error = "cannot start the backend: " + backend.error().message();
+    return false;
+  }
+  backend_.emplace(std::move(*backend));
+  auto ready = backend_->wait_ready(start_timeout_);
+  if (!ready) {
+    error = "the backend did not become ready; its log says:\n" + tail_of(backend_log);
+    return false;
+  }
+  auto endpoints = nlohmann::json::parse(*ready, nullptr, false);
+  if (!endpoints.is_object() || !endpoints.contains("control") || !endpoints["control"].is_string() || !endpoints.contains("tenants") ||
+      !endpoints["tenants"].is_object()) {
+    error = "the backend's READY line is malformed: " + *ready;
+    return false;
+  }
+  control_url_ = endpoints["control"];
+  tenants_.clear();
+  for (const auto& [id, tenant] : endpoints["tenants"].items()) {
+    tenants_[id] = {id, tenant.value("region", ""), tenant.value("api", ""), tenant.value("issuer", "")};
+  }
+  return true;
+}
+
+std::string World::restart_backend(HttpAgent& agent, bool crash) {
+  if (!backend_) return "the backend is not running";
+  if (crash) backend_->kill();
+  else backend_->terminate();
+  backend_.reset();
+  // The same ports again: tokens name their issuer, and the connector knows each tenant by its URLs.
+  const auto previous_control = control_url_;
+  const auto previous_tenants = tenants_;
+  auto listen_of = [](const std::string& url) -> std::optional<std::string> {
+    auto parsed = http::parse_url(url);
+    if (!parsed) return std::nullopt;
+    return parsed->host + ":" + std::to_string(parsed->port);
+  };
+  auto control_listen = listen_of(control_url_);
+  if (!control_listen) return "the backend's control URL '" + control_url_ + "' does not parse";
+  backend_config_["control"]["listen"] = *control_listen;
+  for (auto& tenant : backend_config_["tenants"]) {
+    const auto& known = tenants_.at(tenant["id"].get<std::string>());
+    auto api = listen_of(known.api);
+    auto issuer = listen_of(known.issuer);
+    if (!api || !issuer) return "tenant " + known.id + "'s URLs do not parse";
+    tenant["api_listen"] = *api;
+    tenant["issuer_listen"] = *issuer;
+  }
+  std::string error;
+  if (!start_backend(error)) return "restarting the backend failed: " + error;
+  ++backend_restarts_;
+  if (control_url_ != previous_control) return "the backend's control plane came back at " + control_url_ + ", not at " + previous_control;
+  for (const auto& [id, tenant] : previous_tenants) {
+    auto now = tenants_.find(id);
+    if (now == tenants_.end() || now->second.api != tenant.api || now->second.issuer != tenant.issuer) {
+      return "tenant " + id + " came back at other URLs than before the restart";
+    }
+  }
+  // A new process starts its virtual clock at the machine's time; the world's time has moved on.
+  if (advanced_seconds_ > 0) {
+    auto reply = control(agent, "POST", "/control/clock/advance", {{"seconds", advanced_seconds_}});
+    if (reply.status != 200) return failure_of("moving the restarted backend's clock to the world's time", reply);
+  }
+  if (!register_connector_client(agent, error) || !register_resources(agent, connector_client_id_, error)) {
+    return "provisioning the restarted backend failed: " + error;
+  }
+  return {};
 }
 
 bool World::register_resources(HttpAgent& agent, const std::string& connector_client, std::string& error) {

@@ -125,6 +125,18 @@ public:
   /// time. Its MCP sessions are gone. Returns why not, or empty on success.
   std::string restart_connector(HttpAgent& agent, bool crash);
 
+  /// The same for the mock backend (every tenant's API and issuer): started
+  /// again on the same ports with the same configuration and state directory,
+  /// its virtual clock moved to the world's time, and the world's connector
+  /// client and resources provisioned again, as a deployment's provisioning
+  /// would. What a tenant keeps on disk (grants, codes, refresh tokens,
+  /// revocations, auth events, signing keys, registered clients) survives; its
+  /// audit trail, injected faults and directory changes made through the
+  /// control plane belong to the process and start anew.
+  std::string restart_backend(HttpAgent& agent, bool crash);
+  /// How many times restart_backend has run.
+  int backend_restarts() const { return backend_restarts_; }
+
   /// The world as a report may show it: URLs, tenants; no secret.
   nlohmann::json describe() const;
 
@@ -135,6 +147,10 @@ private:
   bool start_connector(std::string& error);
   /// Registers the target's client at every issuer and takes its URLs.
   bool attach_external_connector(HttpAgent& agent, std::string& error);
+  /// Starts the backend from backend_config_ and reads its READY line.
+  bool start_backend(std::string& error);
+  /// Registers the connector's (or the target's) confidential client at every issuer.
+  bool register_connector_client(HttpAgent& agent, std::string& error);
   /// Registers the MCP URL (and the decoy resource) at every issuer.
   bool register_resources(HttpAgent& agent, const std::string& connector_client, std::string& error);
   /// restart_connector for an external connector: its restart_command, then
@@ -153,6 +169,12 @@ private:
   std::filesystem::path connector_log_directory_;
   std::filesystem::path backend_state_directory_;
   std::map<std::string, TenantInfo> tenants_;
+  nlohmann::json backend_config_;
+  std::filesystem::path backend_binary_;
+  std::vector<std::string> backend_mutants_; ///< as command-line arguments
+  std::string connector_client_id_;
+  std::string connector_client_secret_;
+  int backend_restarts_ = 0;
   nlohmann::json connector_config_;
   std::filesystem::path connector_binary_;
   std::vector<std::string> connector_mutants_; ///< as command-line arguments
