@@ -63,18 +63,20 @@ ControlPlane::ControlPlane(boost::asio::any_io_executor executor, const ControlP
         if (target == "/control/health" && request.method() == beast::http::verb::get) {
           return http::make_json_response(request, 200, R"({"ok":true})");
         }
-        if (target == "/control/clock/advance") {
+        if (target == "/control/clock/advance" || target == "/control/clock/rewind") {
           if (request.method() != beast::http::verb::post) return problem(request, 405, "use POST");
           auto body = nlohmann::json::parse(request.body(), nullptr, false);
           if (body.is_discarded() || !body.is_object() || !body.contains("seconds") || !body["seconds"].is_number_integer()) {
             return problem(request, 400, "body must be {\"seconds\": <integer>}");
           }
           const auto seconds = body["seconds"].get<std::int64_t>();
-          // The clock only moves forward here: expiry checks must never see time run backwards by accident.
+          // Each endpoint moves one way only, so a sign slip in a caller can't send time backwards by accident.
           if (seconds < 0 || seconds > 10LL * 365 * 24 * 3600) return problem(request, 400, "seconds must be between 0 and ten years");
-          clock_.advance(std::chrono::seconds(seconds));
+          const bool forward = target == "/control/clock/advance";
+          // Rewinding plays a wall clock stepped back (an NTP correction).
+          clock_.advance(std::chrono::seconds(forward ? seconds : -seconds));
           // Records that aged past the retention in this jump go now, as they would have on a real clock.
-          const auto swept = log_ != nullptr ? log_->sweep() : 0;
+          const auto swept = log_ != nullptr && forward ? log_->sweep() : 0;
           return http::make_json_response(request, 200,
                                           nlohmann::json{{"offset_seconds", clock_.offset().count() / 1000},
                                                          {"now", clock_.unix_seconds()},

@@ -112,9 +112,9 @@ http::Response ControlApi::route(const http::Request& request) {
     if (method != bhttp::verb::get) return wrong_method(request, "GET");
     return json_response(request, 200, {{"ok", true}});
   }
-  if (path == "/control/clock/advance") {
+  if (path == "/control/clock/advance" || path == "/control/clock/rewind") {
     if (method != bhttp::verb::post) return wrong_method(request, "POST");
-    return advance_clock(request);
+    return move_clock(request, path == "/control/clock/advance" ? 1 : -1);
   }
 
   constexpr std::string_view tenants_prefix = "/control/tenants/";
@@ -169,7 +169,7 @@ http::Response ControlApi::route(const http::Request& request) {
   return problem_response(request, 404, "not-found", "no such control endpoint: " + std::string(path));
 }
 
-http::Response ControlApi::advance_clock(const http::Request& request) {
+http::Response ControlApi::move_clock(const http::Request& request, int direction) {
   auto body = json_body(request);
   if (body.problem) return *body.problem;
   auto seconds = body.value.find("seconds");
@@ -179,8 +179,10 @@ http::Response ControlApi::advance_clock(const http::Request& request) {
                                         seconds->get<std::int64_t>() > max_advance_seconds)))
     return problem_response(request, 400, "bad-request",
                             "seconds is required: an integer from 0 to " + std::to_string(max_advance_seconds) +
-                                " (time only moves forward)");
-  clock_.advance(std::chrono::seconds(seconds->get<std::int64_t>()));
+                                (direction > 0 ? " (advance only moves forward; /control/clock/rewind moves back)" : ""));
+  // Rewinding plays a wall clock stepped back (an NTP correction): nothing
+  // kept may depend on time never running backwards.
+  clock_.advance(std::chrono::seconds(direction * seconds->get<std::int64_t>()));
   return json_response(request, 200,
                        {{"now", format_rfc3339(clock_.now())},
                         {"unix", clock_.unix_seconds()},

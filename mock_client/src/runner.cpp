@@ -176,6 +176,7 @@ private:
     else if (step.kind == "mark_audit") outcome = verdict(mark_audit(step.args, record));
     else if (step.kind == "raw_request") outcome = verdict(raw_request(step.args, record));
     else if (step.kind == "advance_clock") outcome = advance_clock(step.args, record);
+    else if (step.kind == "rewind_clock") outcome = rewind_clock(step.args, record);
     else if (step.kind == "refresh") outcome = verdict(refresh(step.args, record));
     else if (step.kind == "list_tools") outcome = verdict(list_tools(step.args, record));
     else if (step.kind == "tls_probe") outcome = tls_probe(step.args, record);
@@ -862,6 +863,22 @@ private:
     }
     total_advance_ += seconds;
     record.observed = {{"advanced_seconds", seconds}, {"total_advanced_seconds", total_advance_}};
+    return StepOutcome::passed;
+  }
+
+  StepOutcome rewind_clock(const json& args, StepRecord& record) {
+    if (world_.connector_control_url().empty()) {
+      record.summary = "the connector offers no control plane (no \"control\" in its READY line), so its clock cannot be moved";
+      return StepOutcome::skipped;
+    }
+    const std::int64_t seconds = args["seconds"];
+    if (auto problem = world_.advance_clock(agent_, -seconds); !problem.empty()) {
+      record.summary = problem;
+      return StepOutcome::failed;
+    }
+    total_advance_ -= seconds;
+    record.summary = "clocks moved back by " + std::to_string(seconds) + " s";
+    record.observed = {{"rewound_seconds", seconds}, {"total_advanced_seconds", total_advance_}};
     return StepOutcome::passed;
   }
 

@@ -166,6 +166,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
                         text("token_in", false, {"header", "query"}, "header"),
                         object("expect", http_expectations(), true)};
     r["advance_clock"] = {integer("seconds"), integer("token_age"), text("of")};
+    r["rewind_clock"] = {integer("seconds", true)};
     r["refresh"] = {text("as", true), text("use", false, {"current", "previous"}, "current"),
                     object("expect", {text("outcome", true, {"granted", "refused"}), text("error"), boolean("rotated")})};
     r["list_tools"] = {text("as", true), object("expect", {strings("names", true)}, true)};
@@ -368,9 +369,14 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
       const bool by_seconds = args.contains("seconds");
       const bool by_age = args.contains("token_age");
       if (by_seconds == by_age) reader.fail(node, path, "give seconds, or token_age with of");
-      if (by_seconds && args["seconds"].get<long long>() < 0) reader.fail(node["seconds"], path + ".seconds", "time only moves forward");
+      if (by_seconds && args["seconds"].get<long long>() < 0) {
+        reader.fail(node["seconds"], path + ".seconds", "advance_clock only moves forward (rewind_clock moves back)");
+      }
       if (by_age != args.contains("of")) reader.fail(node, path, "token_age and of go together");
       if (by_age) require_identity("of");
+    }
+    if (kind == "rewind_clock" && args["seconds"].get<long long>() <= 0) {
+      reader.fail(node["seconds"], path + ".seconds", "must be a positive number of seconds to move back");
     }
     if (kind == "assert_audit" && args.contains("token_of")) require_identity("token_of");
     if (kind == "authorize" && args.contains("resource")) {
@@ -453,7 +459,7 @@ std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
   for (const auto& capability : scenario.requires_capabilities) add(capability, "declared in requires");
   for (const auto& step : scenario.steps) {
     const auto why = step.kind + " at line " + std::to_string(step.line);
-    if (step.kind == "advance_clock") add("virtual_clock", why);
+    if (step.kind == "advance_clock" || step.kind == "rewind_clock") add("virtual_clock", why);
     if (step.kind == "mark_log" || step.kind == "assert_log") add("log_export", why);
     if (step.kind == "scan_storage" && step.args.value("target", "") == "connector_log") add("storage_dir", why);
     if (step.kind == "restart_connector") add("restart_command", why);

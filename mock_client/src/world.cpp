@@ -93,7 +93,7 @@ World::~World() {
   if (backend_) backend_->terminate();
   if (target_) {
     // The connector's clock only moves forward; the next world's issuers start at the machine's time again.
-    if (advanced_seconds_ > 0 && !target_->restart_command.empty()) run_restart_command(false);
+    if (advanced_seconds_ != 0 && !target_->restart_command.empty()) run_restart_command(false);
     std::lock_guard lock(external_world_mutex);
     last_external_world_end = std::chrono::steady_clock::now();
   }
@@ -164,12 +164,19 @@ ConnectorLogExport World::connector_log(HttpAgent& agent) {
   return out;
 }
 
+std::string World::shift_clock(HttpAgent& agent, bool connector, std::int64_t seconds) {
+  if (seconds == 0) return {};
+  const std::string path = seconds > 0 ? "/control/clock/advance" : "/control/clock/rewind";
+  const nlohmann::json body = {{"seconds", seconds > 0 ? seconds : -seconds}};
+  auto reply = connector ? connector_control(agent, "POST", path, body) : control(agent, "POST", path, body);
+  if (reply.status == 200) return {};
+  return failure_of(connector ? "moving the connector's clock" : "moving the backend's clock", reply);
+}
+
 std::string World::advance_clock(HttpAgent& agent, std::int64_t seconds) {
   if (connector_control_url_.empty()) return "the connector offers no control plane, so its clock cannot be moved";
-  auto backend = control(agent, "POST", "/control/clock/advance", {{"seconds", seconds}});
-  if (backend.status != 200) return failure_of("advancing the backend's clock", backend);
-  auto connector = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", seconds}});
-  if (connector.status != 200) return failure_of("advancing the connector's clock", connector);
+  if (auto problem = shift_clock(agent, false, seconds); !problem.empty()) return problem;
+  if (auto problem = shift_clock(agent, true, seconds); !problem.empty()) return problem;
   advanced_seconds_ += seconds;
   return {};
 }
@@ -265,9 +272,8 @@ std::string World::run_restart_command(bool crash) {
 std::string World::restart_connector(HttpAgent& agent, bool crash) {
   if (target_) {
     if (auto problem = run_restart_command(crash); !problem.empty()) return problem;
-    if (advanced_seconds_ > 0 && target_->virtual_clock) {
-      auto reply = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", advanced_seconds_}});
-      if (reply.status != 200) return failure_of("moving the restarted connector's clock to the world's time", reply);
+    if (target_->virtual_clock) {
+      if (auto problem = shift_clock(agent, true, advanced_seconds_); !problem.empty()) return problem + " (to the world's time, after the restart)";
     }
     return {};
   }
@@ -287,10 +293,7 @@ std::string World::restart_connector(HttpAgent& agent, bool crash) {
   if (!start_connector(error)) return "restarting the connector failed: " + error;
   if (mcp_url_ != previous_mcp_url) return "the connector came back at " + mcp_url_ + ", not at " + previous_mcp_url;
   // A new process starts its virtual clock at the machine's time; the world's time has moved on.
-  if (advanced_seconds_ > 0) {
-    auto reply = connector_control(agent, "POST", "/control/clock/advance", {{"seconds", advanced_seconds_}});
-    if (reply.status != 200) return failure_of("moving the restarted connector's clock to the world's time", reply);
-  }
+  if (auto problem = shift_clock(agent, true, advanced_seconds_); !problem.empty()) return problem + " (to the world's time, after the restart)";
   return {};
 }
 
@@ -501,10 +504,7 @@ std::string World::restart_backend(HttpAgent& agent, bool crash) {
     }
   }
   // A new process starts its virtual clock at the machine's time; the world's time has moved on.
-  if (advanced_seconds_ > 0) {
-    auto reply = control(agent, "POST", "/control/clock/advance", {{"seconds", advanced_seconds_}});
-    if (reply.status != 200) return failure_of("moving the restarted backend's clock to the world's time", reply);
-  }
+  if (auto problem = shift_clock(agent, false, advanced_seconds_); !problem.empty()) return problem + " (to the world's time, after the restart)";
   if (!register_connector_client(agent, error) || !register_resources(agent, connector_client_id_, error)) {
     return "provisioning the restarted backend failed: " + error;
   }

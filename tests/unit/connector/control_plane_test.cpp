@@ -39,6 +39,16 @@ TEST_F(ControlPlaneTest, AdvancesTheVirtualClockWithTheSecret) {
   EXPECT_GE(clock_.unix_seconds() - before, 3601);
 }
 
+TEST_F(ControlPlaneTest, RewindsTheVirtualClockOnlyThroughItsOwnEndpoint) {
+  const auto before = clock_.unix_seconds();
+  const auto response = send("/control/clock/rewind", config_.secret, R"({"seconds": 3600})");
+  EXPECT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_LE(clock_.unix_seconds() - before, -3599);
+  EXPECT_EQ(send("/control/clock/rewind", config_.secret, R"({"seconds": -5})").result_int(), 400);
+  EXPECT_EQ(send("/control/clock/rewind", "", R"({"seconds": 60})").result_int(), 401);
+  EXPECT_EQ(clock_.offset().count(), -3'600'000);
+}
+
 TEST_F(ControlPlaneTest, RefusesWithoutTheSecretAndLeavesTimeAlone) {
   EXPECT_EQ(send("/control/clock/advance", "", R"({"seconds": 60})").result_int(), 401);
   EXPECT_EQ(send("/control/clock/advance", "wrong-secret-wrong-secret", R"({"seconds": 60})").result_int(), 401);

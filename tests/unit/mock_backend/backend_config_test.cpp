@@ -9,7 +9,7 @@ namespace mcpcert::backend {
 namespace {
 
 const std::filesystem::path shipped_fixture =
-    std::filesystem::path(__FILE__).parent_path() / "../../../mock_backend/fixtures/emea-finance.json";
+    std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT) / "mock_backend/fixtures/emea-finance.json";
 
 nlohmann::json valid_config() {
   return nlohmann::json::parse(R"({

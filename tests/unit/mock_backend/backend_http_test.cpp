@@ -23,7 +23,7 @@ namespace bhttp = boost::beast::http;
 using boost::asio::ip::tcp;
 
 const std::filesystem::path shipped_fixture =
-    std::filesystem::path(__FILE__).parent_path() / "../../../mock_backend/fixtures/emea-finance.json";
+    std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT) / "mock_backend/fixtures/emea-finance.json";
 constexpr std::string_view control_secret = "control-secret-for-tests";
 
 /// One request on a fresh connection, synchronously.
@@ -233,6 +233,21 @@ TEST_F(BackendOverHttp, ClockAdvanceExpiresTokens) {
   ASSERT_EQ(advanced.result_int(), 200u) << advanced.body();
   auto refused = exchange(tokens["access_token"]);
   EXPECT_EQ(json_of(refused)["error_description"], "subject token expired");
+}
+
+TEST_F(BackendOverHttp, ClockRewindStepsBackAndKeepsRevocations) {
+  const std::string mcp_url = "http://127.0.0.1:45681/mcp";
+  control(bhttp::verb::post, "/control/tenants/emea-finance/resources", {{"resource", mcp_url}, {"client_id", "mcpcert-connector"}});
+  auto tokens = sign_in("bob", "bob-finance-2025", mcp_url);
+  auto before = json_of(control(bhttp::verb::post, "/control/clock/advance", {{"seconds", 0}}))["unix"].get<std::int64_t>();
+  auto rewound = control(bhttp::verb::post, "/control/clock/rewind", {{"seconds", 7200}});
+  ASSERT_EQ(rewound.result_int(), 200u) << rewound.body();
+  EXPECT_LE(json_of(rewound)["unix"].get<std::int64_t>(), before - 7199);
+  auto backwards = control(bhttp::verb::post, "/control/clock/rewind", {{"seconds", -1}});
+  EXPECT_EQ(backwards.result_int(), 400u);
+  auto negative_advance = control(bhttp::verb::post, "/control/clock/advance", {{"seconds", -1}});
+  EXPECT_EQ(negative_advance.result_int(), 400u);
+  EXPECT_NE(json_of(negative_advance)["detail"].get<std::string>().find("rewind"), std::string::npos);
 }
 
 TEST_F(BackendOverHttp, ControlErrorsAreProblemDetails) {

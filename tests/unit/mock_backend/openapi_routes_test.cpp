@@ -19,7 +19,7 @@ namespace {
 using namespace test_world;
 namespace bhttp = boost::beast::http;
 
-const std::filesystem::path source_root = std::filesystem::path(__FILE__).parent_path() / "../../..";
+const std::filesystem::path source_root = std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT);
 
 /// A tenant from a checked-in fixture, with a backend token for `user` of scope `scope`.
 struct SeededTenant {

@@ -14,8 +14,7 @@ namespace mcpcert::backend {
 namespace {
 
 TenantFixture planning_seed() {
-  return load_tenant_fixture(std::filesystem::path(__FILE__).parent_path() /
-                             "../../../mock_backend/fixtures/us-planning.json");
+  return load_tenant_fixture(std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT) / "mock_backend/fixtures/us-planning.json");
 }
 
 class PlanningSeed : public ::testing::Test {

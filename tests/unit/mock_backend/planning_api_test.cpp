@@ -20,8 +20,7 @@ constexpr std::string_view planning_secret = "connector-secret-us-planning-0001"
 struct PlanningWorld {
   PlanningWorld()
       : tenant(IssuerIdentity{"us-planning", "us-east-1", std::string(issuer_url), std::string(api_url)}, {},
-               load_tenant_fixture(std::filesystem::path(__FILE__).parent_path() /
-                                   "../../../mock_backend/fixtures/us-planning.json"),
+               load_tenant_fixture(std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT) / "mock_backend/fixtures/us-planning.json"),
                clock, open_tenant_storage({}, "us-planning", clock)) {
     tenant.clients().register_resource(std::string(mcp_resource), std::string(connector_client));
   }

@@ -26,7 +26,7 @@ protected:
     TenantConfig tenant;
     tenant.id = "us-planning";
     tenant.region = "us-east-1";
-    tenant.fixture = std::filesystem::path(__FILE__).parent_path() / "../../../mock_backend/fixtures/us-planning.json";
+    tenant.fixture = std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT) / "mock_backend/fixtures/us-planning.json";
     tenant.api_listen = {"127.0.0.1", 0};
     tenant.issuer_listen = {"127.0.0.1", 0};
     tenant.api_rate_limit_per_minute = rate_limit;

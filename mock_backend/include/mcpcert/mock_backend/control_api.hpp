@@ -24,7 +24,8 @@ public:
 
 private:
   http::Response route(const http::Request& request);
-  http::Response advance_clock(const http::Request& request);
+  /// advance (direction 1) or rewind (-1) the shared virtual clock.
+  http::Response move_clock(const http::Request& request, int direction);
   http::Response read_audit(const http::Request& request, Tenant& tenant, std::string_view query);
   http::Response register_resource(const http::Request& request, Tenant& tenant);
   /// Adds or re-keys an OAuth client, e.g. the connector with a secret made for one run.

@@ -115,8 +115,9 @@ public:
   /// Every record of the connector's operational log (GET /control/log), recorded in `agent`'s transcript.
   ConnectorLogExport connector_log(HttpAgent& agent);
 
-  /// Moves virtual time forward in every component that offers it (the
-  /// backend, then the connector); returns why not, or empty on success.
+  /// Moves virtual time in every component that offers it (the backend, then
+  /// the connector): forward, or back when `seconds` is negative (a wall
+  /// clock stepped back); returns why not, or empty on success.
   std::string advance_clock(HttpAgent& agent, std::int64_t seconds);
 
   /// Stops the connector (SIGKILL when `crash`, as a crash would; else
@@ -156,6 +157,8 @@ private:
   /// restart_connector for an external connector: its restart_command, then
   /// waits until the MCP URL answers.
   std::string run_restart_command(bool crash);
+  /// Moves one component's virtual clock by `seconds` (negative: back).
+  std::string shift_clock(HttpAgent& agent, bool connector, std::int64_t seconds);
 
   std::filesystem::path directory_;
   bool remove_directory_ = true;
