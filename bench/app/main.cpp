@@ -6,6 +6,7 @@
 
 #include "mcpcert/bench/bench_run.hpp"
 #include "mcpcert/bench/floor_servers.hpp"
+#include "mcpcert/bench/soak_run.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -17,6 +18,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::string error;
+    if (!args.empty() && args[0] == "--soak") {
+      auto soak = mcpcert::bench::parse_soak_options({args.begin() + 1, args.end()}, error);
+      if (!soak) {
+        std::cerr << "mcpcert bench --soak: " << error << "\n" << mcpcert::bench::soak_usage();
+        return 2;
+      }
+      return mcpcert::bench::run_soak(*soak);
+    }
     auto options = mcpcert::bench::parse_bench_options(args, error);
     if (!options) {
       std::cerr << "mcpcert bench: " << error << "\n" << mcpcert::bench::bench_usage();

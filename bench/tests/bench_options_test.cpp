@@ -1,4 +1,5 @@
 #include "mcpcert/bench/bench_run.hpp"
+#include "mcpcert/bench/soak_run.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,6 +44,34 @@ TEST(BenchOptions, RefusesWhatItCannotUse) {
   EXPECT_FALSE(parse({"--concurrency", "x"}, &error));
   EXPECT_FALSE(parse({"--frobnicate"}, &error));
   EXPECT_NE(error.find("--frobnicate"), std::string::npos);
+}
+
+TEST(SoakOptions, BoundedByDefaultAndByEveryFlag) {
+  std::string error;
+  auto defaults = parse_soak_options({}, error);
+  ASSERT_TRUE(defaults) << error;
+  EXPECT_EQ(defaults->duration.count(), 300);
+  EXPECT_EQ(defaults->max_calls, 100'000u);
+  auto options = parse_soak_options({"--seconds", "60", "--calls", "500", "--workers", "8", "--json", "soak.json"}, error);
+  ASSERT_TRUE(options) << error;
+  EXPECT_EQ(options->duration.count(), 60);
+  EXPECT_EQ(options->max_calls, 500u);
+  EXPECT_EQ(options->workers, 8);
+  EXPECT_EQ(options->json_file->string(), "soak.json");
+}
+
+TEST(SoakOptions, RefusesUnboundedOrMalformedValues) {
+  std::string error;
+  EXPECT_FALSE(parse_soak_options({"--seconds", "0"}, error));
+  EXPECT_NE(error.find("--seconds"), std::string::npos);
+  EXPECT_FALSE(parse_soak_options({"--seconds", "86401"}, error));
+  EXPECT_NE(error.find("bounded"), std::string::npos);
+  EXPECT_FALSE(parse_soak_options({"--calls", "-3"}, error));
+  EXPECT_FALSE(parse_soak_options({"--workers", "65"}, error));
+  EXPECT_FALSE(parse_soak_options({"--calls"}, error));
+  EXPECT_NE(error.find("needs a value"), std::string::npos);
+  EXPECT_FALSE(parse_soak_options({"--forever", "1"}, error));
+  EXPECT_NE(error.find("unknown option"), std::string::npos);
 }
 
 } // namespace

@@ -86,6 +86,10 @@ std::string mask_secret(std::string_view secret) {
 }
 
 std::size_t Transcript::record(const HttpCall& call, const HttpReply& reply) {
+  if (!keep_) {
+    std::lock_guard lock(mutex_);
+    return discarded_++;
+  }
   nlohmann::json request_headers = nlohmann::json::object();
   for (const auto& [name, value] : call.headers) request_headers[name] = mask_header(name, value);
   nlohmann::json response_headers = nlohmann::json::object();

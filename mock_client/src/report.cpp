@@ -102,6 +102,7 @@ void print_console_report(std::ostream& out, const std::vector<ClaimResult>& cla
     for (const auto* scenario : claim.scenarios) {
       if (scenario->verdict == Verdict::failed) out << "    " << scenario->name << ": " << scenario->reason << "\n";
       if (scenario->verdict == Verdict::skipped) out << "    " << scenario->name << " (skipped): " << scenario->reason << "\n";
+      if (!scenario->conditions.empty()) out << "    " << scenario->name << ": " << scenario->conditions << "\n";
     }
     if (claim.scenarios.empty() && !claim.reason.empty()) out << "    " << claim.reason << "\n";
   }
@@ -150,6 +151,7 @@ nlohmann::json json_report(const std::vector<ClaimResult>& claims, const RunInfo
                            {"tags", scenario->tags},
                            {"started_at", scenario->started_at},
                            {"duration_ms", scenario->duration.count()}});
+      if (!scenario->conditions.empty()) scenarios.back()["conditions"] = scenario->conditions;
       for (const auto& step : scenario->steps) {
         auto entry = step_evidence(step);
         entry["scenario"] = scenario->name;

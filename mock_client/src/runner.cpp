@@ -822,7 +822,7 @@ private:
   }
 
   StepOutcome advance_clock(const json& args, StepRecord& record) {
-    if (world_.connector_control_url().empty()) {
+    if (world_.connector_control_url().empty() && !world_.real_time()) {
       record.summary = "the connector offers no control plane (no \"control\" in its READY line), so its clock cannot be moved";
       return StepOutcome::skipped;
     }
@@ -1295,6 +1295,7 @@ namespace {
 std::optional<std::string> reason_not_to_run(const Scenario& scenario, const WorldOptions& options) {
   if (options.target) {
     for (const auto& need : capabilities_needed(scenario)) {
+      if (need.capability == "virtual_clock" && options.real_time) continue;
       if (!options.target->offers(need.capability)) {
         return "needs the target's " + need.capability + " capability (" + need.why + "), which target " + options.target->name +
                " does not offer";
@@ -1314,11 +1315,37 @@ std::optional<std::string> reason_not_to_run(const Scenario& scenario, const Wor
   return std::nullopt;
 }
 
+// Issuer lifetimes a scenario plays in real time with, on a target whose
+// clock can't be moved: short enough to wait out, long enough that the
+// one-second margins of the TTL checks hold on a loaded machine.
+constexpr std::int64_t real_time_access_ttl = 5;
+constexpr std::int64_t real_time_refresh_ttl = 9;
+
 } // namespace
 
-ScenarioResult run_scenario(const Scenario& scenario, const WorldOptions& options) {
+ScenarioResult run_scenario(const Scenario& written, const WorldOptions& written_options) {
   const auto started = std::chrono::steady_clock::now();
+  // A target without a virtual clock still gets the lifetime checks: the
+  // issuers (ours) mint short-lived tokens and the clock moves are waited out.
+  std::optional<Scenario> replayed;
+  WorldOptions scaled_options;
+  std::string conditions;
+  if (written_options.target && !written_options.target->offers("virtual_clock") && written.issuer_lifetimes_scalable) {
+    scaled_options = written_options;
+    auto& parameters = scaled_options.parameters;
+    conditions = "played in real time (target " + written_options.target->name + " has no virtual clock): access_ttl " +
+                 std::to_string(parameters.access_ttl) + " s as " + std::to_string(std::min(parameters.access_ttl, real_time_access_ttl)) +
+                 " s, refresh_ttl " + std::to_string(parameters.refresh_ttl) + " s as " +
+                 std::to_string(std::min(parameters.refresh_ttl, real_time_refresh_ttl)) + " s";
+    parameters.access_ttl = std::min(parameters.access_ttl, real_time_access_ttl);
+    parameters.refresh_ttl = std::min(parameters.refresh_ttl, real_time_refresh_ttl);
+    scaled_options.real_time = true;
+    replayed = load_scenario(written.file, parameters.for_scenarios());
+  }
+  const Scenario& scenario = replayed ? *replayed : written;
+  const WorldOptions& options = replayed ? scaled_options : written_options;
   ScenarioResult result;
+  result.conditions = conditions;
   result.name = scenario.name;
   result.title = scenario.title;
   result.file = scenario.file.string();

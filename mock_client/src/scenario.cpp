@@ -282,7 +282,8 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
   Reader reader(file);
   static const std::vector<Rule> header_rules{
       text("scenario", true), text("title", true), strings("claims", true), strings("tags"),
-      object("notice", {text("source", true), text("sentence", true)}, true), text("tenant", true), strings("requires")};
+      object("notice", {text("source", true), text("sentence", true)}, true), text("tenant", true), strings("requires"),
+      text("time_scaling", false, {"issuer_lifetimes"})};
   if (!root.IsMap()) reader.fail(root, "", "a scenario file is a mapping with scenario, title, claims, notice, tenant and steps");
   const auto fields = reader.object(root, header_rules, "scenario", {"steps"});
   const auto steps_node = root["steps"];
@@ -314,6 +315,8 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
       scenario.requires_capabilities.push_back(capability);
     }
   }
+
+  scenario.issuer_lifetimes_scalable = fields.contains("time_scaling");
 
   std::set<std::string> marks;      // audit positions
   std::set<std::string> log_marks;  // operational log positions, a namespace of their own

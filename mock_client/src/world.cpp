@@ -174,6 +174,15 @@ std::string World::shift_clock(HttpAgent& agent, bool connector, std::int64_t se
 }
 
 std::string World::advance_clock(HttpAgent& agent, std::int64_t seconds) {
+  if (real_time_) {
+    if (seconds < 0) return "a real clock can't be stepped back";
+    if (seconds > max_real_time_wait_seconds) {
+      return "waiting " + std::to_string(seconds) + " s in real time is more than the " + std::to_string(max_real_time_wait_seconds) +
+             " s a real-time world waits";
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    return {};
+  }
   if (connector_control_url_.empty()) return "the connector offers no control plane, so its clock cannot be moved";
   if (auto problem = shift_clock(agent, false, seconds); !problem.empty()) return problem;
   if (auto problem = shift_clock(agent, true, seconds); !problem.empty()) return problem;
@@ -300,6 +309,7 @@ std::string World::restart_connector(HttpAgent& agent, bool crash) {
 bool World::launch(const WorldOptions& options, std::string& error) {
   const auto& installation = options.installation;
   target_ = options.target;
+  real_time_ = options.real_time;
   for (const auto& [what, path] : {std::pair{"backend", installation.backend_binary}, std::pair{"connector", installation.connector_binary}}) {
     if (target_ && std::string(what) == "connector") continue;
     if (path.empty() || !std::filesystem::exists(path)) {

@@ -176,8 +176,11 @@ TEST_F(NewSteps, ClockRefreshToolsAndAuditErrors) {
   using testing::HasSubstr;
   EXPECT_THAT(error_of(authorized + "  - advance_clock: {}\n"), HasSubstr("give seconds, or token_age with of"));
   EXPECT_THAT(error_of(authorized + "  - advance_clock: {seconds: 1, token_age: 2, of: alice}\n"), HasSubstr("give seconds, or token_age"));
-  EXPECT_THAT(error_of(authorized + "  - advance_clock: {seconds: -5}\n"), HasSubstr("time only moves forward"));
+  EXPECT_THAT(error_of(authorized + "  - advance_clock: {seconds: -5}\n"), HasSubstr("advance_clock only moves forward (rewind_clock moves back)"));
   EXPECT_THAT(error_of(authorized + "  - advance_clock: {token_age: 5}\n"), HasSubstr("token_age and of go together"));
+  EXPECT_THAT(error_of(authorized + "  - rewind_clock: {seconds: 0}\n"), HasSubstr("rewind_clock.seconds: must be a positive number"));
+  EXPECT_THAT(error_of(authorized + "  - rewind_clock: {}\n"), HasSubstr("rewind_clock.seconds: required"));
+  EXPECT_THAT(error_of(authorized + "  - restart_backend: {how: gently}\n"), HasSubstr("'gently' is not one of: crash, stop"));
   EXPECT_THAT(error_of(authorized + "  - advance_clock: {token_age: 5, of: carol}\n"), HasSubstr("advance_clock.of: no earlier authorize"));
   EXPECT_THAT(error_of(authorized + "  - refresh: {as: bob}\n"), HasSubstr("refresh.as: no earlier authorize step names identity 'bob'"));
   EXPECT_THAT(error_of(authorized + "  - refresh: {as: alice, use: oldest}\n"), HasSubstr("'oldest' is not one of: current, previous"));

@@ -38,6 +38,11 @@ std::string mask_secret(std::string_view secret);
 /// Records exchanges in order; shared by the steps of one scenario.
 class Transcript {
 public:
+  Transcript() = default;
+  /// With `keep_exchanges` false it keeps nothing (`exchange` then returns
+  /// null): for load runs, where evidence of every exchange would grow without bound.
+  explicit Transcript(bool keep_exchanges) : keep_(keep_exchanges) {}
+
   /// Adds an exchange and returns its index.
   std::size_t record(const HttpCall& call, const HttpReply& reply);
   nlohmann::json exchange(std::size_t index) const;
@@ -47,6 +52,8 @@ public:
 private:
   mutable std::mutex mutex_;
   std::vector<nlohmann::json> exchanges_;
+  std::size_t discarded_ = 0;
+  bool keep_ = true;
 };
 
 class HttpAgent {

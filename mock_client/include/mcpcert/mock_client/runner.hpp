@@ -41,6 +41,7 @@ struct ScenarioResult {
   NoticeReference notice;
   Verdict verdict = Verdict::failed;
   std::string reason; ///< why it failed or was skipped (first such step), empty when passed
+  std::string conditions; ///< how it ran when not as written (e.g. in real time with scaled lifetimes); empty otherwise
   std::vector<StepRecord> steps;
   std::string started_at; ///< RFC 3339, UTC
   std::chrono::milliseconds duration{0};

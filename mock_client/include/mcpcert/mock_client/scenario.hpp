@@ -44,6 +44,11 @@ struct Scenario {
   NoticeReference notice;
   std::string tenant;
   std::vector<std::string> requires_capabilities; ///< declared by `requires:`; more are inferred from the steps
+  /// `time_scaling: issuer_lifetimes`: every clock move of the scenario is
+  /// measured in the issuer's token lifetimes (${access_ttl...},
+  /// ${refresh_ttl...}), so on a target without a virtual clock it can run in
+  /// real time against issuers whose lifetimes are scaled down.
+  bool issuer_lifetimes_scalable = false;
   std::vector<ScenarioStep> steps;
 };
 

@@ -45,6 +45,10 @@ struct WorldOptions {
   ProfileParameters parameters;
   /// An external connector, not started by the world; nullopt: the reference connector.
   std::optional<Target> target;
+  /// Clock moves are waited out on the machine's clock instead of moving
+  /// virtual time (for a target without a virtual clock, with the issuers'
+  /// lifetimes scaled down in `parameters`); at most max_real_time_wait each.
+  bool real_time = false;
 };
 
 /// A tenant every world hosts, in its region.
@@ -76,6 +80,9 @@ struct ConnectorLogExport {
   std::string problem;                             ///< why it could not be read; empty on success
   bool unsupported = false;                        ///< the connector offers no log export at all (a check must skip)
 };
+
+/// The longest clock move a real-time world waits out.
+constexpr std::int64_t max_real_time_wait_seconds = 60;
 
 /// A resource (MCP URL) no connector of the world serves, registered at every
 /// issuer, so a genuinely signed token for another audience can be had.
@@ -138,6 +145,13 @@ public:
   /// How many times restart_backend has run.
   int backend_restarts() const { return backend_restarts_; }
 
+  /// Process ids of the processes the world started (-1: not running, or external).
+  int connector_pid() const { return connector_ ? connector_->pid() : -1; }
+  int backend_pid() const { return backend_ ? backend_->pid() : -1; }
+
+  /// Whether clock moves are waited out in real time (WorldOptions::real_time).
+  bool real_time() const { return real_time_; }
+
   /// The world as a report may show it: URLs, tenants; no secret.
   nlohmann::json describe() const;
 
@@ -184,6 +198,7 @@ private:
   std::optional<Target> target_;               ///< set when the connector is external
   std::chrono::milliseconds start_timeout_{20'000};
   std::int64_t advanced_seconds_ = 0; ///< how far advance_clock has moved the world's time
+  bool real_time_ = false;
 };
 
 } // namespace mcpcert::client
