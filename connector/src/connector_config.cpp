@@ -41,6 +41,8 @@ const std::vector<MutantInfo>& mutant_catalogue() {
       {Mutant::log_buffered, "log-buffered", "LOG-DURABLE", "acknowledges calls before their records are committed"},
       {Mutant::route_by_client_region, "route-by-client-region", "REGION-USER-AWAY",
        "sends API calls to the region named by the client's X-Client-Region header"},
+      {Mutant::route_by_token_region, "route-by-token-region", "TOKEN-SCOPE",
+       "sends API calls to the first configured tenant of the token's region, whichever tenant issued it"},
   };
   return catalogue;
 }

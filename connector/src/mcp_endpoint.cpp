@@ -197,6 +197,15 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
         if (route.region == hint->value() && &route != identity->route) identity->api_route = &route;
     }
   }
+  if (config_.mutants.contains(Mutant::route_by_token_region)) {
+    // The defect: "tenants of one region share a deployment", so any of them will do.
+    for (const auto& route : config_.tenants) {
+      if (route.region == identity->route->region) {
+        identity->api_route = &route;
+        break;
+      }
+    }
+  }
   http::Response response;
   const bool stateless = names_stateless_revision(request);
   if (request.method() == beast::http::verb::post) {

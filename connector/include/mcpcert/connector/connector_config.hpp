@@ -54,6 +54,7 @@ enum class Mutant {
   log_buffered,           ///< acknowledges calls whose log records are still uncommitted
   service_account,        ///< calls the API of a tenant with the first upstream token it obtained there, for good
   route_by_client_region, ///< sends API calls to the region a client header names
+  route_by_token_region,  ///< sends API calls to the first tenant of the token's region, not the token's tenant
 };
 
 /// A mutant's switch name, the claim it breaks and what it does.
