@@ -4,6 +4,7 @@
 #include <array>
 #include <iostream>
 
+#include "mcpcert/mock_backend/tenant_storage.hpp"
 #include "mcpcert/pkce.hpp"
 
 namespace mcpcert::backend {
@@ -150,7 +151,7 @@ struct AuthorizationServer::ClientCheck {
 
 AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
                                          TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants,
-                                         AuthEventLog& events, IssuerPolicy policy)
+                                         AuthEventLog& events, IssuerStateStore& state, IssuerPolicy policy)
     : identity_(std::move(identity)),
       lifetimes_(lifetimes),
       policy_(std::move(policy)),
@@ -158,9 +159,21 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
       directory_(directory),
       clients_(clients),
       grants_(grants),
-      events_(events) {
-  keys_.push_back({EcSigningKey::generate(new_kid(identity_.tenant)), std::nullopt});
-  verification_keys_.add(keys_.back().key.kid(), keys_.back().key.public_key());
+      events_(events),
+      state_(state) {
+  // A restarted issuer keeps its keys: tokens it issued before still verify.
+  for (auto& stored : state_.signing_keys()) {
+    auto key = EcSigningKey::from_private_jwk(stored.private_jwk, stored.kid);
+    if (!key) throw StorageError("state database: signing key " + stored.kid + " is not a P-256 private JWK");
+    keys_.push_back({std::move(*key), stored.published_until});
+  }
+  if (keys_.empty()) {
+    auto key = EcSigningKey::generate(new_kid(identity_.tenant));
+    if (state_.add_signing_key({key.kid(), key.private_jwk(), clock_.now(), std::nullopt}, std::nullopt) != StoreStatus::ok)
+      throw StorageError("state database: cannot store the first signing key");
+    keys_.push_back({std::move(key), std::nullopt});
+  }
+  for (const auto& key : keys_) verification_keys_.add(key.key.kid(), key.key.public_key());
 }
 
 nlohmann::json AuthorizationServer::metadata() const {
@@ -194,7 +207,7 @@ nlohmann::json AuthorizationServer::jwks() const {
   return {{"keys", std::move(keys)}};
 }
 
-KeyRotation AuthorizationServer::rotate_signing_key() {
+std::optional<KeyRotation> AuthorizationServer::rotate_signing_key() {
   auto key = EcSigningKey::generate(new_kid(identity_.tenant));
   // Every token has exp <= its signing time rounded up + its lifetime, and no
   // lifetime exceeds the access token's (exchanged ones are capped by it), so
@@ -205,6 +218,10 @@ KeyRotation AuthorizationServer::rotate_signing_key() {
   KeyRotation rotation;
   rotation.previous_kid = keys_.back().key.kid();
   rotation.previous_published_until = until;
+  // Durable before the new key signs anything: a token must never outlive the key that verifies it.
+  if (state_.add_signing_key({key.kid(), key.private_jwk(), now, std::nullopt}, RetiredKey{rotation.previous_kid, until}) !=
+      StoreStatus::ok)
+    return std::nullopt;
   keys_.back().published_until = until;
   verification_keys_.add(key.kid(), key.public_key());
   rotation.kid = key.kid();
@@ -947,8 +964,14 @@ TokenResponse AuthorizationServer::register_client(const nlohmann::json& body) {
     response.body["client_secret"] = secret;
     response.body["client_secret_expires_at"] = 0; // never
   }
-  clients_.add_client(std::move(client));
+  if (add_client(std::move(client)) != StoreStatus::ok) return storage_failure();
   return response;
+}
+
+StoreStatus AuthorizationServer::add_client(OAuthClient client) {
+  if (state_.save_client(client, clock_.now()) != StoreStatus::ok) return StoreStatus::failed;
+  clients_.add_client(std::move(client));
+  return StoreStatus::ok;
 }
 
 BearerVerdict AuthorizationServer::verify_api_token(std::string_view token) const {

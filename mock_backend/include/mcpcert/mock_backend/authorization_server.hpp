@@ -30,6 +30,7 @@
 #include "mcpcert/mock_backend/auth_event_log.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
+#include "mcpcert/mock_backend/issuer_state_store.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
 namespace mcpcert::backend {
@@ -178,9 +179,11 @@ bool scope_contains(std::string_view scope, std::string_view wanted);
 
 class AuthorizationServer {
 public:
+  /// Takes up the signing keys `state` holds, or makes and stores the first
+  /// one; throws StorageError when it can't (start-up only).
   AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
                       TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants, AuthEventLog& events,
-                      IssuerPolicy policy = {});
+                      IssuerStateStore& state, IssuerPolicy policy = {});
 
   const IssuerIdentity& identity() const { return identity_; }
   const IssuerPolicy& policy() const { return policy_; }
@@ -190,8 +193,12 @@ public:
   nlohmann::json jwks() const;
   /// A new signing key with a new kid; the previous one stays published
   /// until every token it signed has expired, so verifiers that refresh
-  /// their JWKS on an unknown kid never see a gap.
-  KeyRotation rotate_signing_key();
+  /// their JWKS on an unknown kid never see a gap. Stored before it signs;
+  /// nullopt (and the old key still signing) when the store refused.
+  std::optional<KeyRotation> rotate_signing_key();
+  /// Adds or replaces a client registered at run time, stored first; failed
+  /// (and the registry unchanged) when the store refused.
+  StoreStatus add_client(OAuthClient client);
 
   /// GET /authorize with its query parameters.
   AuthorizationStep authorize(const FormFields& query);
@@ -291,6 +298,7 @@ private:
   ClientRegistry& clients_;
   GrantStore& grants_;
   AuthEventLog& events_;
+  IssuerStateStore& state_;
 
   /// A token this issuer signed: signature with any of its keys, typ at+jwt,
   /// iss, exp, and `audience` when given.
