@@ -144,6 +144,11 @@ bool scope_contains(std::string_view scope, std::string_view wanted) {
   return std::find(items.begin(), items.end(), wanted) != items.end();
 }
 
+ClientDocumentLookup AuthorizationServer::find_client(std::string_view id) const {
+  if (auto client = clients_.find(id)) return {std::move(client), {}};
+  return documents_.find(id);
+}
+
 struct AuthorizationServer::ClientCheck {
   std::optional<OAuthClient> client;
   std::optional<TokenResponse> error;
@@ -160,7 +165,8 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
       clients_(clients),
       grants_(grants),
       events_(events),
-      state_(state) {
+      state_(state),
+      documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {}) {
   // A restarted issuer keeps its keys: tokens it issued before still verify.
   for (auto& stored : state_.signing_keys()) {
     auto key = EcSigningKey::from_private_jwk(stored.private_jwk, stored.kid);
@@ -177,7 +183,7 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
 }
 
 nlohmann::json AuthorizationServer::metadata() const {
-  return {
+  nlohmann::json metadata = {
       {"issuer", identity_.issuer},
       {"authorization_endpoint", identity_.issuer + "/authorize"},
       {"token_endpoint", identity_.issuer + "/token"},
@@ -195,6 +201,8 @@ nlohmann::json AuthorizationServer::metadata() const {
       {"scopes_supported", supported_scopes},
       {"authorization_response_iss_parameter_supported", true},
   };
+  if (documents_.enabled()) metadata["client_id_metadata_document_supported"] = true;
+  return metadata;
 }
 
 nlohmann::json AuthorizationServer::jwks() const {
@@ -239,8 +247,8 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
   // that would make this server an open redirector (RFC 6749 4.1.2.1).
   const std::string* client_id = field(query, "client_id");
   if (!client_id) return ErrorPage{400, "The request has no client_id."};
-  auto client = clients_.find(*client_id);
-  if (!client) return ErrorPage{400, "Unknown client \"" + *client_id + "\"."};
+  auto [client, problem] = find_client(*client_id);
+  if (!client) return ErrorPage{400, "Unknown client \"" + *client_id + "\"." + (problem.empty() ? "" : " " + problem)};
   const std::string* redirect_uri = field(query, "redirect_uri");
   if (!redirect_uri) return ErrorPage{400, "The request has no redirect_uri."};
   if (!client->accepts_redirect(*redirect_uri))
@@ -460,8 +468,8 @@ AuthorizationServer::authenticate_client(const FormFields& form, const std::opti
     return bad_request("client_id does not match the Authorization header");
   const std::string* id = basic ? &basic->client_id : body_id;
   if (!id) return unauthorized("client authentication required");
-  auto client = clients_.find(*id);
-  if (!client) return unauthorized("unknown client");
+  auto [client, problem] = find_client(*id);
+  if (!client) return unauthorized(problem.empty() ? "unknown client" : "unknown client: " + problem);
 
   const std::string* secret = basic ? &basic->client_secret : body_secret;
   if (client->type == ClientType::confidential) {

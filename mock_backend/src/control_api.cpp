@@ -201,7 +201,8 @@ http::Response ControlApi::read_audit(const http::Request& request, Tenant& tena
   }
   if (auto it = params.fields.find("listener"); it != params.fields.end()) {
     filter.listener = parse_listener(it->second);
-    if (!filter.listener) return problem_response(request, 400, "bad-request", "listener must be api or issuer");
+    if (!filter.listener)
+      return problem_response(request, 400, "bad-request", "listener must be api, issuer or outbound");
   }
   if (auto it = params.fields.find("subject"); it != params.fields.end()) filter.subject = it->second;
 

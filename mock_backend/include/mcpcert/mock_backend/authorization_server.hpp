@@ -28,6 +28,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/jwt.hpp"
 #include "mcpcert/mock_backend/auth_event_log.hpp"
+#include "mcpcert/mock_backend/client_metadata_documents.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
 #include "mcpcert/mock_backend/issuer_state_store.hpp"
@@ -102,6 +103,8 @@ struct IssuerPolicy {
   /// Refresh tokens only for authorizations that asked for `offline_access`
   /// (OpenID Connect Core 11); otherwise every code redemption gets one.
   bool refresh_requires_offline_access = false;
+  /// Hosts (`host[:port]`) client ID metadata documents are fetched from; empty: documents off.
+  std::vector<std::string> client_document_hosts;
   std::set<IssuerMutant> mutants;
   bool has(IssuerMutant mutant) const { return mutants.count(mutant) != 0; }
 };
@@ -187,6 +190,8 @@ public:
 
   const IssuerIdentity& identity() const { return identity_; }
   const IssuerPolicy& policy() const { return policy_; }
+  /// Where URL client_ids are resolved before a request reaches authorize, token or revoke.
+  ClientMetadataDocuments& client_documents() { return documents_; }
   /// RFC 8414 metadata (also served as openid-configuration).
   nlohmann::json metadata() const;
   /// The current key and every previous one still verifying unexpired tokens.
@@ -256,6 +261,8 @@ private:
   std::string error_redirect(const PendingAuthorization& pending, std::string_view error,
                              std::string_view description) const;
 
+  /// A registered client or, for a URL client_id, the one its metadata document describes.
+  ClientDocumentLookup find_client(std::string_view id) const;
   struct ClientCheck;
   ClientCheck authenticate_client(const FormFields& form, const std::optional<ClientCredentials>& basic) const;
 
@@ -299,6 +306,7 @@ private:
   GrantStore& grants_;
   AuthEventLog& events_;
   IssuerStateStore& state_;
+  ClientMetadataDocuments documents_;
 
   /// A token this issuer signed: signature with any of its keys, typ at+jwt,
   /// iss, exp, and `audience` when given.
