@@ -108,23 +108,23 @@ ClientMetadataDocuments::ClientMetadataDocuments(std::vector<std::string> allowe
                                                  Limits limits)
     : allowed_hosts_(std::move(allowed_hosts)), scopes_(std::move(scopes)), clock_(clock), limits_(limits) {}
 
-ClientMetadataDocuments::Hold::Hold(ClientMetadataDocuments* owner, std::string client_id)
-    : owner_(owner), client_id_(std::move(client_id)) {}
+ClientMetadataDocuments::Hold::Hold(std::shared_ptr<Cache> cache, std::string client_id)
+    : cache_(std::move(cache)), client_id_(std::move(client_id)) {}
 
 ClientMetadataDocuments::Hold::Hold(Hold&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), client_id_(std::move(other.client_id_)) {}
+    : cache_(std::move(other.cache_)), client_id_(std::move(other.client_id_)) {}
 
 ClientMetadataDocuments::Hold& ClientMetadataDocuments::Hold::operator=(Hold&& other) noexcept {
   if (this != &other) {
-    if (owner_) owner_->release(client_id_);
-    owner_ = std::exchange(other.owner_, nullptr);
+    if (cache_) cache_->release(client_id_);
+    cache_ = std::move(other.cache_);
     client_id_ = std::move(other.client_id_);
   }
   return *this;
 }
 
 ClientMetadataDocuments::Hold::~Hold() {
-  if (owner_) owner_->release(client_id_);
+  if (cache_) cache_->release(client_id_);
 }
 
 boost::asio::awaitable<ClientMetadataDocuments::Resolution> ClientMetadataDocuments::resolve(std::string client_id) {
@@ -179,43 +179,44 @@ ClientMetadataDocuments::Entry ClientMetadataDocuments::evaluate(const std::stri
 }
 
 std::optional<ClientMetadataDocuments::Hold> ClientMetadataDocuments::hold_fresh(const std::string& client_id) {
-  std::lock_guard lock(mutex_);
-  auto it = slots_.find(client_id);
-  if (it == slots_.end() || !it->second.entry.client || clock_.now() >= it->second.entry.expires_at)
+  std::lock_guard lock(cache_->mutex);
+  auto it = cache_->slots.find(client_id);
+  if (it == cache_->slots.end() || !it->second.entry.client || clock_.now() >= it->second.entry.expires_at)
     return std::nullopt;
   ++it->second.holds;
-  return Hold(this, client_id);
+  return Hold(cache_, client_id);
 }
 
 ClientMetadataDocuments::Hold ClientMetadataDocuments::keep(const std::string& client_id, Entry entry) {
-  std::lock_guard lock(mutex_);
-  if (!slots_.contains(client_id) && slots_.size() >= limits_.max_entries) {
+  std::lock_guard lock(cache_->mutex);
+  auto& slots = cache_->slots;
+  if (!slots.contains(client_id) && slots.size() >= limits_.max_entries) {
     // Make room from documents nobody holds and nobody may reuse any more.
     const auto now = clock_.now();
-    std::erase_if(slots_, [&](const auto& slot) { return slot.second.holds == 0 && now >= slot.second.entry.expires_at; });
-    if (slots_.size() >= limits_.max_entries) {
+    std::erase_if(slots, [&](const auto& slot) { return slot.second.holds == 0 && now >= slot.second.entry.expires_at; });
+    if (slots.size() >= limits_.max_entries) {
       entry = Entry{std::nullopt, "Too many client metadata documents are in use; try again later.", now};
       // Still answered: the request gets the refusal through an entry of its own.
     }
   }
-  auto& slot = slots_[client_id];
+  auto& slot = slots[client_id];
   slot.entry = std::move(entry);
   ++slot.holds;
-  return Hold(this, client_id);
+  return Hold(cache_, client_id);
 }
 
-void ClientMetadataDocuments::release(const std::string& client_id) {
-  std::lock_guard lock(mutex_);
-  auto it = slots_.find(client_id);
-  if (it == slots_.end()) return;
-  if (--it->second.holds == 0 && !it->second.entry.client) slots_.erase(it); // failures are never reused
+void ClientMetadataDocuments::Cache::release(const std::string& client_id) {
+  std::lock_guard lock(mutex);
+  auto it = slots.find(client_id);
+  if (it == slots.end()) return;
+  if (--it->second.holds == 0 && !it->second.entry.client) slots.erase(it); // failures are never reused
 }
 
 ClientDocumentLookup ClientMetadataDocuments::find(std::string_view client_id) const {
   if (!enabled() || !is_client_id_url(client_id)) return {};
-  std::lock_guard lock(mutex_);
-  auto it = slots_.find(client_id);
-  if (it == slots_.end() || (it->second.holds == 0 && clock_.now() >= it->second.entry.expires_at))
+  std::lock_guard lock(cache_->mutex);
+  auto it = cache_->slots.find(client_id);
+  if (it == cache_->slots.end() || (it->second.holds == 0 && clock_.now() >= it->second.entry.expires_at))
     return {std::nullopt, "Its client metadata document was not fetched."};
   return {it->second.entry.client, it->second.entry.problem};
 }

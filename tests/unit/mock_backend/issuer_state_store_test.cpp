@@ -1,10 +1,15 @@
 #include "mcpcert/mock_backend/issuer_state_store.hpp"
 
+#include <fstream>
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "loopback_http.hpp"
+#include "mcpcert/encoding.hpp"
+#include "mcpcert/mock_backend/backend.hpp"
 #include "state_directory.hpp"
 #include "tenant_world.hpp"
 
@@ -186,6 +191,93 @@ TEST(IssuerState, AnUnreadableKeyStopsTheStart) {
             SQLITE_OK);
   sqlite3_close(connection);
   EXPECT_THROW(TenantWorld({}, file), StorageError);
+}
+
+/// A backend process's life on one state directory: started, used, stopped.
+class RunningBackend {
+public:
+  explicit RunningBackend(const BackendConfig& config) : backend_(io_.get_executor(), config) {
+    backend_.start();
+    thread_ = std::thread([this] { io_.run(); });
+    auto ready = nlohmann::json::parse(backend_.ready_line().substr(6));
+    control = ready["control"];
+    issuer = ready["tenants"]["emea-finance"]["issuer"];
+  }
+  ~RunningBackend() {
+    boost::asio::post(io_, [this] {
+      backend_.stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+
+  std::string control;
+  std::string issuer;
+
+private:
+  boost::asio::io_context io_;
+  Backend backend_;
+  std::thread thread_;
+};
+
+std::vector<std::string> served_kids(const std::string& issuer) {
+  std::vector<std::string> out;
+  auto jwks = loopback::json_of(loopback::get(issuer, "/jwks"));
+  for (const auto& key : jwks["keys"]) out.push_back(key["kid"]);
+  return out;
+}
+
+unsigned introspection_status(const std::string& issuer, const std::string& client, const std::string& secret) {
+  return loopback::post_form(issuer, "/introspect", {{"token", "not-a-token"}},
+                             "Basic " + base64_encode(client + ":" + secret))
+      .result_int();
+}
+
+TEST(IssuerState, ABackendRestartedOnItsStateDirectoryKeepsKeysAndRegisteredClients) {
+  StateDirectory dir;
+  auto fixture = dir.file("emea-finance.json");
+  std::ofstream(fixture) << test_fixture().dump();
+  BackendConfig config;
+  config.simulation = true;
+  config.control = ControlConfig{{"127.0.0.1", 0}, "control-secret-for-restart-test"};
+  config.state_dir = dir.file("state");
+  TenantConfig tenant;
+  tenant.id = "emea-finance";
+  tenant.region = "eu-central-1";
+  tenant.fixture = fixture;
+  tenant.api_listen = {"127.0.0.1", 0};
+  tenant.issuer_listen = {"127.0.0.1", 0};
+  config.tenants.push_back(tenant);
+
+  std::vector<std::string> kids_before;
+  std::string registered;
+  std::string registered_secret;
+  {
+    RunningBackend first(config);
+    auto rotated = loopback::send(first.control, {loopback::bhttp::verb::post, "/control/tenants/emea-finance/keys/rotate",
+                                                  {}, {}, "Bearer control-secret-for-restart-test"});
+    ASSERT_EQ(rotated.result_int(), 200u) << rotated.body();
+    kids_before = served_kids(first.issuer);
+    auto added = loopback::send(first.control,
+                                {loopback::bhttp::verb::post, "/control/tenants/emea-finance/clients",
+                                 nlohmann::json{{"client_id", "run-connector"}, {"type", "confidential"},
+                                                {"client_secret", "run-connector-secret-0123"}}
+                                     .dump(),
+                                 "application/json", "Bearer control-secret-for-restart-test"});
+    ASSERT_EQ(added.result_int(), 201u) << added.body();
+    auto answer = loopback::json_of(
+        loopback::post_json(first.issuer, "/register", {{"redirect_uris", {"https://app.example.com/cb"}}}));
+    registered = answer.value("client_id", "");
+    registered_secret = answer.value("client_secret", "");
+    ASSERT_FALSE(registered_secret.empty()) << answer.dump();
+  }
+
+  RunningBackend second(config);
+  ASSERT_EQ(kids_before.size(), 2u);
+  EXPECT_EQ(served_kids(second.issuer), kids_before);
+  EXPECT_EQ(introspection_status(second.issuer, "run-connector", "run-connector-secret-0123"), 200u);
+  EXPECT_EQ(introspection_status(second.issuer, "run-connector", "run-connector-secret-0124"), 401u);
+  EXPECT_EQ(introspection_status(second.issuer, registered, registered_secret), 200u);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -69,8 +70,13 @@ public:
 
   bool enabled() const { return !allowed_hosts_.empty(); }
 
+private:
+  struct Cache;
+
+public:
   /// Keeps a document usable, whatever its cache age, while the request that
-  /// resolved it is being handled.
+  /// resolved it is being handled. Shares the cache, so a hold in a request
+  /// frame torn down after the backend still releases safely.
   class Hold {
   public:
     Hold() = default;
@@ -80,8 +86,8 @@ public:
 
   private:
     friend class ClientMetadataDocuments;
-    Hold(ClientMetadataDocuments* owner, std::string client_id);
-    ClientMetadataDocuments* owner_ = nullptr;
+    Hold(std::shared_ptr<Cache> cache, std::string client_id);
+    std::shared_ptr<Cache> cache_;
     std::string client_id_;
   };
 
@@ -109,11 +115,15 @@ private:
     Entry entry;
     int holds = 0;
   };
+  struct Cache {
+    std::mutex mutex;
+    std::map<std::string, Slot, std::less<>> slots;
+    void release(const std::string& client_id);
+  };
 
   /// A hold on a fresh cached document, or nullopt when it must be fetched.
   std::optional<Hold> hold_fresh(const std::string& client_id);
   Hold keep(const std::string& client_id, Entry entry);
-  void release(const std::string& client_id);
   Entry evaluate(const std::string& client_id, const boost::system::result<http::Response>& answer,
                  DocumentFetch& fetch) const;
 
@@ -121,8 +131,7 @@ private:
   std::set<std::string, std::less<>> scopes_;
   const Clock& clock_;
   Limits limits_;
-  mutable std::mutex mutex_;
-  std::map<std::string, Slot, std::less<>> slots_;
+  std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 
 } // namespace mcpcert::backend
