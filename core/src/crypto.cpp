@@ -261,6 +261,14 @@ nlohmann::json EcSigningKey::public_jwk() const {
   };
 }
 
+nlohmann::json EcSigningKey::private_jwk() const {
+  auto jwk = public_jwk();
+  auto d = bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY);
+  jwk["d"] = base64url_encode(d);
+  OPENSSL_cleanse(d.data(), d.size());
+  return jwk;
+}
+
 EcPublicKey EcSigningKey::public_key() const {
   // Imported afresh so the public key never carries the private scalar.
   auto pkey = import_p256(bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X),

@@ -11,11 +11,18 @@ void set_if_known(nlohmann::json& object, const char* name, const std::string& v
 
 } // namespace
 
-const char* to_string(Listener listener) { return listener == Listener::api ? "api" : "issuer"; }
+const char* to_string(Listener listener) {
+  switch (listener) {
+  case Listener::api: return "api";
+  case Listener::issuer: return "issuer";
+  case Listener::outbound: return "outbound";
+  }
+  return "api";
+}
 
 std::optional<Listener> parse_listener(std::string_view text) {
-  if (text == "api") return Listener::api;
-  if (text == "issuer") return Listener::issuer;
+  for (auto listener : {Listener::api, Listener::issuer, Listener::outbound})
+    if (text == to_string(listener)) return listener;
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <iostream>
 
+#include "mcpcert/mock_backend/tenant_storage.hpp"
 #include "mcpcert/pkce.hpp"
 
 namespace mcpcert::backend {
@@ -143,6 +144,11 @@ bool scope_contains(std::string_view scope, std::string_view wanted) {
   return std::find(items.begin(), items.end(), wanted) != items.end();
 }
 
+ClientDocumentLookup AuthorizationServer::find_client(std::string_view id) const {
+  if (auto client = clients_.find(id)) return {std::move(client), {}};
+  return documents_.find(id);
+}
+
 struct AuthorizationServer::ClientCheck {
   std::optional<OAuthClient> client;
   std::optional<TokenResponse> error;
@@ -150,7 +156,7 @@ struct AuthorizationServer::ClientCheck {
 
 AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
                                          TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants,
-                                         AuthEventLog& events, IssuerPolicy policy)
+                                         AuthEventLog& events, IssuerStateStore& state, IssuerPolicy policy)
     : identity_(std::move(identity)),
       lifetimes_(lifetimes),
       policy_(std::move(policy)),
@@ -158,13 +164,26 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
       directory_(directory),
       clients_(clients),
       grants_(grants),
-      events_(events) {
-  keys_.push_back({EcSigningKey::generate(new_kid(identity_.tenant)), std::nullopt});
-  verification_keys_.add(keys_.back().key.kid(), keys_.back().key.public_key());
+      events_(events),
+      state_(state),
+      documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {}) {
+  // A restarted issuer keeps its keys: tokens it issued before still verify.
+  for (auto& stored : state_.signing_keys()) {
+    auto key = EcSigningKey::from_private_jwk(stored.private_jwk, stored.kid);
+    if (!key) throw StorageError("state database: signing key " + stored.kid + " is not a P-256 private JWK");
+    keys_.push_back({std::move(*key), stored.published_until});
+  }
+  if (keys_.empty()) {
+    auto key = EcSigningKey::generate(new_kid(identity_.tenant));
+    if (state_.add_signing_key({key.kid(), key.private_jwk(), clock_.now(), std::nullopt}, std::nullopt) != StoreStatus::ok)
+      throw StorageError("state database: cannot store the first signing key");
+    keys_.push_back({std::move(key), std::nullopt});
+  }
+  for (const auto& key : keys_) verification_keys_.add(key.key.kid(), key.key.public_key());
 }
 
 nlohmann::json AuthorizationServer::metadata() const {
-  return {
+  nlohmann::json metadata = {
       {"issuer", identity_.issuer},
       {"authorization_endpoint", identity_.issuer + "/authorize"},
       {"token_endpoint", identity_.issuer + "/token"},
@@ -182,6 +201,8 @@ nlohmann::json AuthorizationServer::metadata() const {
       {"scopes_supported", supported_scopes},
       {"authorization_response_iss_parameter_supported", true},
   };
+  if (documents_.enabled()) metadata["client_id_metadata_document_supported"] = true;
+  return metadata;
 }
 
 nlohmann::json AuthorizationServer::jwks() const {
@@ -194,7 +215,7 @@ nlohmann::json AuthorizationServer::jwks() const {
   return {{"keys", std::move(keys)}};
 }
 
-KeyRotation AuthorizationServer::rotate_signing_key() {
+std::optional<KeyRotation> AuthorizationServer::rotate_signing_key() {
   auto key = EcSigningKey::generate(new_kid(identity_.tenant));
   // Every token has exp <= its signing time rounded up + its lifetime, and no
   // lifetime exceeds the access token's (exchanged ones are capped by it), so
@@ -205,6 +226,10 @@ KeyRotation AuthorizationServer::rotate_signing_key() {
   KeyRotation rotation;
   rotation.previous_kid = keys_.back().key.kid();
   rotation.previous_published_until = until;
+  // Durable before the new key signs anything: a token must never outlive the key that verifies it.
+  if (state_.add_signing_key({key.kid(), key.private_jwk(), now, std::nullopt}, RetiredKey{rotation.previous_kid, until}) !=
+      StoreStatus::ok)
+    return std::nullopt;
   keys_.back().published_until = until;
   verification_keys_.add(key.kid(), key.public_key());
   rotation.kid = key.kid();
@@ -222,8 +247,8 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
   // that would make this server an open redirector (RFC 6749 4.1.2.1).
   const std::string* client_id = field(query, "client_id");
   if (!client_id) return ErrorPage{400, "The request has no client_id."};
-  auto client = clients_.find(*client_id);
-  if (!client) return ErrorPage{400, "Unknown client \"" + *client_id + "\"."};
+  auto [client, problem] = find_client(*client_id);
+  if (!client) return ErrorPage{400, "Unknown client \"" + *client_id + "\"." + (problem.empty() ? "" : " " + problem)};
   const std::string* redirect_uri = field(query, "redirect_uri");
   if (!redirect_uri) return ErrorPage{400, "The request has no redirect_uri."};
   if (!client->accepts_redirect(*redirect_uri))
@@ -443,8 +468,8 @@ AuthorizationServer::authenticate_client(const FormFields& form, const std::opti
     return bad_request("client_id does not match the Authorization header");
   const std::string* id = basic ? &basic->client_id : body_id;
   if (!id) return unauthorized("client authentication required");
-  auto client = clients_.find(*id);
-  if (!client) return unauthorized("unknown client");
+  auto [client, problem] = find_client(*id);
+  if (!client) return unauthorized(problem.empty() ? "unknown client" : "unknown client: " + problem);
 
   const std::string* secret = basic ? &basic->client_secret : body_secret;
   if (client->type == ClientType::confidential) {
@@ -947,8 +972,14 @@ TokenResponse AuthorizationServer::register_client(const nlohmann::json& body) {
     response.body["client_secret"] = secret;
     response.body["client_secret_expires_at"] = 0; // never
   }
-  clients_.add_client(std::move(client));
+  if (add_client(std::move(client)) != StoreStatus::ok) return storage_failure();
   return response;
+}
+
+StoreStatus AuthorizationServer::add_client(OAuthClient client) {
+  if (state_.save_client(client, clock_.now()) != StoreStatus::ok) return StoreStatus::failed;
+  clients_.add_client(std::move(client));
+  return StoreStatus::ok;
 }
 
 BearerVerdict AuthorizationServer::verify_api_token(std::string_view token) const {

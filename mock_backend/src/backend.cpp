@@ -12,8 +12,26 @@
 
 #include "http_replies.hpp"
 #include "mcpcert/config.hpp"
+#include "routes.hpp"
 
 namespace mcpcert::backend {
+namespace {
+
+AuditRecord fetch_record(const Tenant& tenant, const DocumentFetch& fetch, TimePoint at) {
+  AuditRecord record;
+  record.time = at;
+  record.region = tenant.identity().region;
+  record.tenant = tenant.identity().tenant;
+  record.listener = Listener::outbound;
+  record.method = "GET";
+  record.path = fetch.url;
+  record.facts.client_id = fetch.url;
+  record.status = fetch.status;
+  record.response_bytes = fetch.bytes;
+  return record;
+}
+
+} // namespace
 
 struct Backend::Site {
   std::unique_ptr<http::Server> issuer;
@@ -56,13 +74,20 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
     };
     // Simulated faults act around the tenant's real handling, so the audit
     // still shows what reached the listener.
-    return http::Handler([serve, site, listener](http::Request& request,
+    return http::Handler([this, serve, site, listener](http::Request& request,
                                                  const http::RequestContext& context) -> boost::asio::awaitable<http::Response> {
       const auto fault = site->tenant->fault(listener == Listener::api);
       if (fault.mode == FaultMode::slow) {
         boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, fault.delay);
         co_await timer.async_wait(boost::asio::use_awaitable);
       }
+      // A URL client_id's metadata document is fetched here, awaited, before
+      // the tenant's lock and its synchronous handler: a slow document host
+      // then holds neither a thread nor the admin lock. The hold keeps the
+      // document usable until the handler below has run.
+      auto document_url = listener == Listener::issuer ? client_document_url(request) : std::string{};
+      auto document = co_await site->tenant->authorization_server().client_documents().resolve(std::move(document_url));
+      if (document.fetch) audit_.append(fetch_record(*site->tenant, *document.fetch, clock_->now()));
       auto response = serve(request);
       switch (fault.mode) {
       case FaultMode::none:

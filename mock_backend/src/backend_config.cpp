@@ -56,6 +56,20 @@ bool valid_tenant_id(std::string_view id) {
   return true;
 }
 
+// host[:port] as a client ID metadata document's URL names it. The port is
+// read here because parse_url wraps one beyond 65535.
+bool valid_document_host(const std::string& entry) {
+  auto url = http::parse_url("https://" + entry);
+  if (!url || url->target != "/" || entry.find_first_of("/@?#") != std::string::npos) return false;
+  auto colon = entry.rfind(':');
+  auto bracket = entry.rfind(']');
+  if (colon == std::string::npos || (bracket != std::string::npos && colon < bracket)) return true;
+  auto port = entry.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  auto value = std::stoul(port);
+  return value >= 1 && value <= 65535;
+}
+
 } // namespace
 
 BackendConfig parse_backend_config(const nlohmann::json& document, const std::filesystem::path& file) {
@@ -101,7 +115,7 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
                          "refresh_token_ttl_seconds", "code_ttl_seconds", "refresh_family_lifetime_seconds",
                          "api_rate_limit_per_minute",
                          "refresh_grace_seconds", "pkce_plain_allowed", "refresh_requires_offline_access",
-                         "resources"});
+                         "resources", "client_metadata_document_hosts"});
     TenantConfig tenant;
     tenant.id = node.require_string("id");
     if (!valid_tenant_id(tenant.id)) node.fail("id", "must be 1-64 characters of a-z, 0-9, '-' and '_'");
@@ -124,6 +138,12 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
     tenant.policy.refresh_grace = Seconds(node.optional_int("refresh_grace_seconds", 0, 0, ten_years));
     tenant.policy.allow_plain_pkce = node.optional_bool("pkce_plain_allowed", false);
     tenant.policy.refresh_requires_offline_access = node.optional_bool("refresh_requires_offline_access", false);
+    for (const auto& host_node : node.optional_array("client_metadata_document_hosts")) {
+      const auto& host = host_node.value();
+      if (!host.is_string() || !valid_document_host(host.get<std::string>()))
+        host_node.fail("", "must be a host or host:port (IPv6 in brackets), no scheme or path");
+      tenant.policy.client_document_hosts.push_back(host.get<std::string>());
+    }
     if (scale != 1.0) scale_lifetimes(tenant, scale);
     for (const auto& resource_node : node.optional_array("resources")) {
       resource_node.reject_unknown({"resource", "client_id"});

@@ -273,6 +273,29 @@ ClientMetadataParse parse_client_metadata(const nlohmann::json& body, const std:
   return {std::move(metadata), none, {}};
 }
 
+ClientParse parse_client_metadata_document(std::string_view url, const nlohmann::json& document,
+                                           const std::set<std::string, std::less<>>& scopes) {
+  if (!document.is_object()) return refuse("", "the document must be a JSON object");
+  auto id = document.find("client_id");
+  if (id == document.end() || !id->is_string() || id->get<std::string>() != url)
+    return refuse("client_id", "must equal the document's URL exactly");
+  auto method = document.find("token_endpoint_auth_method");
+  if (method == document.end() || *method != "none")
+    return refuse("token_endpoint_auth_method", "must be none: a metadata document can't hold a shared secret");
+  if (document.contains("client_secret") || document.contains("client_secret_expires_at"))
+    return refuse("client_secret", "must not be in a metadata document");
+  auto parsed = parse_client_metadata(document, scopes);
+  if (!parsed.metadata) return refuse(to_string(parsed.error), parsed.description);
+  OAuthClient client;
+  client.id = std::string(url);
+  client.name = parsed.metadata->client_name.empty() ? client.id : parsed.metadata->client_name;
+  client.type = ClientType::public_client;
+  client.application_type = parsed.metadata->application_type;
+  client.redirect_uris = std::move(parsed.metadata->redirect_uris);
+  client.grant_types.insert(parsed.metadata->grant_types.begin(), parsed.metadata->grant_types.end());
+  return {std::move(client), {}, {}};
+}
+
 bool redirect_uri_matches(std::string_view registered, std::string_view requested) {
   if (requested.find('#') != std::string_view::npos) return false;
   if (registered == requested) return true;

@@ -203,7 +203,8 @@ http::Response ControlApi::read_audit(const http::Request& request, Tenant& tena
   }
   if (auto it = params.fields.find("listener"); it != params.fields.end()) {
     filter.listener = parse_listener(it->second);
-    if (!filter.listener) return problem_response(request, 400, "bad-request", "listener must be api or issuer");
+    if (!filter.listener)
+      return problem_response(request, 400, "bad-request", "listener must be api, issuer or outbound");
   }
   if (auto it = params.fields.find("subject"); it != params.fields.end()) filter.subject = it->second;
 
@@ -239,7 +240,8 @@ http::Response ControlApi::register_client(const http::Request& request, Tenant&
   nlohmann::json answer = {{"client_id", parsed.client->id},
                            {"type", parsed.client->type == ClientType::confidential ? "confidential" : "public"},
                            {"replaced", replaced}};
-  tenant.clients().add_client(std::move(*parsed.client));
+  if (tenant.authorization_server().add_client(std::move(*parsed.client)) != StoreStatus::ok)
+    return problem_response(request, 500, "storage-failure", "the client could not be stored");
   return json_response(request, replaced ? 200 : 201, answer);
 }
 
@@ -482,10 +484,11 @@ http::Response ControlApi::suspend_user(const http::Request& request, Tenant& te
 
 http::Response ControlApi::rotate_signing_key(const http::Request& request, Tenant& tenant) {
   auto rotation = tenant.authorization_server().rotate_signing_key();
+  if (!rotation) return problem_response(request, 500, "storage-failure", "the new signing key could not be stored");
   return json_response(request, 200,
-                       {{"kid", rotation.kid},
-                        {"previous_kid", rotation.previous_kid},
-                        {"previous_published_until", format_rfc3339(rotation.previous_published_until)},
+                       {{"kid", rotation->kid},
+                        {"previous_kid", rotation->previous_kid},
+                        {"previous_published_until", format_rfc3339(rotation->previous_published_until)},
                         {"audit_seq", audit_.last_seq()}});
 }
 

@@ -171,6 +171,20 @@ HandledRequest registration_endpoint(AuthorizationServer& server, const http::Re
 
 } // namespace
 
+std::string client_document_url(const http::Request& request) {
+  auto path = target_path(request.target());
+  FormParse parsed;
+  if (path == "/authorize" && request.method() == bhttp::verb::get)
+    parsed = parse_form(target_query(request.target()));
+  else if ((path == "/token" || path == "/revoke") && request.method() == bhttp::verb::post && form_content(request))
+    parsed = parse_form(request.body());
+  else
+    return {};
+  auto it = parsed.fields.find("client_id");
+  if (parsed.status != FormStatus::ok || it == parsed.fields.end() || !is_client_id_url(it->second)) return {};
+  return it->second;
+}
+
 HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& request) {
   auto path = target_path(request.target());
   auto method = request.method();

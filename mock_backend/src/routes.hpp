@@ -32,6 +32,10 @@ struct ApiContext {
 };
 
 HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& request);
+/// The URL client_id an issuer request names (the query of /authorize, the
+/// form of /token and /revoke), whose metadata document must be resolved
+/// before serve_issuer; empty when there is none.
+std::string client_document_url(const http::Request& request);
 /// Says whether the user may make one more request now, or how long to wait.
 using ApiAdmission = std::function<std::optional<std::chrono::seconds>(const std::string& user)>;
 /// Authenticates the exchanged token, applies the per-user rate limit, then

@@ -7,7 +7,7 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 
 // Times are nanoseconds since the epoch: the clock's own resolution, so a
 // value read back compares exactly with the one written.
@@ -62,6 +62,28 @@ CREATE TABLE IF NOT EXISTS access_tokens (
 );
 CREATE INDEX IF NOT EXISTS access_tokens_by_grant ON access_tokens(grant_id);
 CREATE INDEX IF NOT EXISTS access_tokens_by_parent ON access_tokens(parent_jti);
+
+-- Version 3: what the issuer needs to survive a restart besides grants. A
+-- key's private JWK stays here only: the file is the mock issuer's key store.
+CREATE TABLE IF NOT EXISTS signing_keys (
+  kid TEXT PRIMARY KEY,
+  private_jwk TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  published_until INTEGER
+);
+
+-- Clients registered at run time; secret_sha256 is the base64url SHA-256
+-- digest of a confidential client's secret ('' for public clients).
+CREATE TABLE IF NOT EXISTS clients (
+  client_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  application_type TEXT NOT NULL,
+  redirect_uris TEXT NOT NULL,
+  grant_types TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  registered_at INTEGER NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS auth_events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -139,7 +161,8 @@ std::shared_ptr<SqliteDatabase> SqliteDatabase::open(const std::filesystem::path
                            std::to_string(schema_version));
   execute_or_refuse(connection, what, "BEGIN IMMEDIATE");
   execute_or_refuse(connection, what, schema);
-  // Version 2 records when a refresh token was rotated (the refresh grace window).
+  // Version 2 records when a refresh token was rotated (the refresh grace
+  // window); version 3 only adds tables, which the schema creates if missing.
   if (version == 1) execute_or_refuse(connection, what, "ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER");
   execute_or_refuse(connection, what, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
   execute_or_refuse(connection, what, "COMMIT");

@@ -23,9 +23,13 @@ Tenant::Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture 
       clients_(std::move(fixture.clients)),
       grants_(std::move(storage.grants)),
       events_(std::move(storage.events)),
+      issuer_state_(std::move(storage.issuer_state)),
       authorization_server_(for_domain(std::move(identity), domain_), lifetimes, clock, directory_, clients_, *grants_, *events_,
-                            std::move(policy)),
-      credentials_(std::move(fixture.credentials)) {}
+                            *issuer_state_, std::move(policy)),
+      credentials_(std::move(fixture.credentials)) {
+  // Registered at run time after the fixture was written: they replace a fixture client of the same id.
+  for (auto& client : issuer_state_->clients()) clients_.add_client(std::move(client));
+}
 
 void Tenant::remember_password(std::string_view user, std::string password) {
   for (auto& credential : credentials_)

@@ -95,7 +95,8 @@ void check_www_authenticate(const nlohmann::json& wanted, const HttpReply& reply
 } // namespace
 
 const std::set<std::string, std::less<>>& placeholder_names() {
-  static const std::set<std::string, std::less<>> names{"mcp_url", "mcp_origin", "issuer", "api", "tenant", "decoy_resource"};
+  static const std::set<std::string, std::less<>> names{"mcp_url", "mcp_origin", "issuer", "api", "tenant", "decoy_resource",
+                                                            "client_metadata_document"};
   return names;
 }
 

@@ -139,6 +139,7 @@ public:
       placeholders_["api"] = tenant->api;
     }
     placeholders_["decoy_resource"] = decoy_resource_url;
+    placeholders_["client_metadata_document"] = world_.client_metadata_document_url();
   }
 
   StepOutcome run_step(const ScenarioStep& step, StepRecord& record) {
@@ -253,7 +254,11 @@ private:
       record.summary = "tenant '" + scenario_.tenant + "' has no test user '" + user + "'";
       return false;
     }
-    OAuthClient oauth(agent_, {scripted_client_id, scripted_redirect_uri});
+    // The scripted client as pre-registered, or named by its metadata document
+    // (nothing registered: the issuer fetches the document from the world).
+    auto oauth = args.value("client", "pre_registered") == "metadata_document"
+                     ? OAuthClient(agent_, ClientProfile{scripted_redirect_uri, {}, world_.client_metadata_document_url(), false})
+                     : OAuthClient(agent_, ClientRegistration{scripted_client_id, scripted_redirect_uri});
     const auto resource = args.contains("resource") ? substitute(args["resource"].get<std::string>(), placeholders_) : std::string{};
     auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"], resource,
                                    args.value("consent", "approve") == "approve");

@@ -131,6 +131,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     std::map<std::string, std::vector<Rule>> r;
     r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, "finance:read"), text("resource"),
                       text("consent", false, {"approve", "deny"}, "approve"),
+                      text("client", false, {"pre_registered", "metadata_document"}, "pre_registered"),
                       object("expect", {text("outcome", true, {"granted", "refused"}), text("error")})};
     r["connect"] = {text("as", true), text("protocol_version", false, {}, "2025-11-25"), object("expect", {integer("status")})};
     auto call_expect = http_expectations();
@@ -150,7 +151,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
                          text("mark")};
     r["assert_permission_matrix"] = {text("objects", false, {"planning", "finance"}, "planning"), strings("users"),
                                      text("scope", false, {}, "planning:read planning:write")};
-    r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "any"}, "any"), text("subject"),
+    r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "outbound", "any"}, "any"), text("subject"),
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
                          text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
     r["mark_audit"] = {text("mark", true)};

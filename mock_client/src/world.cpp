@@ -8,9 +8,13 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
+#include "mcpcert/http_server.hpp"
 
 #ifndef MCPCERT_BACKEND_BIN
 #define MCPCERT_BACKEND_BIN ""
@@ -86,6 +90,52 @@ std::unique_ptr<World> World::start(const WorldOptions& options, std::string& er
   std::unique_ptr<World> world(new World());
   if (!world->launch(options, error)) return nullptr;
   return world;
+}
+
+// One loopback listener on a thread of its own: the issuers fetch from it
+// while the harness's own requests wait on them.
+struct World::DocumentHost {
+  boost::asio::io_context io;
+  std::unique_ptr<http::Server> server;
+  std::thread thread;
+
+  ~DocumentHost() {
+    if (!thread.joinable()) return;
+    boost::asio::post(io, [this] {
+      server->stop();
+      io.stop();
+    });
+    thread.join();
+  }
+};
+
+bool World::serve_client_metadata_document(std::string& error) {
+  document_host_ = std::make_unique<DocumentHost>();
+  auto* host = document_host_.get();
+  try {
+    host->server = std::make_unique<http::Server>(
+        host->io.get_executor(), "127.0.0.1", 0, http::make_async([this](http::Request& request, const http::RequestContext&) {
+          if (request.target() != "/mcpcert-scripted-client.json")
+            return http::make_response(request, 404, "text/plain", "no such document");
+          // A public client whose redirect URI is loopback: any port at use (RFC 8252 7.3).
+          nlohmann::json document = {{"client_id", client_metadata_document_url_},
+                                     {"client_name", "mcpcert scripted client (metadata document)"},
+                                     {"redirect_uris", {"http://127.0.0.1/callback"}},
+                                     {"grant_types", {"authorization_code", "refresh_token"}},
+                                     {"response_types", {"code"}},
+                                     {"token_endpoint_auth_method", "none"}};
+          auto response = http::make_response(request, 200, "application/json", document.dump());
+          response.set(boost::beast::http::field::cache_control, "max-age=300");
+          return response;
+        }));
+  } catch (const std::exception& e) {
+    error = std::string("cannot serve the client metadata document: ") + e.what();
+    return false;
+  }
+  client_metadata_document_url_ = host->server->base_url() + "/mcpcert-scripted-client.json";
+  host->server->start();
+  host->thread = std::thread([host] { host->io.run(); });
+  return true;
 }
 
 World::~World() {
@@ -335,6 +385,8 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   // An external connector shares the control secret it was given, as ours
   // shares the world's: one operator moves both clocks.
   control_secret_ = target_ && !target_->control_secret.empty() ? target_->control_secret : random_token(32);
+  if (!serve_client_metadata_document(error)) return false;
+  const auto document_host = http::parse_url(client_metadata_document_url_);
   backend_state_directory_ = directory_ / "backend-state";
   nlohmann::json backend_config = {
       {"simulation", true},
@@ -355,7 +407,9 @@ bool World::launch(const WorldOptions& options, std::string& error) {
                                          {"refresh_token_ttl_seconds", options.parameters.refresh_ttl},
                                          // The issuers play the vendor's: its grace window and PKCE methods.
                                          {"refresh_grace_seconds", options.parameters.refresh_reuse_grace},
-                                         {"pkce_plain_allowed", plain_pkce}});
+                                         {"pkce_plain_allowed", plain_pkce},
+                                         {"client_metadata_document_hosts",
+                                          {document_host->host + ":" + std::to_string(document_host->port)}}});
   }
   if (target_) wait_for_key_refetch(target_->backend.key_refetch_seconds);
   backend_config_ = std::move(backend_config);

@@ -39,7 +39,7 @@ private:
   friend class EcSigningKey;
 };
 
-/// A P-256 key pair that signs ES256; generated at start-up, never stored.
+/// A P-256 key pair that signs ES256.
 class EcSigningKey {
 public:
   static EcSigningKey generate(std::string kid);
@@ -51,6 +51,8 @@ public:
   std::string sign_es256(std::string_view signing_input) const;
   /// Public JWK with kid, alg ES256, use sig.
   nlohmann::json public_jwk() const;
+  /// The public JWK plus `d`: only for keeping the key where from_private_jwk reads it back.
+  nlohmann::json private_jwk() const;
   EcPublicKey public_key() const;
 
   EcSigningKey(EcSigningKey&&) noexcept;

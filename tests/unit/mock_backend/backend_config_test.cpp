@@ -53,6 +53,21 @@ TEST(BackendConfig, RefusesNonLoopbackListenersNamingTheField) {
   EXPECT_NE(refusal(config).find("tenants[0].issuer_listen"), std::string::npos);
 }
 
+TEST(BackendConfig, ClientMetadataDocumentHostsAreHostsWithOptionalPorts) {
+  auto config = valid_config();
+  EXPECT_TRUE(parse_backend_config(config, "/etc/mcpcert/backend.json").tenants[0].policy.client_document_hosts.empty());
+  config["tenants"][0]["client_metadata_document_hosts"] = {"127.0.0.1:47100", "client.example.com", "[::1]:8443"};
+  EXPECT_EQ(parse_backend_config(config, "/etc/mcpcert/backend.json").tenants[0].policy.client_document_hosts,
+            (std::vector<std::string>{"127.0.0.1:47100", "client.example.com", "[::1]:8443"}));
+  for (nlohmann::json bad : {nlohmann::json("https://client.example.com"), nlohmann::json("client.example.com/x"),
+                             nlohmann::json("user@client.example.com"), nlohmann::json(""), nlohmann::json(42),
+                             nlohmann::json("host:99999")}) {
+    config["tenants"][0]["client_metadata_document_hosts"] = {bad};
+    EXPECT_NE(refusal(config).find("tenants[0].client_metadata_document_hosts[0]"), std::string::npos)
+        << bad.dump() << ": " << refusal(config);
+  }
+}
+
 TEST(BackendConfig, RefusesUnknownFields) {
   auto config = valid_config();
   config["tenants"][0]["acess_token_ttl_seconds"] = 10;

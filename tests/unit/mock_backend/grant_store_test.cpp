@@ -5,28 +5,16 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include "mcpcert/mock_backend/tenant_storage.hpp"
+#include "state_directory.hpp"
 
 namespace mcpcert::backend {
 namespace {
 
 using namespace std::chrono_literals;
 
-/// A fresh directory per test, removed afterwards.
-class StateDirectory {
-public:
-  StateDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mcpcert-grants-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~StateDirectory() { std::filesystem::remove_all(path_); }
-  std::filesystem::path file(const std::string& name) const { return path_ / name; }
-
-private:
-  std::filesystem::path path_;
-};
+using test_world::StateDirectory;
 
 struct Fixture {
   explicit Fixture(const std::filesystem::path& file = {}) : storage(open_tenant_storage(file, "t", clock)) {}

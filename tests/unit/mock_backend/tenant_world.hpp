@@ -2,6 +2,7 @@
 // A tenant built from an inline fixture on a virtual clock, plus the steps of
 // the OAuth flows, so each test states only what it is about.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -58,12 +59,13 @@ inline nlohmann::json test_fixture() {
   })");
 }
 
-/// One tenant on its own virtual clock, with the MCP resource registered for the connector.
+/// One tenant on its own virtual clock, with the MCP resource registered for
+/// the connector; its state in `state_file`, or in memory when that is empty.
 struct TenantWorld {
-  explicit TenantWorld(TokenLifetimes lifetimes = {})
+  explicit TenantWorld(TokenLifetimes lifetimes = {}, const std::filesystem::path& state_file = {})
       : tenant(IssuerIdentity{"emea-finance", "eu-central-1", std::string(issuer_url), std::string(api_url)},
                lifetimes, parse_tenant_fixture(test_fixture(), "test-fixture"), clock,
-               open_tenant_storage({}, "emea-finance", clock)) {
+               open_tenant_storage(state_file, "emea-finance", clock)) {
     tenant.clients().register_resource(std::string(mcp_resource), std::string(connector_client));
   }
 

@@ -45,6 +45,16 @@ TEST_F(ScenarioFile, LoadsStepsWithLinesAndDefaults) {
   EXPECT_EQ(scenario.claims, std::vector<std::string>{"REVOKE-ADMIN"});
 }
 
+TEST_F(ScenarioFile, AuthorizeNamesItsClientAndTheAuditItsOutboundRecords) {
+  const auto scenario = load_scenario(write(header + "steps:\n  - authorize: {as: alice, client: metadata_document}\n"
+                                                     "  - assert_audit: {listener: outbound, count: 1}\n"));
+  EXPECT_EQ(scenario.steps[0].args["client"], "metadata_document");
+  EXPECT_EQ(scenario.steps[1].args["listener"], "outbound");
+  EXPECT_EQ(load_scenario(write(header + "steps:\n  - authorize: {as: alice}\n")).steps[0].args["client"], "pre_registered");
+  EXPECT_THAT(error_of(header + "steps:\n  - authorize: {as: alice, client: dynamic}\n"),
+              testing::HasSubstr("scenario.steps[0].authorize.client"));
+}
+
 TEST_F(ScenarioFile, ToolArgumentsKeepTheirTypes) {
   const auto scenario = load_scenario(write(header + "steps:\n  - call_tool: {as: a, tool: t, arguments: {n: 3, f: 1.5, b: true, s: 'x', q: \"7\"}, expect: {outcome: success}}\n"));
   const auto& arguments = scenario.steps[0].args["arguments"];

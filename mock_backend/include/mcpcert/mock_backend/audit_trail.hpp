@@ -1,6 +1,8 @@
 #pragma once
-/// Every request a tenant's API or issuer receives, in arrival order across
-/// the whole process: the harness's evidence of what a connector actually did.
+/// Every request a tenant's API or issuer receives, and every request its
+/// issuer makes itself (client metadata document fetches), in arrival order
+/// across the whole process: the harness's evidence of what a connector
+/// actually did, and of what the issuer fetched.
 
 #include <cstdint>
 #include <deque>
@@ -16,7 +18,8 @@
 
 namespace mcpcert::backend {
 
-enum class Listener { api, issuer };
+/// `outbound`: a request the issuer made (method, URL without query as path, the answer's status).
+enum class Listener { api, issuer, outbound };
 
 const char* to_string(Listener listener);
 std::optional<Listener> parse_listener(std::string_view text);

@@ -28,8 +28,10 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/jwt.hpp"
 #include "mcpcert/mock_backend/auth_event_log.hpp"
+#include "mcpcert/mock_backend/client_metadata_documents.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
+#include "mcpcert/mock_backend/issuer_state_store.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
 namespace mcpcert::backend {
@@ -101,6 +103,8 @@ struct IssuerPolicy {
   /// Refresh tokens only for authorizations that asked for `offline_access`
   /// (OpenID Connect Core 11); otherwise every code redemption gets one.
   bool refresh_requires_offline_access = false;
+  /// Hosts (`host[:port]`) client ID metadata documents are fetched from; empty: documents off.
+  std::vector<std::string> client_document_hosts;
   std::set<IssuerMutant> mutants;
   bool has(IssuerMutant mutant) const { return mutants.count(mutant) != 0; }
 };
@@ -178,20 +182,28 @@ bool scope_contains(std::string_view scope, std::string_view wanted);
 
 class AuthorizationServer {
 public:
+  /// Takes up the signing keys `state` holds, or makes and stores the first
+  /// one; throws StorageError when it can't (start-up only).
   AuthorizationServer(IssuerIdentity identity, TokenLifetimes lifetimes, const Clock& clock,
                       TenantDirectory& directory, ClientRegistry& clients, GrantStore& grants, AuthEventLog& events,
-                      IssuerPolicy policy = {});
+                      IssuerStateStore& state, IssuerPolicy policy = {});
 
   const IssuerIdentity& identity() const { return identity_; }
   const IssuerPolicy& policy() const { return policy_; }
+  /// Where URL client_ids are resolved before a request reaches authorize, token or revoke.
+  ClientMetadataDocuments& client_documents() { return documents_; }
   /// RFC 8414 metadata (also served as openid-configuration).
   nlohmann::json metadata() const;
   /// The current key and every previous one still verifying unexpired tokens.
   nlohmann::json jwks() const;
   /// A new signing key with a new kid; the previous one stays published
   /// until every token it signed has expired, so verifiers that refresh
-  /// their JWKS on an unknown kid never see a gap.
-  KeyRotation rotate_signing_key();
+  /// their JWKS on an unknown kid never see a gap. Stored before it signs;
+  /// nullopt (and the old key still signing) when the store refused.
+  std::optional<KeyRotation> rotate_signing_key();
+  /// Adds or replaces a client registered at run time, stored first; failed
+  /// (and the registry unchanged) when the store refused.
+  StoreStatus add_client(OAuthClient client);
 
   /// GET /authorize with its query parameters.
   AuthorizationStep authorize(const FormFields& query);
@@ -249,6 +261,8 @@ private:
   std::string error_redirect(const PendingAuthorization& pending, std::string_view error,
                              std::string_view description) const;
 
+  /// A registered client or, for a URL client_id, the one its metadata document describes.
+  ClientDocumentLookup find_client(std::string_view id) const;
   struct ClientCheck;
   ClientCheck authenticate_client(const FormFields& form, const std::optional<ClientCredentials>& basic) const;
 
@@ -291,6 +305,8 @@ private:
   ClientRegistry& clients_;
   GrantStore& grants_;
   AuthEventLog& events_;
+  IssuerStateStore& state_;
+  ClientMetadataDocuments documents_;
 
   /// A token this issuer signed: signature with any of its keys, typ at+jwt,
   /// iss, exp, and `audience` when given.

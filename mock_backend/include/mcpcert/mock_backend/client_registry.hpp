@@ -82,6 +82,13 @@ struct ClientMetadataParse {
 /// Unknown metadata is ignored, as section 2 asks.
 ClientMetadataParse parse_client_metadata(const nlohmann::json& body, const std::set<std::string, std::less<>>& scopes);
 
+/// A Client ID Metadata Document fetched from `url`: `client_id` equal to
+/// `url` exactly, a public client (token_endpoint_auth_method `none`: a
+/// document can't hold a shared secret), otherwise RFC 7591 metadata as
+/// parse_client_metadata reads it. The client's id is the URL.
+ClientParse parse_client_metadata_document(std::string_view url, const nlohmann::json& document,
+                                           const std::set<std::string, std::less<>>& scopes);
+
 /// Thread-safe: dynamic registration adds clients while other requests read them.
 class ClientRegistry {
 public:

@@ -105,6 +105,7 @@ private:
   ClientRegistry clients_;
   std::unique_ptr<GrantStore> grants_;
   std::unique_ptr<AuthEventLog> events_;
+  std::unique_ptr<IssuerStateStore> issuer_state_;
   AuthorizationServer authorization_server_;
   std::vector<FixtureCredential> credentials_;
   std::shared_mutex admin_lock_;

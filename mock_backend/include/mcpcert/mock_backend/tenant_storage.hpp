@@ -1,6 +1,6 @@
 #pragma once
-/// Where a tenant keeps what must outlive a response: its grants and tokens
-/// and its auth event log, in one SQLite database.
+/// Where a tenant keeps what must outlive a response: its grants and tokens,
+/// its auth event log, its signing keys and run-time clients, in one SQLite database.
 
 #include <filesystem>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "mcpcert/clock.hpp"
 #include "mcpcert/mock_backend/auth_event_log.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
+#include "mcpcert/mock_backend/issuer_state_store.hpp"
 
 namespace mcpcert::backend {
 
@@ -22,6 +23,7 @@ public:
 struct TenantStorage {
   std::unique_ptr<GrantStore> grants;
   std::unique_ptr<AuthEventLog> events;
+  std::unique_ptr<IssuerStateStore> issuer_state;
 };
 
 /// Opens (creating) `file`; an empty path gives a private in-memory database,

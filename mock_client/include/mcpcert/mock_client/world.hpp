@@ -108,6 +108,9 @@ public:
   const std::filesystem::path& connector_log_directory() const { return connector_log_directory_; }
   /// Where the backend keeps its per-tenant databases.
   const std::filesystem::path& backend_state_directory() const { return backend_state_directory_; }
+  /// The scripted client's Client ID Metadata Document, served by the world
+  /// on loopback; every issuer lists its host, so the URL works as a client_id.
+  const std::string& client_metadata_document_url() const { return client_metadata_document_url_; }
   std::optional<TenantInfo> tenant(const std::string& id) const;
   const std::map<std::string, TenantInfo>& tenants() const { return tenants_; }
   /// Test users of a tenant, with passwords, as the control plane lists them.
@@ -173,6 +176,8 @@ private:
   std::string run_restart_command(bool crash);
   /// Moves one component's virtual clock by `seconds` (negative: back).
   std::string shift_clock(HttpAgent& agent, bool connector, std::int64_t seconds);
+  /// Serves the scripted client's metadata document; false (and `error`) when it can't listen.
+  bool serve_client_metadata_document(std::string& error);
 
   std::filesystem::path directory_;
   bool remove_directory_ = true;
@@ -185,6 +190,9 @@ private:
   std::string trusted_certificate_file_;
   std::filesystem::path connector_log_directory_;
   std::filesystem::path backend_state_directory_;
+  struct DocumentHost;
+  std::unique_ptr<DocumentHost> document_host_;
+  std::string client_metadata_document_url_;
   std::map<std::string, TenantInfo> tenants_;
   nlohmann::json backend_config_;
   std::filesystem::path backend_binary_;

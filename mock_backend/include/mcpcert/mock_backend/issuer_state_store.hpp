@@ -1,0 +1,55 @@
+#pragma once
+/// What the authorization server must keep across restarts besides grants:
+/// its signing keys (so tokens it issued still verify) and the clients
+/// registered at run time (RFC 7591 and the control API), in the tenant's
+/// SQLite database. Fixture clients are not stored: the fixture has them.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mcpcert/clock.hpp"
+#include "mcpcert/mock_backend/client_registry.hpp"
+#include "mcpcert/mock_backend/grant_store.hpp"
+
+namespace mcpcert::backend {
+
+struct StoredSigningKey {
+  std::string kid;
+  nlohmann::json private_jwk;
+  TimePoint created_at;
+  std::optional<TimePoint> published_until; ///< set once a newer key replaced it
+};
+
+/// A key leaving signing duty: published until `until`, then gone from the JWKS.
+struct RetiredKey {
+  std::string kid;
+  TimePoint until;
+};
+
+class SqliteDatabase;
+
+/// Thread-safe; every write is durable when it returns ok.
+class IssuerStateStore {
+public:
+  explicit IssuerStateStore(std::shared_ptr<SqliteDatabase> database);
+
+  /// Oldest first. Throws StorageError: read at start-up only.
+  std::vector<StoredSigningKey> signing_keys() const;
+  /// Adds `key` and, in the same transaction, retires the key it replaces.
+  StoreStatus add_signing_key(const StoredSigningKey& key, const std::optional<RetiredKey>& retired);
+
+  /// Throws StorageError: read at start-up only.
+  std::vector<OAuthClient> clients() const;
+  /// Adds the client or replaces the one of the same id. Only the secret's digest is kept.
+  StoreStatus save_client(const OAuthClient& client, TimePoint registered_at);
+
+private:
+  std::shared_ptr<SqliteDatabase> database_;
+};
+
+} // namespace mcpcert::backend
