@@ -79,7 +79,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes", "control", "log", "tls"});
+                       "upstream_timeout_ms", "body_limit_bytes", "tools_page_size", "control", "log", "tls"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -189,6 +189,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     config.log = std::move(log_config);
   }
   config.body_limit = static_cast<std::size_t>(root.optional_int("body_limit_bytes", 256 * 1024, 1024, 64 * 1024 * 1024));
+  config.tools_page_size = static_cast<std::size_t>(root.optional_int("tools_page_size", 100, 1, 1000));
   return config;
 }
 

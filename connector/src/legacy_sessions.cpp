@@ -207,10 +207,14 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
 
   if (call->method == "ping") co_return json_reply(request, 200, jsonrpc::make_result(call->id, json::object()));
   if (call->method == "tools/list") {
-    if (call->params.is_object() && call->params.contains("cursor")) {
-      co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, "unknown cursor"));
+    auto page = services_.tool_page(identity, call->params);
+    if (page.status != CursorStatus::ok) {
+      co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params,
+                                                             std::string("Invalid cursor: ") + to_string(page.status)));
     }
-    co_return json_reply(request, 200, jsonrpc::make_result(call->id, {{"tools", services_.tool_definitions(identity)}}));
+    json result = {{"tools", std::move(page.tools)}};
+    if (!page.next_cursor.empty()) result["nextCursor"] = page.next_cursor;
+    co_return json_reply(request, 200, jsonrpc::make_result(call->id, std::move(result)));
   }
   if (call->method == "tools/call") {
     const auto token = progress_token(call->params);

@@ -57,6 +57,20 @@ TEST_F(ConnectorConfigFile, RefusesBadFieldsByName) {
               testing::HasSubstr("tenants: at least one tenant is required"));
 }
 
+TEST_F(ConnectorConfigFile, ToolsPageSizeDefaultsToOnePageAndIsBounded) {
+  std::ofstream(path_) << valid;
+  EXPECT_EQ(ConnectorConfig::load(path_).tools_page_size, 100u);
+  const auto with_page_size = [&](const std::string& value) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), "\"tools_page_size\": " + value + ",\n  ");
+    return text;
+  };
+  std::ofstream(path_) << with_page_size("2");
+  EXPECT_EQ(ConnectorConfig::load(path_).tools_page_size, 2u);
+  EXPECT_THAT(error_of(with_page_size("0")), testing::HasSubstr("tools_page_size"));
+  EXPECT_THAT(error_of(with_page_size("\"ten\"")), testing::HasSubstr("tools_page_size"));
+}
+
 TEST(Mutants, OnlyKnownNames) {
   EXPECT_EQ(mutant_from_name("permission-cache"), Mutant::permission_cache);
   EXPECT_FALSE(mutant_from_name("everything"));

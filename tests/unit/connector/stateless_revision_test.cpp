@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <functional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -402,6 +404,94 @@ TEST_F(StatelessRevisionTest, InitializeNegotiatesOnlyAmongTheSessionRevisions) 
   const json older = jsonrpc::make_request(
       0, "initialize", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}, {"clientInfo", {{"name", "x"}, {"version", "1"}}}});
   EXPECT_EQ(post(older, {}).body["result"]["protocolVersion"], "2025-06-18");
+}
+
+// ---- tools/list pages, on every revision ----
+
+class ToolsListPagesTest : public StatelessRevisionTest {
+protected:
+  void SetUp() override {
+    auto config = base_config();
+    config.tools_page_size = 3;
+    start(std::move(config));
+  }
+
+  // Follows nextCursor to the end; `list` sends one tools/list with the given params.
+  std::vector<std::string> all_pages(const std::function<Reply(json)>& list) {
+    std::vector<std::string> names;
+    json params = json::object();
+    for (int page = 0; page < 20; ++page) {
+      const auto reply = list(params);
+      EXPECT_EQ(reply.status, 200) << reply.raw.body();
+      const auto& result = reply.body["result"];
+      EXPECT_LE(result["tools"].size(), 3u);
+      for (const auto& tool : result["tools"]) names.push_back(tool["name"]);
+      if (!result.contains("nextCursor")) break;
+      EXPECT_TRUE(result["nextCursor"].is_string());
+      params = {{"cursor", result["nextCursor"]}};
+    }
+    return names;
+  }
+
+  std::string open_session(const std::string& version) {
+    const json initialize = jsonrpc::make_request(
+        0, "initialize", {{"protocolVersion", version}, {"capabilities", json::object()}, {"clientInfo", {{"name", "pager"}, {"version", "1"}}}});
+    const auto opened = post(initialize, {});
+    EXPECT_EQ(opened.body["result"]["protocolVersion"], version);
+    return std::string(opened.raw["Mcp-Session-Id"]);
+  }
+
+  static std::vector<std::string> connector_tools() {
+    return {"get_kpis", "get_profit_and_loss", "get_balance_sheet", "get_cash_position", "get_breakdown",
+            "list_situations", "get_kpi_configuration", "get_table_configuration", "update_kpi_configuration",
+            "update_table_configuration"};
+  }
+};
+
+TEST_F(ToolsListPagesTest, EverySessionRevisionPagesThroughTheWholeList) {
+  for (const std::string version : {"2025-06-18", "2025-11-25"}) {
+    const Headers in_session{{"Mcp-Session-Id", open_session(version)}, {"MCP-Protocol-Version", version}};
+    int id = 100;
+    const auto names = all_pages([&](json params) { return post(jsonrpc::make_request(id++, "tools/list", params), in_session); });
+    EXPECT_EQ(names, connector_tools()) << version;
+  }
+}
+
+TEST_F(ToolsListPagesTest, TheStatelessRevisionPagesThroughTheWholeList) {
+  int id = 200;
+  const auto names = all_pages([&](json params) {
+    return post(stateless_request(id++, "tools/list", std::move(params)), stateless_headers("tools/list"));
+  });
+  EXPECT_EQ(names, connector_tools());
+}
+
+TEST_F(ToolsListPagesTest, ACursorOfAnotherRevisionStillNamesTheSamePage) {
+  const auto first = post(stateless_request(1, "tools/list"), stateless_headers("tools/list"));
+  const auto cursor = first.body["result"]["nextCursor"];
+  const Headers in_session{{"Mcp-Session-Id", open_session("2025-11-25")}, {"MCP-Protocol-Version", "2025-11-25"}};
+  const auto second = post(jsonrpc::make_request(2, "tools/list", {{"cursor", cursor}}), in_session);
+  ASSERT_EQ(second.status, 200) << second.raw.body();
+  EXPECT_EQ(second.body["result"]["tools"][0]["name"], "get_cash_position");
+}
+
+TEST_F(ToolsListPagesTest, AnInvalidCursorIsInvalidParamsOnEveryRevision) {
+  const auto stateless = post(stateless_request(1, "tools/list", {{"cursor", "bm90LWEtY3Vyc29y"}}), stateless_headers("tools/list"));
+  EXPECT_EQ(stateless.status, 200);
+  EXPECT_EQ(error_code(stateless), -32602);
+  EXPECT_THAT(stateless.body["error"]["message"].get<std::string>(), testing::HasSubstr("Invalid cursor"));
+  for (const std::string version : {"2025-06-18", "2025-11-25"}) {
+    const Headers in_session{{"Mcp-Session-Id", open_session(version)}, {"MCP-Protocol-Version", version}};
+    const auto reply = post(jsonrpc::make_request(2, "tools/list", {{"cursor", 42}}), in_session);
+    EXPECT_EQ(error_code(reply), -32602) << version;
+    EXPECT_THAT(reply.body["error"]["message"].get<std::string>(), testing::HasSubstr("cursor must be a string"));
+  }
+}
+
+TEST_F(StatelessRevisionTest, TheDefaultPageHoldsTheWholeToolSet) {
+  const auto reply = post(stateless_request(1, "tools/list"), stateless_headers("tools/list"));
+  ASSERT_EQ(reply.status, 200) << reply.raw.body();
+  EXPECT_EQ(reply.body["result"]["tools"].size(), 10u);
+  EXPECT_FALSE(reply.body["result"].contains("nextCursor"));
 }
 
 // ---- the operational log, which every tools/call feeds ----
