@@ -1,5 +1,6 @@
 #include "mcpcert/connector/connector_config.hpp"
 
+#include <cstdlib>
 #include <fstream>
 
 #include <gmock/gmock.h>
@@ -69,6 +70,55 @@ TEST_F(ConnectorConfigFile, ToolsPageSizeDefaultsToOnePageAndIsBounded) {
   EXPECT_EQ(ConnectorConfig::load(path_).tools_page_size, 2u);
   EXPECT_THAT(error_of(with_page_size("0")), testing::HasSubstr("tools_page_size"));
   EXPECT_THAT(error_of(with_page_size("\"ten\"")), testing::HasSubstr("tools_page_size"));
+}
+
+TEST_F(ConnectorConfigFile, LogRetentionModeAndItsKeysAreCheckedByName) {
+  const auto directory = std::filesystem::temp_directory_path() / ("connector-config-log-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(directory);
+  const auto keys = directory / "keys.json";
+  const auto pseudonym_key = directory / "pseudonym.key";
+  std::ofstream(keys) << R"({"active":"k1","keys":{"k1":")" + std::string(64, 'a') + "\"}}";
+  std::ofstream(pseudonym_key) << std::string(64, 'b') << "\n";
+  const auto with_log = [&](const std::string& fields) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), R"("log": {"dir": ")" + (directory / "store").string() + R"(", )" + fields + "},\n  ");
+    return text;
+  };
+  const std::string key_file = R"("key_file": ")" + keys.string() + "\"";
+  const std::string pseudonym_file = R"("pseudonym_key_file": ")" + pseudonym_key.string() + "\"";
+
+  std::ofstream(path_) << with_log(key_file);
+  auto config = ConnectorConfig::load(path_);
+  EXPECT_EQ(config.log->retention_mode, RetentionMode::delete_records);
+
+  std::ofstream(path_) << with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file);
+  config = ConnectorConfig::load(path_);
+  EXPECT_EQ(config.log->retention_mode, RetentionMode::pseudonymise);
+  EXPECT_EQ(config.log->pseudonym_key, std::string(32, '\xbb'));
+
+  // Both secrets may come from the environment instead.
+  ::setenv("MCPCERT_TEST_LOG_KEYS", (R"({"active":"e1","keys":{"e1":")" + std::string(64, 'c') + "\"}}").c_str(), 1);
+  ::setenv("MCPCERT_TEST_PSEUDONYM_KEY", std::string(64, 'd').c_str(), 1);
+  std::ofstream(path_) << with_log(R"("key_env": "MCPCERT_TEST_LOG_KEYS", "retention_mode": "pseudonymise", )"
+                                   R"("pseudonym_key_env": "MCPCERT_TEST_PSEUDONYM_KEY")");
+  config = ConnectorConfig::load(path_);
+  EXPECT_EQ(config.log->active_key_id, "e1");
+  EXPECT_EQ(config.log->pseudonym_key, std::string(32, '\xdd'));
+
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "anonymise")")), testing::HasSubstr("log.retention_mode"));
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise")")), testing::HasSubstr("log.pseudonym_key_file"));
+  EXPECT_THAT(error_of(with_log(key_file + ", " + pseudonym_file)), testing::HasSubstr("log.retention_mode"));
+  EXPECT_THAT(error_of(with_log(R"("retention_mode": "delete")")), testing::HasSubstr("log.key_file"));
+  EXPECT_THAT(error_of(with_log(R"("key_env": "MCPCERT_TEST_UNSET_VARIABLE")")), testing::HasSubstr("log.key_env"));
+  std::ofstream(pseudonym_key) << std::string(64, 'a');
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file)),
+              testing::HasSubstr("must differ from the encryption key"));
+  std::ofstream(pseudonym_key) << "short";
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file)),
+              testing::HasSubstr("log.pseudonym_key_file: must hold 64 hex"));
+  ::unsetenv("MCPCERT_TEST_LOG_KEYS");
+  ::unsetenv("MCPCERT_TEST_PSEUDONYM_KEY");
+  std::filesystem::remove_all(directory);
 }
 
 TEST(Mutants, OnlyKnownNames) {

@@ -1,5 +1,6 @@
 #include "mcpcert/connector/operational_log.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -115,6 +116,101 @@ TEST_F(OperationalLogTest, SurvivesARestartAndOldKeysStillOpen) {
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0]["user"], "alice");
   EXPECT_EQ(records[1]["user"], "bob");
+}
+
+// ---- retention by pseudonymisation ----
+
+class PseudonymisingLogTest : public OperationalLogTest {
+protected:
+  PseudonymisingLogTest() {
+    config_.retention_mode = RetentionMode::pseudonymise;
+    config_.pseudonym_key = std::string(32, '\x5a');
+    config_.optional_fields.insert(OptionalLogField::arguments);
+  }
+  std::int64_t retention_ms() const { return std::chrono::duration_cast<std::chrono::milliseconds>(config_.retention).count(); }
+};
+
+TEST_F(PseudonymisingLogTest, OldRecordsKeepWhatWasDoneButNotWhoDidIt) {
+  OperationalLog log(config_, clock_);
+  ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms() - retention_ms() - 2000)), LogStatus::ok);
+  ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms() - retention_ms() - 1000)), LogStatus::ok);
+  ASSERT_EQ(log.append(call("eu-central-1", "bob", now_ms() - retention_ms() - 500)), LogStatus::ok);
+  ASSERT_EQ(log.append(call("eu-central-1", "young-carol", now_ms() - retention_ms() + 60'000)), LogStatus::ok);
+  const auto before = log.export_records("", 0);
+
+  EXPECT_EQ(log.sweep(), 3u);
+  const auto after = log.export_records("", 0);
+  ASSERT_EQ(after.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    const auto& record = after[i];
+    EXPECT_EQ(record["pseudonymised"], true);
+    // What was done, to which entity, when and how it ended: kept.
+    for (const char* kept : {"tool", "entity", "at_ms", "duration_ms", "outcome", "tenant", "seq"}) {
+      EXPECT_EQ(record[kept], before[i][kept]) << kept;
+    }
+    // Who, from where, with what, and the id the client could match: gone.
+    EXPECT_THAT(record["user"].get<std::string>(), testing::StartsWith("pseudonym:"));
+    EXPECT_THAT(record["source_ip"].get<std::string>(), testing::StartsWith("pseudonym:"));
+    EXPECT_THAT(record["arguments"].get<std::string>(), testing::StartsWith("pseudonym:"));
+    EXPECT_FALSE(record.contains("request_id"));
+    EXPECT_EQ(record.dump().find("alice"), std::string::npos);
+    EXPECT_EQ(record.dump().find("127.0.0.42"), std::string::npos);
+  }
+  // The same user keeps one pseudonym, so counts per user survive; another user gets another.
+  EXPECT_EQ(after[0]["user"], after[1]["user"]);
+  EXPECT_NE(after[0]["user"], after[2]["user"]);
+  EXPECT_NE(after[0]["user"], after[0]["source_ip"]);
+  // The young record, byte for byte.
+  EXPECT_EQ(after[3], before[3]);
+  // On disk, nothing of the old users is left in any file.
+  const auto bytes = stored_bytes();
+  EXPECT_EQ(bytes.find("alice"), std::string::npos);
+  EXPECT_EQ(bytes.find("CANARY-ARGUMENT"), std::string::npos);
+}
+
+TEST_F(PseudonymisingLogTest, ASecondSweepChangesNothingAndAnotherKeyGivesOtherPseudonyms) {
+  {
+    OperationalLog log(config_, clock_);
+    ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms() - retention_ms() - 1000)), LogStatus::ok);
+    EXPECT_EQ(log.sweep(), 1u);
+  }
+  OperationalLog reopened(config_, clock_);
+  const auto once = reopened.export_records("", 0);
+  EXPECT_EQ(reopened.sweep(), 0u);
+  EXPECT_EQ(reopened.export_records("", 0), once);
+
+  // Without the key the pseudonym can't be recomputed from a guessed user id.
+  auto other = config_;
+  other.directory = directory_ / "other";
+  other.pseudonym_key = std::string(32, '\x33');
+  OperationalLog elsewhere(other, clock_);
+  ASSERT_EQ(elsewhere.append(call("eu-central-1", "alice", now_ms() - retention_ms() - 1000)), LogStatus::ok);
+  elsewhere.sweep();
+  EXPECT_NE(elsewhere.export_records("", 0)[0]["user"], once[0]["user"]);
+}
+
+TEST_F(PseudonymisingLogTest, AStoreFromBeforePseudonymisationIsMigratedAndSwept) {
+  if (std::system("command -v sqlite3 >/dev/null 2>&1") != 0) GTEST_SKIP() << "needs the sqlite3 command to write an old store";
+  std::filesystem::create_directories(directory_);
+  // The schema as it was, without the pseudonymised column, holding one old and one young record.
+  const std::string old_store =
+      "CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, at_ms INTEGER NOT NULL, "
+      "tenant TEXT NOT NULL, request_id TEXT, tool TEXT, entity TEXT, duration_ms INTEGER, outcome TEXT, event TEXT, "
+      "client_id TEXT, detail TEXT, key_id TEXT NOT NULL, user_sealed BLOB, ip_sealed BLOB, arguments_sealed BLOB);"
+      "INSERT INTO records (kind, at_ms, tenant, tool, key_id, user_sealed) VALUES "
+      "('tool_call', " + std::to_string(now_ms() - retention_ms() - 1000) + ", 't', 'get_kpis', 'plaintext', 'old-user'),"
+      "('tool_call', " + std::to_string(now_ms()) + ", 't', 'get_kpis', 'plaintext', 'young-user');";
+  ASSERT_EQ(std::system(("sqlite3 " + (directory_ / "eu-central-1.sqlite").string() + " \"" + old_store + "\"").c_str()), 0);
+
+  OperationalLog log(config_, clock_);
+  const auto before = log.export_records("", 0);
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_FALSE(before[0].contains("pseudonymised"));
+  EXPECT_EQ(log.sweep(), 1u);
+  const auto after = log.export_records("", 0);
+  EXPECT_EQ(after[0]["pseudonymised"], true);
+  EXPECT_THAT(after[0]["user"].get<std::string>(), testing::StartsWith("pseudonym:"));
+  EXPECT_EQ(after[1], before[1]);
 }
 
 TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {

@@ -3,7 +3,10 @@
 /// event, committed (durably) before the response it describes is sent, kept
 /// in one SQLite store per region so a tenant's records stay in its region.
 /// User ids, source IPs and any logged argument are encrypted with
-/// AES-256-GCM; records older than the retention are deleted by a sweep.
+/// AES-256-GCM; records older than the retention are deleted by a sweep, or
+/// pseudonymised: their personal fields replaced by keyed HMAC-SHA-256
+/// pseudonyms, so counts per user survive but the user can't be named
+/// without the pseudonym key.
 
 #include <chrono>
 #include <cstdint>
@@ -28,12 +31,18 @@ namespace mcpcert::connector {
 /// rest are always recorded.
 enum class OptionalLogField { arguments };
 
+/// What the sweep does to a record past the retention.
+enum class RetentionMode { delete_records, pseudonymise };
+
 struct OperationalLogConfig {
   std::filesystem::path directory;          ///< one <region>.sqlite per region
   std::string active_key_id;                ///< key that seals new records
   std::map<std::string, AeadKey> keys;      ///< every key still needed to open old records
   std::chrono::seconds retention{90LL * 24 * 3600};
   std::set<OptionalLogField> optional_fields;
+  RetentionMode retention_mode = RetentionMode::delete_records;
+  /// Keys the pseudonyms (pseudonymise mode); never the encryption key.
+  std::string pseudonym_key;
 
   // Set only by test-only mutants; a deployment keeps the defaults.
   bool seal_personal_fields = true;
@@ -46,6 +55,10 @@ struct OperationalLogConfig {
   /// Reads a key file: {"active": "k2", "keys": {"k1": "<64 hex>", "k2": "<64 hex>"}}.
   /// Throws ConfigError naming the field.
   static void load_keys(const std::filesystem::path& key_file, OperationalLogConfig& into);
+  /// The same from a key ring held as text (e.g. an environment variable); `origin` names it in errors.
+  static void load_keys_text(const std::string& text, const std::string& origin, OperationalLogConfig& into);
+  /// 32 bytes from 64 hex characters (surrounding whitespace ignored), else nullopt.
+  static std::optional<std::string> parse_hex_key(std::string_view text);
 };
 
 enum class LogStatus { ok, storage_failure };
@@ -87,7 +100,9 @@ public:
   LogStatus append(const ToolCallEntry& entry);
   LogStatus append(const AuthEventEntry& entry);
 
-  /// Deletes every record older than the retention, in every region; returns how many.
+  /// Deletes (or pseudonymises, per the retention mode) every record older than
+  /// the retention, in every region, one transaction per store; returns how many.
+  /// Idempotent: a pseudonymised record is not touched again.
   std::size_t sweep();
 
   /// Records of one region (or all), decrypted, in order; for the harness's read-back.
@@ -102,6 +117,8 @@ private:
   std::string key_id() const;
   std::string seal(const std::string& value, const char* column) const;
   std::optional<std::string> open(const std::string& sealed, const std::string& key_id, const char* column) const;
+  std::size_t pseudonymise(RegionStore& store, std::int64_t cutoff);
+  std::string pseudonym(const std::string& value, const char* column) const;
 
   OperationalLogConfig config_;
   const Clock& clock_;
