@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
 #include <cctype>
+#include <fstream>
 #include <stdexcept>
 
 #include "mcpcert/config.hpp"
@@ -127,6 +130,7 @@ void OperationalLogConfig::load_keys(const std::filesystem::path& key_file, Oper
   const auto document = ConfigNode::load_file(key_file);
   ConfigNode root(document, "", key_file.string());
   read_key_ring(root, into);
+  into.key_file = key_file;
 }
 
 void OperationalLogConfig::load_keys_text(const std::string& text, const std::string& origin, OperationalLogConfig& into) {
@@ -142,6 +146,31 @@ std::optional<std::string> OperationalLogConfig::parse_hex_key(std::string_view 
   auto bytes = hex_decode(text);
   if (!bytes || bytes->size() != 32) return std::nullopt;
   return bytes;
+}
+
+std::string OperationalLogConfig::rotate_key_file(const std::filesystem::path& key_file) {
+  OperationalLogConfig current;
+  load_keys(key_file, current);
+  std::size_t number = current.keys.size() + 1;
+  while (current.keys.contains("k" + std::to_string(number))) ++number;
+  const auto id = "k" + std::to_string(number);
+  nlohmann::json ring = {{"active", id}, {"keys", nlohmann::json::object()}};
+  for (const auto& [old_id, key] : current.keys) ring["keys"][old_id] = hex_encode(key.bytes());
+  ring["keys"][id] = hex_encode(random_bytes(32));
+  // Written beside the file and renamed over it: a crash leaves the old ring or the new, never half of one.
+  auto temporary = key_file;
+  temporary += ".new";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    ::chmod(temporary.c_str(), 0600);
+    out << ring.dump(2) << "\n";
+    out.flush();
+    if (!out) throw ConfigError(temporary.string(), "cannot write the new key ring");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, key_file, ec);
+  if (ec) throw ConfigError(key_file.string(), "cannot replace the key ring: " + ec.message());
+  return id;
 }
 
 OperationalLog::OperationalLog(OperationalLogConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
@@ -317,6 +346,64 @@ std::size_t OperationalLog::pseudonymise(RegionStore& store, std::int64_t cutoff
     return 0;
   }
   return changed;
+}
+
+ReencryptReport OperationalLog::reencrypt() {
+  std::lock_guard lock(mutex_);
+  open_existing_stores();
+  ReencryptReport report;
+  const auto& active = config_.keys.at(config_.active_key_id);
+  for (auto& [name, store] : stores_) {
+    if (!store->exec("BEGIN IMMEDIATE")) {
+      report.failure = "store " + name + ": cannot begin a transaction";
+      return report;
+    }
+    auto select = store->prepare("SELECT seq, key_id, user_sealed, ip_sealed, arguments_sealed FROM records "
+                                 "WHERE key_id NOT IN (?, ?, ?)");
+    auto update = store->prepare("UPDATE records SET user_sealed = ?, ip_sealed = ?, arguments_sealed = ?, key_id = ? WHERE seq = ?");
+    if (!select || !update) {
+      store->exec("ROLLBACK");
+      report.failure = "store " + name + ": " + sqlite3_errmsg(store->db);
+      return report;
+    }
+    sqlite3_bind_text(select.get(), 1, config_.active_key_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(select.get(), 2, plaintext_key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(select.get(), 3, pseudonym_key_id, -1, SQLITE_STATIC);
+    std::size_t moved = 0;
+    while (report.failure.empty() && sqlite3_step(select.get()) == SQLITE_ROW) {
+      const auto seq = sqlite3_column_int64(select.get(), 0);
+      const auto key_id = column_text(select.get(), 1);
+      sqlite3_reset(update.get());
+      int index = 1;
+      for (const auto& [column, name_of_column] : {std::pair{2, "user"}, {3, "source_ip"}, {4, "arguments"}}) {
+        auto plain = open(column_blob(select.get(), column), key_id, name_of_column);
+        if (!plain) {
+          report.failure = "store " + name + ", record " + std::to_string(seq) + ": key " + key_id +
+                           " is not in the key ring or the record was tampered with";
+          break;
+        }
+        bind_blob(update.get(), index++, plain->empty() ? std::string{} : active.seal(*plain, name_of_column));
+      }
+      if (!report.failure.empty()) break;
+      bind_text(update.get(), 4, config_.active_key_id);
+      sqlite3_bind_int64(update.get(), 5, seq);
+      if (sqlite3_step(update.get()) != SQLITE_DONE) report.failure = "store " + name + ": " + sqlite3_errmsg(store->db);
+      ++moved;
+    }
+    select.reset();
+    update.reset();
+    if (!report.failure.empty() || !store->exec("COMMIT")) {
+      store->exec("ROLLBACK");
+      if (report.failure.empty()) report.failure = "store " + name + ": cannot commit";
+      return report;
+    }
+    report.records += moved;
+    // Old ciphertexts leave the WAL too, not only the main file.
+    store->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    auto in_use = store->prepare("SELECT DISTINCT key_id FROM records");
+    while (in_use && sqlite3_step(in_use.get()) == SQLITE_ROW) report.keys_in_use.insert(column_text(in_use.get(), 0));
+  }
+  return report;
 }
 
 nlohmann::json OperationalLog::export_records(const std::string& region, std::int64_t since_seq) {

@@ -213,6 +213,75 @@ TEST_F(PseudonymisingLogTest, AStoreFromBeforePseudonymisationIsMigratedAndSwept
   EXPECT_EQ(after[1], before[1]);
 }
 
+// ---- key rotation ----
+
+TEST_F(OperationalLogTest, ReencryptMovesOldRecordsToTheActiveKeySoTheOldKeyCanGo) {
+  config_.optional_fields.insert(OptionalLogField::arguments);
+  {
+    OperationalLog log(config_, clock_);
+    ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms())), LogStatus::ok);
+    ASSERT_EQ(log.append(call("us-east-1", "bob", now_ms())), LogStatus::ok);
+  }
+  config_.keys.emplace("k2", AeadKey::generate());
+  config_.active_key_id = "k2";
+  std::string before_dump;
+  {
+    OperationalLog rotated(config_, clock_);
+    ASSERT_EQ(rotated.append(call("eu-central-1", "carol", now_ms())), LogStatus::ok);
+    const auto before = rotated.export_records("", 0);
+    before_dump = before.dump();
+    const auto report = rotated.reencrypt();
+    EXPECT_TRUE(report.failure.empty()) << report.failure;
+    EXPECT_EQ(report.records, 2u);
+    EXPECT_EQ(report.keys_in_use, std::set<std::string>{"k2"});
+    EXPECT_EQ(rotated.export_records("", 0).dump(), before_dump);
+    // Idempotent.
+    const auto again = rotated.reencrypt();
+    EXPECT_EQ(again.records, 0u);
+    EXPECT_TRUE(again.failure.empty());
+  }
+  // With k1 removed from the ring, every record still opens.
+  config_.keys.erase("k1");
+  OperationalLog without_old_key(config_, clock_);
+  const auto records = without_old_key.export_records("", 0);
+  EXPECT_EQ(records.dump(), before_dump);
+  EXPECT_EQ(records.dump().find("unreadable"), std::string::npos);
+}
+
+TEST_F(OperationalLogTest, ReencryptWithAMissingKeyChangesNothingInThatStore) {
+  {
+    OperationalLog log(config_, clock_);
+    ASSERT_EQ(log.append(call("eu-central-1", "alice", now_ms())), LogStatus::ok);
+  }
+  auto lost = config_;
+  lost.keys.clear();
+  lost.keys.emplace("k2", AeadKey::generate());
+  lost.active_key_id = "k2";
+  OperationalLog log(lost, clock_);
+  const auto report = log.reencrypt();
+  EXPECT_THAT(report.failure, testing::HasSubstr("key k1 is not in the key ring"));
+  EXPECT_EQ(report.records, 0u);
+  // The record still names k1: put the key back and it opens.
+  OperationalLog restored(config_, clock_);
+  EXPECT_EQ(restored.export_records("", 0)[0]["user"], "alice");
+}
+
+TEST(OperationalLogKeys, RotateAddsAnActiveKeyAndKeepsTheOldOnes) {
+  const auto file = std::filesystem::temp_directory_path() / ("oplog-rotate-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(file) << R"({"active":"k1","keys":{"k1":")" + std::string(64, 'a') + "\"}}";
+  const auto id = OperationalLogConfig::rotate_key_file(file);
+  EXPECT_EQ(id, "k2");
+  OperationalLogConfig config;
+  OperationalLogConfig::load_keys(file, config);
+  EXPECT_EQ(config.active_key_id, "k2");
+  ASSERT_EQ(config.keys.size(), 2u);
+  EXPECT_EQ(config.keys.at("k1").bytes(), std::string(32, '\xaa'));
+  EXPECT_NE(config.keys.at("k2").bytes(), config.keys.at("k1").bytes());
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::others_read, std::filesystem::perms::none);
+  EXPECT_EQ(OperationalLogConfig::rotate_key_file(file), "k3");
+  std::filesystem::remove(file);
+}
+
 TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {
   const auto file = std::filesystem::temp_directory_path() / ("oplog-keys-" + std::to_string(::getpid()) + ".json");
   auto error_of = [&](const std::string& text) {

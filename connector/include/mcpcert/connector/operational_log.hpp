@@ -43,6 +43,8 @@ struct OperationalLogConfig {
   RetentionMode retention_mode = RetentionMode::delete_records;
   /// Keys the pseudonyms (pseudonymise mode); never the encryption key.
   std::string pseudonym_key;
+  /// Where the keys came from, for --rotate-log-key; empty when from the environment.
+  std::filesystem::path key_file;
 
   // Set only by test-only mutants; a deployment keeps the defaults.
   bool seal_personal_fields = true;
@@ -59,6 +61,17 @@ struct OperationalLogConfig {
   static void load_keys_text(const std::string& text, const std::string& origin, OperationalLogConfig& into);
   /// 32 bytes from 64 hex characters (surrounding whitespace ignored), else nullopt.
   static std::optional<std::string> parse_hex_key(std::string_view text);
+  /// Adds a fresh random key to a key file and makes it the active one, replacing
+  /// the file atomically (mode 0600); returns the new key's id. Old keys stay, so
+  /// old records stay readable until `reencrypt` has moved them. Throws ConfigError.
+  static std::string rotate_key_file(const std::filesystem::path& key_file);
+};
+
+/// What `reencrypt` did.
+struct ReencryptReport {
+  std::size_t records = 0;           ///< records moved to the active key
+  std::set<std::string> keys_in_use; ///< key ids records still name afterwards
+  std::string failure;               ///< empty on success; else nothing of that store changed
 };
 
 enum class LogStatus { ok, storage_failure };
@@ -104,6 +117,10 @@ public:
   /// the retention, in every region, one transaction per store; returns how many.
   /// Idempotent: a pseudonymised record is not touched again.
   std::size_t sweep();
+
+  /// Moves every record sealed under an older key to the active key, one
+  /// transaction per store, so the older keys can then be removed. Idempotent.
+  ReencryptReport reencrypt();
 
   /// Records of one region (or all), decrypted, in order; for the harness's read-back.
   nlohmann::json export_records(const std::string& region, std::int64_t since_seq);
