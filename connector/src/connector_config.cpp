@@ -173,7 +173,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   if (root.has("log")) {
     const auto log = root.require_object("log");
     log.reject_unknown({"dir", "key_file", "key_env", "retention_days", "retention_mode", "pseudonym_key_file",
-                        "pseudonym_key_env", "fields"});
+                        "pseudonym_key_env", "max_store_bytes", "fields"});
     OperationalLogConfig log_config;
     std::filesystem::path dir = log.require_string("dir");
     if (dir.is_relative()) dir = file.parent_path() / dir;
@@ -215,6 +215,10 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
       log.fail("retention_mode", "must be delete or pseudonymise, got '" + mode + "'");
     } else if (log.has("pseudonym_key_file") || log.has("pseudonym_key_env")) {
       log.fail("retention_mode", "a pseudonym key is given but retention_mode is delete");
+    }
+    log_config.max_store_bytes = log.optional_int("max_store_bytes", 0, 0, std::int64_t{1} << 50);
+    if (log_config.max_store_bytes != 0 && log_config.max_store_bytes < 64 * 1024) {
+      log.fail("max_store_bytes", "must be 0 (no bound) or at least 65536");
     }
     log_config.retention = std::chrono::seconds(log.optional_int("retention_days", 90, 1, 3650) * 24 * 3600);
     for (const auto& field : log.optional_array("fields")) {

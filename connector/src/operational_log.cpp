@@ -199,6 +199,13 @@ OperationalLog::RegionStore* OperationalLog::store_for(const std::string& region
       !store->exec("ALTER TABLE records ADD COLUMN pseudonymised INTEGER NOT NULL DEFAULT 0")) {
     return nullptr;
   }
+  if (config_.max_store_bytes > 0) {
+    // A quota per region: past it an append fails with SQLITE_FULL, as on a full disk.
+    auto page_size = store->prepare("PRAGMA page_size");
+    if (!page_size || sqlite3_step(page_size.get()) != SQLITE_ROW) return nullptr;
+    const auto pages = std::max<std::int64_t>(1, config_.max_store_bytes / sqlite3_column_int64(page_size.get(), 0));
+    if (!store->exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str())) return nullptr;
+  }
   auto* raw = store.get();
   stores_.emplace(name, std::move(store));
   return raw;

@@ -90,11 +90,14 @@ TEST_F(ConnectorConfigFile, LogRetentionModeAndItsKeysAreCheckedByName) {
   std::ofstream(path_) << with_log(key_file);
   auto config = ConnectorConfig::load(path_);
   EXPECT_EQ(config.log->retention_mode, RetentionMode::delete_records);
+  EXPECT_EQ(config.log->max_store_bytes, 0);
 
-  std::ofstream(path_) << with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file);
+  std::ofstream(path_) << with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file +
+                                   R"(, "max_store_bytes": 1048576)");
   config = ConnectorConfig::load(path_);
   EXPECT_EQ(config.log->retention_mode, RetentionMode::pseudonymise);
   EXPECT_EQ(config.log->pseudonym_key, std::string(32, '\xbb'));
+  EXPECT_EQ(config.log->max_store_bytes, 1048576);
 
   // Both secrets may come from the environment instead.
   ::setenv("MCPCERT_TEST_LOG_KEYS", (R"({"active":"e1","keys":{"e1":")" + std::string(64, 'c') + "\"}}").c_str(), 1);
@@ -110,6 +113,7 @@ TEST_F(ConnectorConfigFile, LogRetentionModeAndItsKeysAreCheckedByName) {
   EXPECT_THAT(error_of(with_log(key_file + ", " + pseudonym_file)), testing::HasSubstr("log.retention_mode"));
   EXPECT_THAT(error_of(with_log(R"("retention_mode": "delete")")), testing::HasSubstr("log.key_file"));
   EXPECT_THAT(error_of(with_log(R"("key_env": "MCPCERT_TEST_UNSET_VARIABLE")")), testing::HasSubstr("log.key_env"));
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "max_store_bytes": 100)")), testing::HasSubstr("log.max_store_bytes"));
   std::ofstream(pseudonym_key) << std::string(64, 'a');
   EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file)),
               testing::HasSubstr("must differ from the encryption key"));

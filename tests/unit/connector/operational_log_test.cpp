@@ -282,6 +282,27 @@ TEST(OperationalLogKeys, RotateAddsAnActiveKeyAndKeepsTheOldOnes) {
   std::filesystem::remove(file);
 }
 
+// ---- a full store ----
+
+TEST_F(OperationalLogTest, AFullStoreRefusesTheAppendAndKeepsEveryAcknowledgedRecord) {
+  config_.max_store_bytes = 64 * 1024;
+  config_.optional_fields.insert(OptionalLogField::arguments);
+  OperationalLog log(config_, clock_);
+  auto entry = call("eu-central-1", "alice", now_ms());
+  entry.arguments = std::string(2000, 'x');
+  std::size_t acknowledged = 0;
+  LogStatus status = LogStatus::ok;
+  while (acknowledged < 1000 && (status = log.append(entry)) == LogStatus::ok) ++acknowledged;
+  ASSERT_EQ(status, LogStatus::storage_failure) << "the store never filled";
+  EXPECT_GT(acknowledged, 5u);
+  EXPECT_EQ(log.append(entry), LogStatus::storage_failure);
+  const auto records = log.export_records("", 0);
+  EXPECT_EQ(records.size(), acknowledged);
+  EXPECT_EQ(records.back()["user"], "alice");
+  // Other regions have stores of their own.
+  EXPECT_EQ(log.append(call("us-east-1", "bob", now_ms())), LogStatus::ok);
+}
+
 TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {
   const auto file = std::filesystem::temp_directory_path() / ("oplog-keys-" + std::to_string(::getpid()) + ".json");
   auto error_of = [&](const std::string& text) {

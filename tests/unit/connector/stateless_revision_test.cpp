@@ -529,5 +529,52 @@ TEST_F(StatelessRevisionLogTest, AStatelessToolsCallIsRecordedBeforeItIsAnswered
   EXPECT_EQ(records[0]["request_id"], std::string(reply.raw["X-Request-Id"]));
 }
 
+// A store that can't take another record (here a quota, SQLite's max_page_count,
+// so it fills as a disk would): no call is acknowledged without its record.
+TEST_F(StatelessRevisionLogTest, AFullLogStoreAnswers503AndKeepsWhatItAcknowledged) {
+  auto config = base_config();
+  OperationalLogConfig log;
+  log.directory = directory_ / "full";
+  log.active_key_id = "k1";
+  log.keys.emplace("k1", AeadKey::generate());
+  log.max_store_bytes = 64 * 1024;
+  config.log = std::move(log);
+  connector_->stop();
+  io_.poll();
+  start(std::move(config));
+
+  const auto first = post(stateless_request(60, "tools/call", {{"name", "get_kpis"}}), stateless_headers("tools/call", "get_kpis"));
+  ASSERT_EQ(first.status, 200) << first.raw.body();
+  // Fill the region's store with other records until it refuses one.
+  ToolCallEntry filler;
+  filler.tenant = "emea-finance";
+  filler.region = "eu-central-1";
+  filler.tool = "get_kpis";
+  // Large records first, then smaller ones into what is left, down to records smaller than a call's.
+  for (std::size_t size : {2000, 200, 1}) {
+    filler.user = std::string(size, 'f');
+    int appended = 0;
+    while (appended < 2000 && connector_->operational_log()->append(filler) == LogStatus::ok) ++appended;
+    ASSERT_LT(appended, 2000) << "the store never filled";
+  }
+  const auto acknowledged = connector_->operational_log()->export_records("eu-central-1", 0);
+
+  const auto stateless = post(stateless_request(61, "tools/call", {{"name", "get_kpis"}}), stateless_headers("tools/call", "get_kpis"));
+  EXPECT_EQ(stateless.status, 503) << stateless.raw.body();
+  EXPECT_EQ(error_code(stateless), -32603);
+  EXPECT_THAT(stateless.body["error"]["message"].get<std::string>(), testing::HasSubstr("not recorded"));
+  EXPECT_FALSE(stateless.body.contains("result"));
+  EXPECT_EQ(stateless.raw.body().find("Revenue"), std::string::npos); // the tenant's data never leaves
+
+  // A session's call is refused the same way; so is opening a session, whose event can't be recorded either.
+  const json initialize = jsonrpc::make_request(
+      0, "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", json::object()}, {"clientInfo", {{"name", "x"}, {"version", "1"}}}});
+  EXPECT_EQ(post(initialize, {}).status, 503);
+
+  // Every record acknowledged before is still there, unchanged.
+  EXPECT_EQ(connector_->operational_log()->export_records("eu-central-1", 0), acknowledged);
+  EXPECT_EQ(acknowledged[0]["request_id"], std::string(first.raw["X-Request-Id"]));
+}
+
 } // namespace
 } // namespace mcpcert::connector

@@ -43,6 +43,8 @@ struct OperationalLogConfig {
   RetentionMode retention_mode = RetentionMode::delete_records;
   /// Keys the pseudonyms (pseudonymise mode); never the encryption key.
   std::string pseudonym_key;
+  /// Largest size of one region's store (SQLite max_page_count); 0: no bound.
+  std::int64_t max_store_bytes = 0;
   /// Where the keys came from, for --rotate-log-key; empty when from the environment.
   std::filesystem::path key_file;
 
