@@ -80,7 +80,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes", "tools_page_size", "control", "log", "tls"});
+                       "upstream_timeout_ms", "body_limit_bytes", "tools_page_size", "sse_heartbeat_ms", "control", "log", "tls"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -231,6 +231,8 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   }
   config.body_limit = static_cast<std::size_t>(root.optional_int("body_limit_bytes", 256 * 1024, 1024, 64 * 1024 * 1024));
   config.tools_page_size = static_cast<std::size_t>(root.optional_int("tools_page_size", 100, 1, 1000));
+  config.sse_heartbeat = std::chrono::milliseconds(root.optional_int("sse_heartbeat_ms", 15'000, 0, 300'000));
+  if (config.sse_heartbeat.count() != 0 && config.sse_heartbeat.count() < 10) root.fail("sse_heartbeat_ms", "must be 0 (none) or at least 10");
   return config;
 }
 

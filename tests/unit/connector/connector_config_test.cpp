@@ -72,6 +72,21 @@ TEST_F(ConnectorConfigFile, ToolsPageSizeDefaultsToOnePageAndIsBounded) {
   EXPECT_THAT(error_of(with_page_size("\"ten\"")), testing::HasSubstr("tools_page_size"));
 }
 
+TEST_F(ConnectorConfigFile, SseHeartbeatIsMillisecondsOfRealTimeOrNone) {
+  std::ofstream(path_) << valid;
+  EXPECT_EQ(ConnectorConfig::load(path_).sse_heartbeat, std::chrono::milliseconds(15'000));
+  const auto with_heartbeat = [&](const std::string& value) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), "\"sse_heartbeat_ms\": " + value + ",\n  ");
+    return text;
+  };
+  std::ofstream(path_) << with_heartbeat("0");
+  EXPECT_EQ(ConnectorConfig::load(path_).sse_heartbeat.count(), 0);
+  EXPECT_THAT(error_of(with_heartbeat("5")), testing::HasSubstr("sse_heartbeat_ms: must be 0 (none) or at least 10"));
+  EXPECT_THAT(error_of(with_heartbeat("-1")), testing::HasSubstr("sse_heartbeat_ms"));
+  EXPECT_THAT(error_of(with_heartbeat("900000")), testing::HasSubstr("sse_heartbeat_ms"));
+}
+
 TEST_F(ConnectorConfigFile, LogRetentionModeAndItsKeysAreCheckedByName) {
   const auto directory = std::filesystem::temp_directory_path() / ("connector-config-log-" + std::to_string(::getpid()));
   std::filesystem::create_directories(directory);
