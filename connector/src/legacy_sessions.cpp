@@ -89,7 +89,8 @@ boost::asio::awaitable<http::Response> LegacySessions::call_tool_streaming(http:
   head.set("X-Request-Id", facts.request_id);
   co_await facts.stream->begin(std::move(head));
   // Every byte from here on, heartbeats included, goes through this stream's one writer.
-  SseWriter writer(co_await boost::asio::this_coro::executor, *facts.stream, services_.config().sse_heartbeat);
+  const auto executor = co_await boost::asio::this_coro::executor;
+  SseWriter writer(executor, *facts.stream, services_.config().sse_heartbeat);
   writer.start();
   // The priming event: an id (and the reconnect delay) before anything else,
   // so a client that loses the stream at once can still resume it.
