@@ -4,6 +4,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -15,11 +16,14 @@
 #include "mcpcert/config.hpp"
 #include "mcpcert/connector/connector_service.hpp"
 #include "mcpcert/connector/control_plane.hpp"
+#include "mcpcert/connector/log_maintenance.hpp"
 
 namespace {
 
 int usage() {
   std::cerr << "usage: mcpcert-connector --config FILE [--test-only-mutant NAME]...\n"
+               "       mcpcert-connector --config FILE --rotate-log-key   (adds a new active key to log.key_file)\n"
+               "       mcpcert-connector --config FILE --reencrypt-log    (moves old records to the active key)\n"
                "       mcpcert-connector --list-test-only-mutants\n";
   return 2;
 }
@@ -29,6 +33,8 @@ int usage() {
 int main(int argc, char** argv) {
   std::string config_file;
   std::vector<std::string> mutant_names;
+  // Set when the run maintains the log instead of serving.
+  std::optional<mcpcert::connector::LogMaintenance> maintenance;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -41,16 +47,21 @@ int main(int argc, char** argv) {
       }
       std::cout << list.dump(2) << "\n";
       return 0;
+    } else if (arg == "--rotate-log-key") {
+      maintenance = mcpcert::connector::LogMaintenance::rotate_key;
+    } else if (arg == "--reencrypt-log") {
+      maintenance = mcpcert::connector::LogMaintenance::reencrypt;
     } else if (arg == "--test-only-mutant" && i + 1 < argc) {
       mutant_names.emplace_back(argv[++i]);
     } else {
       return usage();
     }
   }
-  if (config_file.empty()) return usage();
+  if (config_file.empty() || (maintenance && !mutant_names.empty())) return usage();
 
   try {
     auto config = mcpcert::connector::ConnectorConfig::load(config_file);
+    if (maintenance) return mcpcert::connector::run_log_maintenance(*maintenance, config, std::cout, std::cerr);
     if (!mutant_names.empty()) {
       // A mutant breaks a promise on purpose; a normal start must never run one.
       const char* allowed = std::getenv("MCPCERT_ALLOW_MUTANTS");

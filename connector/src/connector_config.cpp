@@ -1,5 +1,6 @@
 #include "mcpcert/connector/connector_config.hpp"
 
+#include <cstdlib>
 #include <fstream>
 
 #include "mcpcert/config.hpp"
@@ -81,7 +82,7 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes", "control", "log", "tls"});
+                       "upstream_timeout_ms", "body_limit_bytes", "tools_page_size", "sse_heartbeat_ms", "control", "log", "tls"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -173,14 +174,54 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   }
   if (root.has("log")) {
     const auto log = root.require_object("log");
-    log.reject_unknown({"dir", "key_file", "retention_days", "fields"});
+    log.reject_unknown({"dir", "key_file", "key_env", "retention_days", "retention_mode", "pseudonym_key_file",
+                        "pseudonym_key_env", "max_store_bytes", "fields"});
     OperationalLogConfig log_config;
     std::filesystem::path dir = log.require_string("dir");
-    std::filesystem::path key_file = log.require_string("key_file");
     if (dir.is_relative()) dir = file.parent_path() / dir;
-    if (key_file.is_relative()) key_file = file.parent_path() / key_file;
     log_config.directory = dir;
-    OperationalLogConfig::load_keys(key_file, log_config);
+    // A secret comes from a file or an environment variable, never both, never the config itself.
+    const auto secret_source = [&](const char* file_field, const char* env_field) {
+      if (log.has(file_field) == log.has(env_field)) log.fail(file_field, std::string("give either ") + file_field + " or " + env_field);
+      if (log.has(file_field)) {
+        std::filesystem::path path = log.require_string(file_field);
+        return std::pair{path.is_relative() ? file.parent_path() / path : path, std::string{}};
+      }
+      const auto variable = log.require_string(env_field);
+      const char* value = std::getenv(variable.c_str());
+      if (value == nullptr || *value == '\0') log.fail(env_field, "environment variable " + variable + " is not set");
+      return std::pair{std::filesystem::path{}, std::string(value)};
+    };
+    if (const auto [key_file, key_text] = secret_source("key_file", "key_env"); !key_file.empty()) {
+      OperationalLogConfig::load_keys(key_file, log_config);
+    } else {
+      OperationalLogConfig::load_keys_text(key_text, file.string() + ": log.key_env", log_config);
+    }
+    const auto mode = log.optional_string("retention_mode", "delete");
+    if (mode == "pseudonymise") {
+      log_config.retention_mode = RetentionMode::pseudonymise;
+      auto [key_file, key_text] = secret_source("pseudonym_key_file", "pseudonym_key_env");
+      const char* field = key_file.empty() ? "pseudonym_key_env" : "pseudonym_key_file";
+      if (!key_file.empty()) {
+        std::ifstream in(key_file);
+        if (!in) log.fail(field, "cannot read " + key_file.string());
+        key_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      }
+      auto key = OperationalLogConfig::parse_hex_key(key_text);
+      if (!key) log.fail(field, "must hold 64 hex characters (a 256-bit key)");
+      for (const auto& [id, encryption_key] : log_config.keys) {
+        if (encryption_key.bytes() == *key) log.fail(field, "must differ from the encryption key '" + id + "'");
+      }
+      log_config.pseudonym_key = std::move(*key);
+    } else if (mode != "delete") {
+      log.fail("retention_mode", "must be delete or pseudonymise, got '" + mode + "'");
+    } else if (log.has("pseudonym_key_file") || log.has("pseudonym_key_env")) {
+      log.fail("retention_mode", "a pseudonym key is given but retention_mode is delete");
+    }
+    log_config.max_store_bytes = log.optional_int("max_store_bytes", 0, 0, std::int64_t{1} << 50);
+    if (log_config.max_store_bytes != 0 && log_config.max_store_bytes < 64 * 1024) {
+      log.fail("max_store_bytes", "must be 0 (no bound) or at least 65536");
+    }
     log_config.retention = std::chrono::seconds(log.optional_int("retention_days", 90, 1, 3650) * 24 * 3600);
     for (const auto& field : log.optional_array("fields")) {
       if (!field.value().is_string() || field.value().get<std::string>() != "arguments") {
@@ -191,6 +232,9 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     config.log = std::move(log_config);
   }
   config.body_limit = static_cast<std::size_t>(root.optional_int("body_limit_bytes", 256 * 1024, 1024, 64 * 1024 * 1024));
+  config.tools_page_size = static_cast<std::size_t>(root.optional_int("tools_page_size", 100, 1, 1000));
+  config.sse_heartbeat = std::chrono::milliseconds(root.optional_int("sse_heartbeat_ms", 15'000, 0, 300'000));
+  if (config.sse_heartbeat.count() != 0 && config.sse_heartbeat.count() < 10) root.fail("sse_heartbeat_ms", "must be 0 (none) or at least 10");
   return config;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
 
 #include "mcp_http.hpp"
@@ -56,8 +57,7 @@ http::Response LegacySessions::handle_delete(http::Request& request, const Acces
   return http::make_response(request, 204, "application/json", "");
 }
 
-boost::asio::awaitable<void> LegacySessions::send_event(const RequestFacts& facts, const std::string& stream_id,
-                                                       std::string fields) {
+boost::asio::awaitable<void> LegacySessions::send_event(SseWriter& writer, const std::string& stream_id, std::string fields) {
   std::string text;
   {
     std::lock_guard lock(mutex_);
@@ -66,9 +66,8 @@ boost::asio::awaitable<void> LegacySessions::send_event(const RequestFacts& fact
     text = "id: " + stream_id + "-" + std::to_string(index) + "\n" + fields + "\n";
     stream.events.push_back({index, text});
   }
-  // One writer per stream: this coroutine. A client that went away misses the
-  // event now and can fetch it with Last-Event-ID.
-  if (facts.stream != nullptr) co_await facts.stream->write(std::move(text));
+  // A client that went away misses the event now and can fetch it with Last-Event-ID.
+  co_await writer.send(std::move(text));
 }
 
 boost::asio::awaitable<http::Response> LegacySessions::call_tool_streaming(http::Request& request, const AccessIdentity& identity,
@@ -89,14 +88,18 @@ boost::asio::awaitable<http::Response> LegacySessions::call_tool_streaming(http:
   head.set(boost::beast::http::field::cache_control, "no-store");
   head.set("X-Request-Id", facts.request_id);
   co_await facts.stream->begin(std::move(head));
+  // Every byte from here on, heartbeats included, goes through this stream's one writer.
+  const auto executor = co_await boost::asio::this_coro::executor;
+  SseWriter writer(executor, *facts.stream, services_.config().sse_heartbeat);
+  writer.start();
   // The priming event: an id (and the reconnect delay) before anything else,
   // so a client that loses the stream at once can still resume it.
-  co_await send_event(facts, stream_id, "retry: " + std::to_string(reconnect_delay_ms) + "\ndata: \n");
+  co_await send_event(writer, stream_id, "retry: " + std::to_string(reconnect_delay_ms) + "\ndata: \n");
   PlanningTools::ProgressSink progress = [&](double done, double total, std::string message) -> boost::asio::awaitable<void> {
     json notification = {{"jsonrpc", "2.0"},
                          {"method", "notifications/progress"},
                          {"params", {{"progressToken", token}, {"progress", done}, {"total", total}, {"message", message}}}};
-    co_await send_event(facts, stream_id, "data: " + notification.dump() + "\n");
+    co_await send_event(writer, stream_id, "data: " + notification.dump() + "\n");
   };
   auto reply = co_await services_.call_tool(identity, facts, call.params, progress);
   json message;
@@ -110,10 +113,12 @@ boost::asio::awaitable<http::Response> LegacySessions::call_tool_streaming(http:
     message = jsonrpc::make_error(call.id, permission_denied_code, reply.message);
     break;
   case ToolCallReply::Kind::log_unavailable:
-    // Not recorded, so not acknowledged: the stream ends without a response.
-    co_return http::Response{};
+    // Not recorded, so not acknowledged: an error, as the 503 of a plain reply says, and none of the result.
+    message = jsonrpc::make_error(call.id, jsonrpc::ErrorCode::internal_error, mcp_http::log_unavailable_message);
+    break;
   }
-  co_await send_event(facts, stream_id, "data: " + message.dump() + "\n");
+  co_await send_event(writer, stream_id, "data: " + message.dump() + "\n");
+  co_await writer.finish();
   co_return http::Response{};
 }
 
@@ -207,10 +212,14 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
 
   if (call->method == "ping") co_return json_reply(request, 200, jsonrpc::make_result(call->id, json::object()));
   if (call->method == "tools/list") {
-    if (call->params.is_object() && call->params.contains("cursor")) {
-      co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params, "unknown cursor"));
+    auto page = services_.tool_page(identity, call->params);
+    if (page.status != CursorStatus::ok) {
+      co_return json_reply(request, 200, jsonrpc::make_error(call->id, jsonrpc::ErrorCode::invalid_params,
+                                                             std::string("Invalid cursor: ") + to_string(page.status)));
     }
-    co_return json_reply(request, 200, jsonrpc::make_result(call->id, {{"tools", services_.tool_definitions(identity)}}));
+    json result = {{"tools", std::move(page.tools)}};
+    if (!page.next_cursor.empty()) result["nextCursor"] = page.next_cursor;
+    co_return json_reply(request, 200, jsonrpc::make_result(call->id, std::move(result)));
   }
   if (call->method == "tools/call") {
     const auto token = progress_token(call->params);

@@ -41,10 +41,12 @@ inline http::Response stateless_error(const http::Request& request, unsigned sta
   return json_reply(request, status, body);
 }
 
+inline constexpr const char* log_unavailable_message =
+    "operational log unavailable; the call was not recorded and is not acknowledged";
+
 /// Storage for the operational log failed: the call is not acknowledged.
 inline http::Response log_unavailable(const http::Request& request, const jsonrpc::Id& id) {
-  return rpc_error(request, 503, id, static_cast<int>(jsonrpc::ErrorCode::internal_error),
-                   "operational log unavailable; the call was not recorded and is not acknowledged");
+  return rpc_error(request, 503, id, static_cast<int>(jsonrpc::ErrorCode::internal_error), log_unavailable_message);
 }
 
 } // namespace mcpcert::connector::mcp_http

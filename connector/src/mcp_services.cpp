@@ -10,7 +10,8 @@ McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, Oper
       resource_metadata_url_(std::move(resource_metadata_url)),
       gateway_(config, clock),
       tools_(gateway_, config.mutants.contains(Mutant::extra_tool), config.mutants.contains(Mutant::entity_from_arguments)),
-      planning_tools_(gateway_, config) {}
+      planning_tools_(gateway_, config),
+      tool_pages_(config.client_secret, config.tools_page_size) {}
 
 nlohmann::json McpServices::tool_definitions(const AccessIdentity& identity) const {
   if (identity.route != nullptr && identity.route->tool_set == "planning") return planning_tools_.definitions();

@@ -2,9 +2,14 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
+#include <cctype>
+#include <fstream>
 #include <stdexcept>
 
 #include "mcpcert/config.hpp"
+#include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 
 namespace mcpcert::connector {
@@ -28,7 +33,8 @@ CREATE TABLE IF NOT EXISTS records (
   key_id TEXT NOT NULL,
   user_sealed BLOB,
   ip_sealed BLOB,
-  arguments_sealed BLOB
+  arguments_sealed BLOB,
+  pseudonymised INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS records_by_time ON records(at_ms);
 )sql";
@@ -38,6 +44,8 @@ CREATE INDEX IF NOT EXISTS records_by_time ON records(at_ms);
 constexpr const char* unattributed_store = "unattributed";
 // Marks records written without encryption (only the plaintext-log mutant does).
 constexpr const char* plaintext_key_id = "plaintext";
+// Marks records whose personal fields are pseudonyms, sealed by no key.
+constexpr const char* pseudonym_key_id = "pseudonym";
 
 struct StatementFree {
   void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
@@ -82,6 +90,20 @@ std::string column_blob(sqlite3_stmt* statement, int index) {
   return blob == nullptr ? std::string{} : std::string(static_cast<const char*>(blob), static_cast<std::size_t>(sqlite3_column_bytes(statement, index)));
 }
 
+void read_key_ring(const ConfigNode& root, OperationalLogConfig& into) {
+  root.reject_unknown({"active", "keys"});
+  into.active_key_id = root.require_string("active");
+  const auto keys = root.require_object("keys");
+  for (const auto& [id, value] : keys.value().items()) {
+    if (!value.is_string()) keys.fail(id, "must be 64 hex characters");
+    auto bytes = hex_decode(value.get<std::string>());
+    auto key = bytes ? AeadKey::from_bytes(*bytes) : std::nullopt;
+    if (!key) keys.fail(id, "must be 64 hex characters (a 256-bit key)");
+    into.keys.insert_or_assign(id, std::move(*key));
+  }
+  if (!into.keys.contains(into.active_key_id)) root.fail("active", "names no key of 'keys'");
+}
+
 } // namespace
 
 struct OperationalLog::RegionStore {
@@ -96,22 +118,59 @@ struct OperationalLog::RegionStore {
     if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) != SQLITE_OK) return nullptr;
     return Statement(statement);
   }
+  bool has_column(const char* name) {
+    auto statement = prepare("SELECT 1 FROM pragma_table_info('records') WHERE name = ?");
+    if (!statement) return false;
+    sqlite3_bind_text(statement.get(), 1, name, -1, SQLITE_STATIC);
+    return sqlite3_step(statement.get()) == SQLITE_ROW;
+  }
 };
 
 void OperationalLogConfig::load_keys(const std::filesystem::path& key_file, OperationalLogConfig& into) {
   const auto document = ConfigNode::load_file(key_file);
   ConfigNode root(document, "", key_file.string());
-  root.reject_unknown({"active", "keys"});
-  into.active_key_id = root.require_string("active");
-  const auto keys = root.require_object("keys");
-  for (const auto& [id, value] : keys.value().items()) {
-    if (!value.is_string()) keys.fail(id, "must be 64 hex characters");
-    auto bytes = hex_decode(value.get<std::string>());
-    auto key = bytes ? AeadKey::from_bytes(*bytes) : std::nullopt;
-    if (!key) keys.fail(id, "must be 64 hex characters (a 256-bit key)");
-    into.keys.insert_or_assign(id, std::move(*key));
+  read_key_ring(root, into);
+  into.key_file = key_file;
+}
+
+void OperationalLogConfig::load_keys_text(const std::string& text, const std::string& origin, OperationalLogConfig& into) {
+  const auto document = nlohmann::json::parse(text, nullptr, false, true);
+  if (document.is_discarded() || !document.is_object()) throw ConfigError(origin, "must hold a JSON key ring {\"active\", \"keys\"}");
+  ConfigNode root(document, "", origin);
+  read_key_ring(root, into);
+}
+
+std::optional<std::string> OperationalLogConfig::parse_hex_key(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  auto bytes = hex_decode(text);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  return bytes;
+}
+
+std::string OperationalLogConfig::rotate_key_file(const std::filesystem::path& key_file) {
+  OperationalLogConfig current;
+  load_keys(key_file, current);
+  std::size_t number = current.keys.size() + 1;
+  while (current.keys.contains("k" + std::to_string(number))) ++number;
+  const auto id = "k" + std::to_string(number);
+  nlohmann::json ring = {{"active", id}, {"keys", nlohmann::json::object()}};
+  for (const auto& [old_id, key] : current.keys) ring["keys"][old_id] = hex_encode(key.bytes());
+  ring["keys"][id] = hex_encode(random_bytes(32));
+  // Written beside the file and renamed over it: a crash leaves the old ring or the new, never half of one.
+  auto temporary = key_file;
+  temporary += ".new";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    ::chmod(temporary.c_str(), 0600);
+    out << ring.dump(2) << "\n";
+    out.flush();
+    if (!out) throw ConfigError(temporary.string(), "cannot write the new key ring");
   }
-  if (!into.keys.contains(into.active_key_id)) root.fail("active", "names no key of 'keys'");
+  std::error_code ec;
+  std::filesystem::rename(temporary, key_file, ec);
+  if (ec) throw ConfigError(key_file.string(), "cannot replace the key ring: " + ec.message());
+  return id;
 }
 
 OperationalLog::OperationalLog(OperationalLogConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {
@@ -134,6 +193,18 @@ OperationalLog::RegionStore* OperationalLog::store_for(const std::string& region
   // secure_delete: a swept record's bytes are overwritten, not left in free pages.
   if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;") || !store->exec(schema)) {
     return nullptr;
+  }
+  // Stores written before pseudonymisation existed gain its marker, every old record unmarked.
+  if (!store->has_column("pseudonymised") &&
+      !store->exec("ALTER TABLE records ADD COLUMN pseudonymised INTEGER NOT NULL DEFAULT 0")) {
+    return nullptr;
+  }
+  if (config_.max_store_bytes > 0) {
+    // A quota per region: past it an append fails with SQLITE_FULL, as on a full disk.
+    auto page_size = store->prepare("PRAGMA page_size");
+    if (!page_size || sqlite3_step(page_size.get()) != SQLITE_ROW) return nullptr;
+    const auto pages = std::max<std::int64_t>(1, config_.max_store_bytes / sqlite3_column_int64(page_size.get(), 0));
+    if (!store->exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str())) return nullptr;
   }
   auto* raw = store.get();
   stores_.emplace(name, std::move(store));
@@ -160,7 +231,7 @@ std::string OperationalLog::seal(const std::string& value, const char* column) c
 
 std::optional<std::string> OperationalLog::open(const std::string& sealed, const std::string& key_id, const char* column) const {
   if (sealed.empty()) return std::string{};
-  if (key_id == plaintext_key_id) return sealed;
+  if (key_id == plaintext_key_id || key_id == pseudonym_key_id) return sealed;
   auto key = config_.keys.find(key_id);
   if (key == config_.keys.end()) return std::nullopt;
   return key->second.open(sealed, column);
@@ -222,16 +293,124 @@ std::size_t OperationalLog::sweep() {
   open_existing_stores();
   const auto cutoff = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count() -
                       std::chrono::duration_cast<std::chrono::milliseconds>(config_.retention).count();
-  std::size_t removed = 0;
+  std::size_t swept = 0;
   for (auto& [name, store] : stores_) {
-    auto statement = store->prepare("DELETE FROM records WHERE at_ms < ?");
-    if (!statement) continue;
-    sqlite3_bind_int64(statement.get(), 1, cutoff);
-    if (sqlite3_step(statement.get()) == SQLITE_DONE) removed += static_cast<std::size_t>(sqlite3_changes(store->db));
-    // Fold the WAL back so deleted rows don't linger in the log file either.
+    if (config_.retention_mode == RetentionMode::pseudonymise) {
+      swept += pseudonymise(*store, cutoff);
+    } else {
+      auto statement = store->prepare("DELETE FROM records WHERE at_ms < ?");
+      if (!statement) continue;
+      sqlite3_bind_int64(statement.get(), 1, cutoff);
+      if (sqlite3_step(statement.get()) == SQLITE_DONE) swept += static_cast<std::size_t>(sqlite3_changes(store->db));
+    }
+    // Fold the WAL back so the old values don't linger in the log file either.
     store->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
-  return removed;
+  return swept;
+}
+
+std::string OperationalLog::pseudonym(const std::string& value, const char* column) const {
+  if (value.empty()) return {};
+  // Per column, so a user id and an IP that happen to be equal don't share a pseudonym.
+  return "pseudonym:" + hex_encode(hmac_sha256(config_.pseudonym_key, std::string(column) + '\0' + value).substr(0, 16));
+}
+
+std::size_t OperationalLog::pseudonymise(RegionStore& store, std::int64_t cutoff) {
+  if (!store.exec("BEGIN IMMEDIATE")) return 0;
+  auto select = store.prepare("SELECT seq, key_id, user_sealed, ip_sealed, arguments_sealed FROM records "
+                              "WHERE at_ms < ? AND pseudonymised = 0");
+  // The request id is dropped too: the client kept it beside the user's name.
+  auto update = store.prepare("UPDATE records SET user_sealed = ?, ip_sealed = ?, arguments_sealed = ?, request_id = NULL, "
+                              "key_id = ?, pseudonymised = 1 WHERE seq = ?");
+  if (!select || !update) {
+    store.exec("ROLLBACK");
+    return 0;
+  }
+  sqlite3_bind_int64(select.get(), 1, cutoff);
+  std::size_t changed = 0;
+  bool failed = false;
+  while (!failed && sqlite3_step(select.get()) == SQLITE_ROW) {
+    const auto key_id = column_text(select.get(), 1);
+    // A value no key opens any more can't be pseudonymised; it is dropped, which is stricter still.
+    const auto replace = [&](int column, const char* name) {
+      auto plain = open(column_blob(select.get(), column), key_id, name);
+      return plain ? pseudonym(*plain, name) : std::string{};
+    };
+    sqlite3_reset(update.get());
+    bind_blob(update.get(), 1, replace(2, "user"));
+    bind_blob(update.get(), 2, replace(3, "source_ip"));
+    bind_blob(update.get(), 3, replace(4, "arguments"));
+    sqlite3_bind_text(update.get(), 4, pseudonym_key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(update.get(), 5, sqlite3_column_int64(select.get(), 0));
+    failed = sqlite3_step(update.get()) != SQLITE_DONE;
+    ++changed;
+  }
+  select.reset();
+  update.reset();
+  // All of a store's old records or none: a half-done sweep is redone whole next time.
+  if (failed || !store.exec("COMMIT")) {
+    store.exec("ROLLBACK");
+    return 0;
+  }
+  return changed;
+}
+
+ReencryptReport OperationalLog::reencrypt() {
+  std::lock_guard lock(mutex_);
+  open_existing_stores();
+  ReencryptReport report;
+  const auto& active = config_.keys.at(config_.active_key_id);
+  for (auto& [name, store] : stores_) {
+    if (!store->exec("BEGIN IMMEDIATE")) {
+      report.failure = "store " + name + ": cannot begin a transaction";
+      return report;
+    }
+    auto select = store->prepare("SELECT seq, key_id, user_sealed, ip_sealed, arguments_sealed FROM records "
+                                 "WHERE key_id NOT IN (?, ?, ?)");
+    auto update = store->prepare("UPDATE records SET user_sealed = ?, ip_sealed = ?, arguments_sealed = ?, key_id = ? WHERE seq = ?");
+    if (!select || !update) {
+      store->exec("ROLLBACK");
+      report.failure = "store " + name + ": " + sqlite3_errmsg(store->db);
+      return report;
+    }
+    sqlite3_bind_text(select.get(), 1, config_.active_key_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(select.get(), 2, plaintext_key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(select.get(), 3, pseudonym_key_id, -1, SQLITE_STATIC);
+    std::size_t moved = 0;
+    while (report.failure.empty() && sqlite3_step(select.get()) == SQLITE_ROW) {
+      const auto seq = sqlite3_column_int64(select.get(), 0);
+      const auto key_id = column_text(select.get(), 1);
+      sqlite3_reset(update.get());
+      int index = 1;
+      for (const auto& [column, name_of_column] : {std::pair{2, "user"}, {3, "source_ip"}, {4, "arguments"}}) {
+        auto plain = open(column_blob(select.get(), column), key_id, name_of_column);
+        if (!plain) {
+          report.failure = "store " + name + ", record " + std::to_string(seq) + ": key " + key_id +
+                           " is not in the key ring or the record was tampered with";
+          break;
+        }
+        bind_blob(update.get(), index++, plain->empty() ? std::string{} : active.seal(*plain, name_of_column));
+      }
+      if (!report.failure.empty()) break;
+      bind_text(update.get(), 4, config_.active_key_id);
+      sqlite3_bind_int64(update.get(), 5, seq);
+      if (sqlite3_step(update.get()) != SQLITE_DONE) report.failure = "store " + name + ": " + sqlite3_errmsg(store->db);
+      ++moved;
+    }
+    select.reset();
+    update.reset();
+    if (!report.failure.empty() || !store->exec("COMMIT")) {
+      store->exec("ROLLBACK");
+      if (report.failure.empty()) report.failure = "store " + name + ": cannot commit";
+      return report;
+    }
+    report.records += moved;
+    // Old ciphertexts leave the WAL too, not only the main file.
+    store->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    auto in_use = store->prepare("SELECT DISTINCT key_id FROM records");
+    while (in_use && sqlite3_step(in_use.get()) == SQLITE_ROW) report.keys_in_use.insert(column_text(in_use.get(), 0));
+  }
+  return report;
 }
 
 nlohmann::json OperationalLog::export_records(const std::string& region, std::int64_t since_seq) {
@@ -242,7 +421,7 @@ nlohmann::json OperationalLog::export_records(const std::string& region, std::in
     if (!region.empty() && name != region) continue;
     auto statement = store->prepare(
         "SELECT seq, kind, at_ms, tenant, request_id, tool, entity, duration_ms, outcome, event, client_id, detail, key_id, "
-        "user_sealed, ip_sealed, arguments_sealed FROM records WHERE seq > ? ORDER BY seq");
+        "user_sealed, ip_sealed, arguments_sealed, pseudonymised FROM records WHERE seq > ? ORDER BY seq");
     if (!statement) continue;
     sqlite3_bind_int64(statement.get(), 1, since_seq);
     while (sqlite3_step(statement.get()) == SQLITE_ROW) {
@@ -253,6 +432,7 @@ nlohmann::json OperationalLog::export_records(const std::string& region, std::in
                                {"kind", column_text(row, 1)},
                                {"at_ms", sqlite3_column_int64(row, 2)},
                                {"tenant", column_text(row, 3)}};
+      if (sqlite3_column_int(row, 16) != 0) record["pseudonymised"] = true;
       const auto add_text = [&](const char* field, int column) {
         if (sqlite3_column_type(row, column) != SQLITE_NULL) record[field] = column_text(row, column);
       };

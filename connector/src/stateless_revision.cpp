@@ -121,13 +121,14 @@ boost::asio::awaitable<http::Response> StatelessRevision::handle_post(http::Requ
 
   if (call->method == "server/discover") co_return json_reply(request, 200, jsonrpc::make_result(call->id, discover_result()));
   if (call->method == "tools/list") {
-    if (call->params.is_object() && call->params.contains("cursor")) {
-      co_return error_reply(request, 200, call->id, jsonrpc::ErrorCode::invalid_params, "Invalid cursor");
+    auto page = services_.tool_page(identity, call->params);
+    if (page.status != CursorStatus::ok) {
+      co_return error_reply(request, 200, call->id, jsonrpc::ErrorCode::invalid_params,
+                            std::string("Invalid cursor: ") + to_string(page.status));
     }
-    co_return json_reply(request, 200,
-                         jsonrpc::make_result(call->id, complete({{"tools", services_.tool_definitions(identity)},
-                                                                  {"ttlMs", tools_list_ttl_ms},
-                                                                  {"cacheScope", "private"}})));
+    json result = {{"tools", std::move(page.tools)}, {"ttlMs", tools_list_ttl_ms}, {"cacheScope", "private"}};
+    if (!page.next_cursor.empty()) result["nextCursor"] = page.next_cursor;
+    co_return json_reply(request, 200, jsonrpc::make_result(call->id, complete(std::move(result))));
   }
   if (call->method == "tools/call") co_return co_await call_tool(request, identity, facts, *call);
   co_return method_not_found(request, call->id, call->method);

@@ -1,5 +1,6 @@
 #include "mcpcert/connector/connector_config.hpp"
 
+#include <cstdlib>
 #include <fstream>
 
 #include <gmock/gmock.h>
@@ -55,6 +56,88 @@ TEST_F(ConnectorConfigFile, RefusesBadFieldsByName) {
   EXPECT_THAT(with("\"listen\"", "\"lisen\""), testing::HasSubstr("lisen"));
   EXPECT_THAT(error_of(valid.substr(0, valid.find("\"tenants\"")) + "\"tenants\": []}"),
               testing::HasSubstr("tenants: at least one tenant is required"));
+}
+
+TEST_F(ConnectorConfigFile, ToolsPageSizeDefaultsToOnePageAndIsBounded) {
+  std::ofstream(path_) << valid;
+  EXPECT_EQ(ConnectorConfig::load(path_).tools_page_size, 100u);
+  const auto with_page_size = [&](const std::string& value) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), "\"tools_page_size\": " + value + ",\n  ");
+    return text;
+  };
+  std::ofstream(path_) << with_page_size("2");
+  EXPECT_EQ(ConnectorConfig::load(path_).tools_page_size, 2u);
+  EXPECT_THAT(error_of(with_page_size("0")), testing::HasSubstr("tools_page_size"));
+  EXPECT_THAT(error_of(with_page_size("\"ten\"")), testing::HasSubstr("tools_page_size"));
+}
+
+TEST_F(ConnectorConfigFile, SseHeartbeatIsMillisecondsOfRealTimeOrNone) {
+  std::ofstream(path_) << valid;
+  EXPECT_EQ(ConnectorConfig::load(path_).sse_heartbeat, std::chrono::milliseconds(15'000));
+  const auto with_heartbeat = [&](const std::string& value) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), "\"sse_heartbeat_ms\": " + value + ",\n  ");
+    return text;
+  };
+  std::ofstream(path_) << with_heartbeat("0");
+  EXPECT_EQ(ConnectorConfig::load(path_).sse_heartbeat.count(), 0);
+  EXPECT_THAT(error_of(with_heartbeat("5")), testing::HasSubstr("sse_heartbeat_ms: must be 0 (none) or at least 10"));
+  EXPECT_THAT(error_of(with_heartbeat("-1")), testing::HasSubstr("sse_heartbeat_ms"));
+  EXPECT_THAT(error_of(with_heartbeat("900000")), testing::HasSubstr("sse_heartbeat_ms"));
+}
+
+TEST_F(ConnectorConfigFile, LogRetentionModeAndItsKeysAreCheckedByName) {
+  const auto directory = std::filesystem::temp_directory_path() / ("connector-config-log-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(directory);
+  const auto keys = directory / "keys.json";
+  const auto pseudonym_key = directory / "pseudonym.key";
+  std::ofstream(keys) << R"({"active":"k1","keys":{"k1":")" + std::string(64, 'a') + "\"}}";
+  std::ofstream(pseudonym_key) << std::string(64, 'b') << "\n";
+  const auto with_log = [&](const std::string& fields) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), R"("log": {"dir": ")" + (directory / "store").string() + R"(", )" + fields + "},\n  ");
+    return text;
+  };
+  const std::string key_file = R"("key_file": ")" + keys.string() + "\"";
+  const std::string pseudonym_file = R"("pseudonym_key_file": ")" + pseudonym_key.string() + "\"";
+
+  std::ofstream(path_) << with_log(key_file);
+  auto config = ConnectorConfig::load(path_);
+  EXPECT_EQ(config.log->retention_mode, RetentionMode::delete_records);
+  EXPECT_EQ(config.log->max_store_bytes, 0);
+
+  std::ofstream(path_) << with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file +
+                                   R"(, "max_store_bytes": 1048576)");
+  config = ConnectorConfig::load(path_);
+  EXPECT_EQ(config.log->retention_mode, RetentionMode::pseudonymise);
+  EXPECT_EQ(config.log->pseudonym_key, std::string(32, '\xbb'));
+  EXPECT_EQ(config.log->max_store_bytes, 1048576);
+
+  // Both secrets may come from the environment instead.
+  ::setenv("MCPCERT_TEST_LOG_KEYS", (R"({"active":"e1","keys":{"e1":")" + std::string(64, 'c') + "\"}}").c_str(), 1);
+  ::setenv("MCPCERT_TEST_PSEUDONYM_KEY", std::string(64, 'd').c_str(), 1);
+  std::ofstream(path_) << with_log(R"("key_env": "MCPCERT_TEST_LOG_KEYS", "retention_mode": "pseudonymise", )"
+                                   R"("pseudonym_key_env": "MCPCERT_TEST_PSEUDONYM_KEY")");
+  config = ConnectorConfig::load(path_);
+  EXPECT_EQ(config.log->active_key_id, "e1");
+  EXPECT_EQ(config.log->pseudonym_key, std::string(32, '\xdd'));
+
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "anonymise")")), testing::HasSubstr("log.retention_mode"));
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise")")), testing::HasSubstr("log.pseudonym_key_file"));
+  EXPECT_THAT(error_of(with_log(key_file + ", " + pseudonym_file)), testing::HasSubstr("log.retention_mode"));
+  EXPECT_THAT(error_of(with_log(R"("retention_mode": "delete")")), testing::HasSubstr("log.key_file"));
+  EXPECT_THAT(error_of(with_log(R"("key_env": "MCPCERT_TEST_UNSET_VARIABLE")")), testing::HasSubstr("log.key_env"));
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "max_store_bytes": 100)")), testing::HasSubstr("log.max_store_bytes"));
+  std::ofstream(pseudonym_key) << std::string(64, 'a');
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file)),
+              testing::HasSubstr("must differ from the encryption key"));
+  std::ofstream(pseudonym_key) << "short";
+  EXPECT_THAT(error_of(with_log(key_file + R"(, "retention_mode": "pseudonymise", )" + pseudonym_file)),
+              testing::HasSubstr("log.pseudonym_key_file: must hold 64 hex"));
+  ::unsetenv("MCPCERT_TEST_LOG_KEYS");
+  ::unsetenv("MCPCERT_TEST_PSEUDONYM_KEY");
+  std::filesystem::remove_all(directory);
 }
 
 TEST(Mutants, OnlyKnownNames) {

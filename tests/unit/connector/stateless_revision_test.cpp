@@ -1,171 +1,12 @@
-// Protocol revision 2026-07-28 against the whole connector, in process: the
-// connector serves plain HTTP on loopback, and one fake tenant server plays
-// the issuer (JWKS and RFC 8693 token exchange) and the tenant API, so
-// tools/call runs end to end and the test can see every exchange and which
-// token reached the API. Everything runs on the test's io_context.
-#include "mcpcert/connector/connector_service.hpp"
-
-#include <unistd.h>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/http/verb.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include "mcpcert/connector/operational_log.hpp"
-#include "mcpcert/encoding.hpp"
-#include "mcpcert/http_client.hpp"
-#include "mcpcert/http_server.hpp"
-#include "mcpcert/jsonrpc.hpp"
-#include "mcpcert/jwt.hpp"
+// Protocol revision 2026-07-28 against the whole connector, in process, with
+// the session revisions beside it on the same endpoint, tools/list pages on
+// every revision, and the operational log every tools/call feeds.
+#include "connector_under_test.hpp"
 
 namespace mcpcert::connector {
 namespace {
 
-namespace bhttp = boost::beast::http;
-using nlohmann::json;
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-constexpr const char* modern = "2026-07-28";
-
-struct Reply {
-  unsigned status = 0;
-  json body;
-  http::Response raw;
-};
-
-class StatelessRevisionTest : public testing::Test {
-protected:
-  StatelessRevisionTest() {
-    tenant_ = std::make_unique<http::Server>(io_.get_executor(), "127.0.0.1", 0,
-                                             http::make_async([this](http::Request& request, const http::RequestContext&) {
-                                               return tenant_reply(request);
-                                             }));
-    tenant_->start();
-  }
-
-  void SetUp() override { start(base_config()); }
-
-  void TearDown() override {
-    if (connector_) connector_->stop();
-    tenant_->stop();
-    io_.poll();
-  }
-
-  ConnectorConfig base_config() const {
-    ConnectorConfig config;
-    config.client_id = "mcpcert-connector";
-    config.client_secret = "a-connector-secret-for-tests";
-    const auto base = tenant_->base_url();
-    config.tenants.push_back({"emea-finance", "eu-central-1", base, base + "/jwks", base + "/token", base});
-    return config;
-  }
-
-  void start(ConnectorConfig config) {
-    connector_ = std::make_unique<ConnectorService>(io_.get_executor(), std::move(config), clock_);
-    connector_->start();
-    alice_ = token_for("u-alice", 3600);
-    bob_ = token_for("u-bob", 3600);
-  }
-
-  std::string token_for(const std::string& subject, std::int64_t lifetime) const {
-    const auto now = clock_.unix_seconds();
-    const json claims = {{"iss", tenant_->base_url()}, {"sub", subject}, {"aud", connector_->mcp_url()},
-                         {"client_id", "assistant"}, {"scope", "finance:read"}, {"jti", "jti-" + subject},
-                         {"iat", now}, {"exp", now + lifetime}, {"tenant", "emea-finance"}, {"entity", "ent-brussels"}};
-    return sign_jwt(key_, claims, "at+jwt");
-  }
-
-  // The issuer and the tenant API in one loopback server.
-  http::Response tenant_reply(const http::Request& request) {
-    // The path alone: the connector passes tool arguments such as ?period= as a query.
-    const std::string target(request.target().substr(0, request.target().find('?')));
-    if (target == "/jwks") return http::make_json_response(request, 200, json{{"keys", {key_.public_jwk()}}}.dump());
-    if (target == "/token" && request.method() == bhttp::verb::post) {
-      auto form = parse_form(request.body());
-      exchanged_subjects_.push_back(form.fields["subject_token"]);
-      if (refuse_exchange_) {
-        return http::make_json_response(request, 400, R"({"error":"invalid_grant","error_description":"MCP Access removed"})");
-      }
-      const json issued = {{"access_token", "exchanged-" + std::to_string(exchanged_subjects_.size())},
-                           {"issued_token_type", "urn:ietf:params:oauth:token-type:access_token"},
-                           {"token_type", "Bearer"},
-                           {"expires_in", 300}};
-      return http::make_json_response(request, 200, issued.dump());
-    }
-    if (target == "/api/v1/entities/ent-brussels/kpis") {
-      const auto authorization = request.find(bhttp::field::authorization);
-      api_bearers_.emplace_back(authorization == request.end() ? "" : std::string(authorization->value()));
-      const json kpis = {{"entity", "ent-brussels"},
-                         {"kpis", {{{"id", "rev"}, {"name", "Revenue"}, {"period", "2026-Q2"}, {"value", 1200.5}, {"currency", "EUR"}}}}};
-      return http::make_json_response(request, 200, kpis.dump());
-    }
-    return http::make_json_response(request, 404, R"({"error":"not found"})");
-  }
-
-  static json meta(const std::string& version = modern) {
-    return {{"io.modelcontextprotocol/protocolVersion", version},
-            {"io.modelcontextprotocol/clientCapabilities", json::object()},
-            {"io.modelcontextprotocol/clientInfo", {{"name", "stateless-test"}, {"version", "1.0.0"}}}};
-  }
-
-  static json stateless_request(json id, const std::string& method, json params = json::object()) {
-    params["_meta"] = meta();
-    return jsonrpc::make_request(id, method, std::move(params));
-  }
-
-  // The headers a conforming 2026-07-28 client sends alongside the body.
-  static Headers stateless_headers(const std::string& method, const std::string& name = {}) {
-    Headers headers{{"MCP-Protocol-Version", modern}, {"Mcp-Method", method}};
-    if (!name.empty()) headers.emplace_back("Mcp-Name", name);
-    return headers;
-  }
-
-  Reply send(bhttp::verb verb, const std::string& body, const Headers& headers, const std::string& token) {
-    auto url = http::parse_url(connector_->mcp_url());
-    http::Request request{verb, url->target, 11};
-    request.set(bhttp::field::host, url->host + ":" + std::to_string(url->port));
-    request.set(bhttp::field::accept, "application/json, text/event-stream");
-    if (!body.empty()) request.set(bhttp::field::content_type, "application/json");
-    if (!token.empty()) request.set(bhttp::field::authorization, "Bearer " + token);
-    // insert, not set: a test may repeat a header on purpose.
-    for (const auto& [name, value] : headers) request.insert(name, value);
-    request.body() = body;
-    request.prepare_payload();
-    std::optional<boost::system::result<http::Response>> outcome;
-    boost::asio::co_spawn(io_, http::fetch(*url, std::move(request)),
-                          [&](std::exception_ptr, boost::system::result<http::Response> result) { outcome = std::move(result); });
-    while (!outcome) io_.run_one();
-    EXPECT_TRUE(outcome->has_value()) << outcome->error().message();
-    Reply reply;
-    reply.raw = outcome->value();
-    reply.status = reply.raw.result_int();
-    reply.body = json::parse(reply.raw.body(), nullptr, false);
-    return reply;
-  }
-
-  Reply post(const json& message, const Headers& headers, const std::string& token) {
-    return send(bhttp::verb::post, message.dump(), headers, token);
-  }
-  Reply post(const json& message, const Headers& headers) { return post(message, headers, alice_); }
-
-  static int error_code(const Reply& reply) {
-    if (!reply.body.is_object() || !reply.body.contains("error")) return 0;
-    return reply.body["error"].value("code", 0);
-  }
-
-  boost::asio::io_context io_;
-  VirtualClock clock_;
-  EcSigningKey key_ = EcSigningKey::generate("k1");
-  std::unique_ptr<http::Server> tenant_;
-  std::unique_ptr<ConnectorService> connector_;
-  std::string alice_;
-  std::string bob_;
-  bool refuse_exchange_ = false;
-  std::vector<std::string> exchanged_subjects_;
-  std::vector<std::string> api_bearers_;
-};
+class StatelessRevisionTest : public ConnectorUnderTest {};
 
 // ---- the stateless revision ----
 
@@ -404,6 +245,94 @@ TEST_F(StatelessRevisionTest, InitializeNegotiatesOnlyAmongTheSessionRevisions) 
   EXPECT_EQ(post(older, {}).body["result"]["protocolVersion"], "2025-06-18");
 }
 
+// ---- tools/list pages, on every revision ----
+
+class ToolsListPagesTest : public StatelessRevisionTest {
+protected:
+  void SetUp() override {
+    auto config = base_config();
+    config.tools_page_size = 3;
+    start(std::move(config));
+  }
+
+  // Follows nextCursor to the end; `list` sends one tools/list with the given params.
+  std::vector<std::string> all_pages(const std::function<Reply(json)>& list) {
+    std::vector<std::string> names;
+    json params = json::object();
+    for (int page = 0; page < 20; ++page) {
+      const auto reply = list(params);
+      EXPECT_EQ(reply.status, 200) << reply.raw.body();
+      const auto& result = reply.body["result"];
+      EXPECT_LE(result["tools"].size(), 3u);
+      for (const auto& tool : result["tools"]) names.push_back(tool["name"]);
+      if (!result.contains("nextCursor")) break;
+      EXPECT_TRUE(result["nextCursor"].is_string());
+      params = {{"cursor", result["nextCursor"]}};
+    }
+    return names;
+  }
+
+  std::string open_session(const std::string& version) {
+    const json initialize = jsonrpc::make_request(
+        0, "initialize", {{"protocolVersion", version}, {"capabilities", json::object()}, {"clientInfo", {{"name", "pager"}, {"version", "1"}}}});
+    const auto opened = post(initialize, {});
+    EXPECT_EQ(opened.body["result"]["protocolVersion"], version);
+    return std::string(opened.raw["Mcp-Session-Id"]);
+  }
+
+  static std::vector<std::string> connector_tools() {
+    return {"get_kpis", "get_profit_and_loss", "get_balance_sheet", "get_cash_position", "get_breakdown",
+            "list_situations", "get_kpi_configuration", "get_table_configuration", "update_kpi_configuration",
+            "update_table_configuration"};
+  }
+};
+
+TEST_F(ToolsListPagesTest, EverySessionRevisionPagesThroughTheWholeList) {
+  for (const std::string version : {"2025-06-18", "2025-11-25"}) {
+    const Headers in_session{{"Mcp-Session-Id", open_session(version)}, {"MCP-Protocol-Version", version}};
+    int id = 100;
+    const auto names = all_pages([&](json params) { return post(jsonrpc::make_request(id++, "tools/list", params), in_session); });
+    EXPECT_EQ(names, connector_tools()) << version;
+  }
+}
+
+TEST_F(ToolsListPagesTest, TheStatelessRevisionPagesThroughTheWholeList) {
+  int id = 200;
+  const auto names = all_pages([&](json params) {
+    return post(stateless_request(id++, "tools/list", std::move(params)), stateless_headers("tools/list"));
+  });
+  EXPECT_EQ(names, connector_tools());
+}
+
+TEST_F(ToolsListPagesTest, ACursorOfAnotherRevisionStillNamesTheSamePage) {
+  const auto first = post(stateless_request(1, "tools/list"), stateless_headers("tools/list"));
+  const auto cursor = first.body["result"]["nextCursor"];
+  const Headers in_session{{"Mcp-Session-Id", open_session("2025-11-25")}, {"MCP-Protocol-Version", "2025-11-25"}};
+  const auto second = post(jsonrpc::make_request(2, "tools/list", {{"cursor", cursor}}), in_session);
+  ASSERT_EQ(second.status, 200) << second.raw.body();
+  EXPECT_EQ(second.body["result"]["tools"][0]["name"], "get_cash_position");
+}
+
+TEST_F(ToolsListPagesTest, AnInvalidCursorIsInvalidParamsOnEveryRevision) {
+  const auto stateless = post(stateless_request(1, "tools/list", {{"cursor", "bm90LWEtY3Vyc29y"}}), stateless_headers("tools/list"));
+  EXPECT_EQ(stateless.status, 200);
+  EXPECT_EQ(error_code(stateless), -32602);
+  EXPECT_THAT(stateless.body["error"]["message"].get<std::string>(), testing::HasSubstr("Invalid cursor"));
+  for (const std::string version : {"2025-06-18", "2025-11-25"}) {
+    const Headers in_session{{"Mcp-Session-Id", open_session(version)}, {"MCP-Protocol-Version", version}};
+    const auto reply = post(jsonrpc::make_request(2, "tools/list", {{"cursor", 42}}), in_session);
+    EXPECT_EQ(error_code(reply), -32602) << version;
+    EXPECT_THAT(reply.body["error"]["message"].get<std::string>(), testing::HasSubstr("cursor must be a string"));
+  }
+}
+
+TEST_F(StatelessRevisionTest, TheDefaultPageHoldsTheWholeToolSet) {
+  const auto reply = post(stateless_request(1, "tools/list"), stateless_headers("tools/list"));
+  ASSERT_EQ(reply.status, 200) << reply.raw.body();
+  EXPECT_EQ(reply.body["result"]["tools"].size(), 10u);
+  EXPECT_FALSE(reply.body["result"].contains("nextCursor"));
+}
+
 // ---- the operational log, which every tools/call feeds ----
 
 class StatelessRevisionLogTest : public StatelessRevisionTest {
@@ -411,11 +340,7 @@ protected:
   void SetUp() override {
     std::filesystem::remove_all(directory_);
     auto config = base_config();
-    OperationalLogConfig log;
-    log.directory = directory_;
-    log.active_key_id = "k1";
-    log.keys.emplace("k1", AeadKey::generate());
-    config.log = std::move(log);
+    config.log = log_config(directory_);
     start(std::move(config));
   }
   void TearDown() override {
@@ -437,6 +362,36 @@ TEST_F(StatelessRevisionLogTest, AStatelessToolsCallIsRecordedBeforeItIsAnswered
   EXPECT_EQ(records[0]["outcome"], "success");
   EXPECT_EQ(records[0]["user"], "u-alice");
   EXPECT_EQ(records[0]["request_id"], std::string(reply.raw["X-Request-Id"]));
+}
+
+// A store that can't take another record (here a quota, SQLite's max_page_count,
+// so it fills as a disk would): no call is acknowledged without its record.
+TEST_F(StatelessRevisionLogTest, AFullLogStoreAnswers503AndKeepsWhatItAcknowledged) {
+  auto config = base_config();
+  config.log = log_config(directory_ / "full");
+  config.log->max_store_bytes = 64 * 1024;
+  restart(std::move(config));
+
+  const auto first = post(stateless_request(60, "tools/call", {{"name", "get_kpis"}}), stateless_headers("tools/call", "get_kpis"));
+  ASSERT_EQ(first.status, 200) << first.raw.body();
+  ASSERT_TRUE(fill_log_store("eu-central-1"));
+  const auto acknowledged = connector_->operational_log()->export_records("eu-central-1", 0);
+
+  const auto stateless = post(stateless_request(61, "tools/call", {{"name", "get_kpis"}}), stateless_headers("tools/call", "get_kpis"));
+  EXPECT_EQ(stateless.status, 503) << stateless.raw.body();
+  EXPECT_EQ(error_code(stateless), -32603);
+  EXPECT_THAT(stateless.body["error"]["message"].get<std::string>(), testing::HasSubstr("not recorded"));
+  EXPECT_FALSE(stateless.body.contains("result"));
+  EXPECT_EQ(stateless.raw.body().find("Revenue"), std::string::npos); // the tenant's data never leaves
+
+  // A session's call is refused the same way; so is opening a session, whose event can't be recorded either.
+  const json initialize = jsonrpc::make_request(
+      0, "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", json::object()}, {"clientInfo", {{"name", "x"}, {"version", "1"}}}});
+  EXPECT_EQ(post(initialize, {}).status, 503);
+
+  // Every record acknowledged before is still there, unchanged.
+  EXPECT_EQ(connector_->operational_log()->export_records("eu-central-1", 0), acknowledged);
+  EXPECT_EQ(acknowledged[0]["request_id"], std::string(first.raw["X-Request-Id"]));
 }
 
 } // namespace

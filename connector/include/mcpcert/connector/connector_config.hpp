@@ -88,6 +88,10 @@ struct ConnectorConfig {
   std::chrono::seconds leeway{30};
   std::chrono::milliseconds upstream_timeout{5'000};
   std::size_t body_limit = 256 * 1024;
+  /// Tools per tools/list page; large enough that one page is the usual case.
+  std::size_t tools_page_size = 100;
+  /// Real time without an event after which an open SSE stream gets a comment line; zero sends none.
+  std::chrono::milliseconds sse_heartbeat{15'000};
   std::set<Mutant> mutants;
   std::optional<ControlPlaneConfig> control;
   /// HTTPS identity; nullopt serves plain HTTP (only behind a TLS-terminating proxy).

@@ -14,6 +14,7 @@
 
 #include "mcpcert/connector/bearer_validator.hpp"
 #include "mcpcert/connector/mcp_services.hpp"
+#include "mcpcert/connector/sse_writer.hpp"
 #include "mcpcert/http_server.hpp"
 #include "mcpcert/jsonrpc.hpp"
 
@@ -60,7 +61,7 @@ private:
                                                              const std::string& session_id,
                                                              const nlohmann::json& progress_token);
   /// Sends (when the client is still there) and keeps the event.
-  boost::asio::awaitable<void> send_event(const RequestFacts& facts, const std::string& stream_id, std::string fields);
+  boost::asio::awaitable<void> send_event(SseWriter& writer, const std::string& stream_id, std::string fields);
 
   http::Response initialize(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts,
                             const jsonrpc::Request& call);

@@ -18,6 +18,7 @@
 #include "mcpcert/connector/finance_tools.hpp"
 #include "mcpcert/connector/operational_log.hpp"
 #include "mcpcert/connector/planning_tools.hpp"
+#include "mcpcert/connector/tool_pages.hpp"
 #include "mcpcert/connector/upstream.hpp"
 
 namespace mcpcert::connector {
@@ -59,6 +60,10 @@ public:
   }
   /// MCP Tool definitions of the identity's tenant (its tool set), in a fixed order.
   nlohmann::json tool_definitions(const AccessIdentity& identity) const;
+  /// The page of those definitions tools/list `params` asks for (its `cursor`).
+  ToolPage tool_page(const AccessIdentity& identity, const nlohmann::json& params) const {
+    return tool_pages_.page(tool_definitions(identity), params);
+  }
   /// Runs tools/call with `params` as received: a token exchange for this user, the
   /// tenant call, then the log record, committed before this returns.
   boost::asio::awaitable<ToolCallReply> call_tool(const AccessIdentity& identity, const RequestFacts& facts,
@@ -85,6 +90,7 @@ private:
   TenantGateway gateway_;
   FinanceTools tools_;
   PlanningTools planning_tools_;
+  ToolPages tool_pages_;
 };
 
 } // namespace mcpcert::connector

@@ -3,7 +3,10 @@
 /// event, committed (durably) before the response it describes is sent, kept
 /// in one SQLite store per region so a tenant's records stay in its region.
 /// User ids, source IPs and any logged argument are encrypted with
-/// AES-256-GCM; records older than the retention are deleted by a sweep.
+/// AES-256-GCM; records older than the retention are deleted by a sweep, or
+/// pseudonymised: their personal fields replaced by keyed HMAC-SHA-256
+/// pseudonyms, so counts per user survive but the user can't be named
+/// without the pseudonym key.
 
 #include <chrono>
 #include <cstdint>
@@ -28,12 +31,22 @@ namespace mcpcert::connector {
 /// rest are always recorded.
 enum class OptionalLogField { arguments };
 
+/// What the sweep does to a record past the retention.
+enum class RetentionMode { delete_records, pseudonymise };
+
 struct OperationalLogConfig {
   std::filesystem::path directory;          ///< one <region>.sqlite per region
   std::string active_key_id;                ///< key that seals new records
   std::map<std::string, AeadKey> keys;      ///< every key still needed to open old records
   std::chrono::seconds retention{90LL * 24 * 3600};
   std::set<OptionalLogField> optional_fields;
+  RetentionMode retention_mode = RetentionMode::delete_records;
+  /// Keys the pseudonyms (pseudonymise mode); never the encryption key.
+  std::string pseudonym_key;
+  /// Largest size of one region's store (SQLite max_page_count); 0: no bound.
+  std::int64_t max_store_bytes = 0;
+  /// Where the keys came from, for --rotate-log-key; empty when from the environment.
+  std::filesystem::path key_file;
 
   // Set only by test-only mutants; a deployment keeps the defaults.
   bool seal_personal_fields = true;
@@ -46,6 +59,21 @@ struct OperationalLogConfig {
   /// Reads a key file: {"active": "k2", "keys": {"k1": "<64 hex>", "k2": "<64 hex>"}}.
   /// Throws ConfigError naming the field.
   static void load_keys(const std::filesystem::path& key_file, OperationalLogConfig& into);
+  /// The same from a key ring held as text (e.g. an environment variable); `origin` names it in errors.
+  static void load_keys_text(const std::string& text, const std::string& origin, OperationalLogConfig& into);
+  /// 32 bytes from 64 hex characters (surrounding whitespace ignored), else nullopt.
+  static std::optional<std::string> parse_hex_key(std::string_view text);
+  /// Adds a fresh random key to a key file and makes it the active one, replacing
+  /// the file atomically (mode 0600); returns the new key's id. Old keys stay, so
+  /// old records stay readable until `reencrypt` has moved them. Throws ConfigError.
+  static std::string rotate_key_file(const std::filesystem::path& key_file);
+};
+
+/// What `reencrypt` did.
+struct ReencryptReport {
+  std::size_t records = 0;           ///< records moved to the active key
+  std::set<std::string> keys_in_use; ///< key ids records still name afterwards
+  std::string failure;               ///< empty on success; else nothing of that store changed
 };
 
 enum class LogStatus { ok, storage_failure };
@@ -87,8 +115,14 @@ public:
   LogStatus append(const ToolCallEntry& entry);
   LogStatus append(const AuthEventEntry& entry);
 
-  /// Deletes every record older than the retention, in every region; returns how many.
+  /// Deletes (or pseudonymises, per the retention mode) every record older than
+  /// the retention, in every region, one transaction per store; returns how many.
+  /// Idempotent: a pseudonymised record is not touched again.
   std::size_t sweep();
+
+  /// Moves every record sealed under an older key to the active key, one
+  /// transaction per store, so the older keys can then be removed. Idempotent.
+  ReencryptReport reencrypt();
 
   /// Records of one region (or all), decrypted, in order; for the harness's read-back.
   nlohmann::json export_records(const std::string& region, std::int64_t since_seq);
@@ -102,6 +136,8 @@ private:
   std::string key_id() const;
   std::string seal(const std::string& value, const char* column) const;
   std::optional<std::string> open(const std::string& sealed, const std::string& key_id, const char* column) const;
+  std::size_t pseudonymise(RegionStore& store, std::int64_t cutoff);
+  std::string pseudonym(const std::string& value, const char* column) const;
 
   OperationalLogConfig config_;
   const Clock& clock_;
