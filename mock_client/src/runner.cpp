@@ -1068,6 +1068,15 @@ private:
     }
     if (args.contains("in_store") && store != args["in_store"].get<std::string>()) return false;
     if (args.contains("user") && row.value("user", std::string{}) != subject_id(args["user"])) return false;
+    if (args.contains("holding")) {
+      std::vector<std::string> texts;
+      collect_texts(row, texts);
+      const auto holds = [&](const json& value) {
+        const auto wanted = substitute(value.get<std::string>(), placeholders_);
+        return std::any_of(texts.begin(), texts.end(), [&](const std::string& text) { return text.find(wanted) != std::string::npos; });
+      };
+      if (std::none_of(args["holding"].begin(), args["holding"].end(), holds)) return false;
+    }
     return true;
   }
 

@@ -177,7 +177,7 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
     r["restart_backend"] = {text("how", true, {"crash", "stop"})};
     r["assert_log"] = {text("after"), text("before"), text("kind", false, {"tool_call", "auth_event"}), text("tool"), text("outcome"),
                        text("event"), text("user"), text("tenant"), text("in_store"), integer("count"), integer("min"), integer("max"),
-                       strings("fields"), strings("only_fields"), text("store"), strings("absent"), strings("request_ids_of"),
+                       strings("fields"), strings("only_fields"), text("store"), strings("absent"), strings("holding"), strings("request_ids_of"),
                        text("unchanged_since")};
     r["scan_storage"] = {text("target", true, {"connector_log", "backend_state"}), strings("absent", true), strings("present")};
     return r;
@@ -265,7 +265,7 @@ void check_assert_log(const Reader& reader, const YAML::Node& node, const nlohma
       }
     }
   }
-  for (const char* list : {"fields", "only_fields", "absent"}) {
+  for (const char* list : {"fields", "only_fields", "absent", "holding"}) {
     if (args.contains(list) && args[list].empty()) reader.fail(node[list], path + "." + list, "must list at least one value");
   }
 }

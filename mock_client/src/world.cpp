@@ -456,6 +456,16 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   connector_config["log"] = {{"dir", connector_log_directory_.string()},
                              {"key_file", log_key_file.string()},
                              {"retention_days", options.parameters.log_retention / 86400}};
+  if (options.log_retention_mode != "delete") {
+    const auto pseudonym_key_file = directory_ / "connector-pseudonym-key";
+    if (!write_file(pseudonym_key_file, hex_encode(random_bytes(32)))) {
+      error = "cannot write " + pseudonym_key_file.string();
+      return false;
+    }
+    connector_config["log"]["retention_mode"] = options.log_retention_mode;
+    connector_config["log"]["pseudonym_key_file"] = pseudonym_key_file.string();
+  }
+  if (options.tools_page_size) connector_config["tools_page_size"] = *options.tools_page_size;
   // The reference connector's only optional field; the rest it always logs.
   if (std::find(options.parameters.log_fields.begin(), options.parameters.log_fields.end(), "arguments") != options.parameters.log_fields.end()) {
     connector_config["log"]["fields"] = {"arguments"};

@@ -43,6 +43,38 @@ bool skipped_for_a_missing_capability(const ScenarioResult& result) {
   return result.verdict == Verdict::skipped && result.reason.find("bearer_sha256") != std::string::npos;
 }
 
+// Retention may delete or pseudonymise (the notices say "deleted or
+// anonymised"): the retention scenarios must hold for a connector that does
+// either, and still catch one that keeps the user's id.
+TEST(ScenarioFamilies, RetentionScenariosHoldWhenRecordsArePseudonymisedInstead) {
+  std::vector<Scenario> scenarios{load_scenario(scenarios_dir / "logs" / "log_retention.yaml"),
+                                  load_scenario(scenarios_dir / "faults" / "clock_rewind.yaml")};
+  WorldOptions options;
+  options.log_retention_mode = "pseudonymise";
+  RunSettings settings;
+  settings.jobs = 2;
+  for (const auto& result : run_scenarios(scenarios, options, settings)) {
+    EXPECT_EQ(result.verdict, Verdict::passed) << result.file << ": " << result.reason;
+  }
+  options.connector_mutants = {"retention-unswept"};
+  const auto unswept = run_scenario(scenarios[0], options);
+  EXPECT_EQ(unswept.verdict, Verdict::failed) << "a connector that neither deletes nor pseudonymises must fail";
+}
+
+// A connector that pages tools/list: the client follows nextCursor, so the
+// tool-set scenarios see every tool, no more and no fewer.
+TEST(ScenarioFamilies, ToolSetScenariosFollowPagesOfTwoTools) {
+  std::vector<Scenario> scenarios{load_scenario(scenarios_dir / "permissions" / "toolset.yaml"),
+                                  load_scenario(scenarios_dir / "permissions" / "toolset_planning.yaml")};
+  WorldOptions options;
+  options.tools_page_size = 2;
+  RunSettings settings;
+  settings.jobs = 2;
+  for (const auto& result : run_scenarios(scenarios, options, settings)) {
+    EXPECT_EQ(result.verdict, Verdict::passed) << result.file << ": " << result.reason;
+  }
+}
+
 TEST(ScenarioFamilies, EveryScenarioPassesOnTheReferenceConnector) {
   const auto scenarios = every_scenario();
   ASSERT_GE(scenarios.size(), 15u);

@@ -49,6 +49,12 @@ struct WorldOptions {
   /// virtual time (for a target without a virtual clock, with the issuers'
   /// lifetimes scaled down in `parameters`); at most max_real_time_wait each.
   bool real_time = false;
+  /// The reference connector's log retention: "delete" (its default) or
+  /// "pseudonymise" (records past retention keep no user id, address or
+  /// argument, only keyed pseudonyms); LOG-RETENTION must hold either way.
+  std::string log_retention_mode = "delete";
+  /// The reference connector's tools/list page size; unset: its default.
+  std::optional<int> tools_page_size;
 };
 
 /// A tenant every world hosts, in its region.
