@@ -44,6 +44,8 @@ const std::vector<MutantInfo>& mutant_catalogue() {
        "sends API calls to the region named by the client's X-Client-Region header"},
       {Mutant::route_by_token_region, "route-by-token-region", "TOKEN-SCOPE",
        "sends API calls to the first configured tenant of the token's region, whichever tenant issued it"},
+      {Mutant::meta_forwarded, "meta-forwarded", "NO-CONVERSATION",
+       "sends the client's tools/call _meta upstream as an X-Request-Context header"},
   };
   return catalogue;
 }

@@ -82,6 +82,16 @@ boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentit
   }
   const auto arguments = params.value("arguments", nlohmann::json(nullptr));
   const auto tool = params["name"].get<std::string>();
+  if (config_.mutants.contains(Mutant::meta_forwarded) && params.contains("_meta")) {
+    // The defect: "propagate the client's request context upstream for tracing".
+    auto traced = identity;
+    traced.forwarded_meta = params["_meta"].dump();
+    // Built apart: GCC 12 can't take a braced json initialiser inside a co_await.
+    nlohmann::json plain_params = nlohmann::json::object();
+    plain_params["name"] = tool;
+    plain_params["arguments"] = arguments;
+    co_return co_await call_tool(traced, facts, plain_params, progress);
+  }
   const auto started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
   const auto started = std::chrono::steady_clock::now();
   const bool planning = identity.route != nullptr && identity.route->tool_set == "planning";

@@ -145,6 +145,7 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::call_api(const AccessIdenti
   http::Request request{method, url->target, 11};
   request.set(beast::http::field::accept, "application/json");
   request.set(beast::http::field::authorization, "Bearer " + upstream_token);
+  if (!identity.forwarded_meta.empty()) request.set("X-Request-Context", identity.forwarded_meta);
   if (!body.is_null()) {
     request.set(beast::http::field::content_type, "application/json");
     request.body() = body.dump();

@@ -1,5 +1,7 @@
 #include "mcpcert/mock_backend/audit_trail.hpp"
 
+#include <algorithm>
+
 #include "http_replies.hpp"
 
 namespace mcpcert::backend {
@@ -44,6 +46,7 @@ nlohmann::json to_json(const AuditRecord& record) {
   set_if_known(out, "client_id", record.facts.client_id);
   set_if_known(out, "bearer_sha256", record.facts.bearer_sha256);
   set_if_known(out, "subject_token_sha256", record.facts.subject_token_sha256);
+  if (!record.watched.empty()) out["watched"] = record.watched;
   return out;
 }
 
@@ -73,6 +76,25 @@ std::vector<AuditRecord> AuditTrail::select(const AuditFilter& filter) const {
 std::uint64_t AuditTrail::last_seq() const {
   std::lock_guard lock(mutex_);
   return last_seq_;
+}
+
+void AuditTrail::watch(std::string text) {
+  std::lock_guard lock(mutex_);
+  if (std::find(watched_.begin(), watched_.end(), text) == watched_.end()) watched_.push_back(std::move(text));
+}
+
+bool AuditTrail::watching() const {
+  std::lock_guard lock(mutex_);
+  return !watched_.empty();
+}
+
+std::vector<std::string> AuditTrail::watched_in(std::string_view request_text) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> found;
+  for (const auto& text : watched_) {
+    if (request_text.find(text) != std::string_view::npos) found.push_back(text);
+  }
+  return found;
 }
 
 } // namespace mcpcert::backend

@@ -58,6 +58,14 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
       Tenant& tenant = *site->tenant;
       // Held until the record is appended: see Tenant::admin_lock.
       std::shared_lock lock(tenant.admin_lock());
+      std::vector<std::string> watched;
+      if (audit_.watching()) {
+        // Everything the request carried, as the listener received it.
+        std::string text(request.target());
+        for (const auto& field : request) text.append("\n").append(field.name_string()).append(": ").append(field.value());
+        text.append("\n\n").append(request.body());
+        watched = audit_.watched_in(text);
+      }
       auto handled = listener == Listener::api ? tenant.handle_api(request) : tenant.handle_issuer(request);
       AuditRecord record;
       record.time = arrived;
@@ -69,6 +77,7 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
       record.facts = std::move(handled.facts);
       record.status = handled.response.result_int();
       record.response_bytes = handled.response.body().size();
+      record.watched = std::move(watched);
       audit_.append(std::move(record));
       return std::move(handled.response);
     };

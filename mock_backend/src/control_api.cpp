@@ -117,6 +117,18 @@ http::Response ControlApi::route(const http::Request& request) {
     return move_clock(request, path == "/control/clock/advance" ? 1 : -1);
   }
 
+  if (path == "/control/watch") {
+    if (method != bhttp::verb::post) return wrong_method(request, "POST");
+    auto body = json_body(request);
+    if (body.problem) return *body.problem;
+    auto text = body.value.find("text");
+    // Short texts would match by accident (a digit, a common word) and prove nothing.
+    if (text == body.value.end() || !text->is_string() || text->get<std::string>().size() < 8 || text->get<std::string>().size() > 1024)
+      return problem_response(request, 400, "bad-request", "text is required: a string of 8 to 1024 characters");
+    audit_.watch(text->get<std::string>());
+    return json_response(request, 201, {{"watching", text->get<std::string>()}});
+  }
+
   constexpr std::string_view tenants_prefix = "/control/tenants/";
   if (path.starts_with(tenants_prefix)) {
     auto rest = path.substr(tenants_prefix.size());

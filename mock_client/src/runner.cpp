@@ -142,6 +142,24 @@ public:
     placeholders_["client_metadata_document"] = world_.client_metadata_document_url();
   }
 
+  /// Before the first step: the texts any assert_audit looks for with
+  /// `holding` are watched from the start, so every request carries the
+  /// verdict on them. Returns why not, or empty.
+  std::string watch_upstream_texts() {
+    for (const auto& step : scenario_.steps) {
+      if (step.kind != "assert_audit" || !step.args.contains("holding")) continue;
+      for (const auto& value : step.args["holding"]) {
+        const auto text = substitute(value.get<std::string>(), placeholders_);
+        auto reply = world_.control(agent_, "POST", "/control/watch", {{"text", text}});
+        if (reply.status != 201) {
+          return "the backend would not watch its requests for '" + text + "' (assert_audit at line " + std::to_string(step.line) +
+                 "): HTTP " + std::to_string(reply.status) + " " + reply.body.substr(0, 200);
+        }
+      }
+    }
+    return {};
+  }
+
   StepOutcome run_step(const ScenarioStep& step, StepRecord& record) {
     const auto first_exchange = transcript_.size();
     StepOutcome outcome = StepOutcome::failed;
@@ -686,6 +704,14 @@ private:
       if (args["outcome"] == "success" && !success) continue;
       if (args["outcome"] == "failure" && success) continue;
       if (!bearer_digest.empty() && lower(row.value("bearer_sha256", "")) != bearer_digest) continue;
+      if (args.contains("holding")) {
+        const auto watched = row.contains("watched") && row["watched"].is_array() ? row["watched"] : json::array();
+        const auto held = [&](const json& value) {
+          const auto text = substitute(value.get<std::string>(), placeholders_);
+          return std::any_of(watched.begin(), watched.end(), [&](const json& seen) { return seen == text; });
+        };
+        if (std::none_of(args["holding"].begin(), args["holding"].end(), held)) continue;
+      }
       matched.push_back(row);
     }
     const auto count = static_cast<std::int64_t>(matched.size());
@@ -1389,7 +1415,11 @@ ScenarioResult run_scenario(const Scenario& written, const WorldOptions& written
     result.world = world->describe();
     ScenarioExecution execution(scenario, *world);
     result.verdict = Verdict::passed;
-    for (std::size_t i = 0; i < scenario.steps.size(); ++i) {
+    if (auto problem = execution.watch_upstream_texts(); !problem.empty()) {
+      result.verdict = Verdict::failed;
+      result.reason = problem;
+    }
+    for (std::size_t i = 0; i < scenario.steps.size() && result.verdict == Verdict::passed; ++i) {
       const auto& step = scenario.steps[i];
       StepRecord record;
       record.index = i + 1;

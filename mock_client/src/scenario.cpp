@@ -153,7 +153,8 @@ const std::map<std::string, std::vector<Rule>>& step_rules() {
                                      text("scope", false, {}, "planning:read planning:write")};
     r["assert_audit"] = {text("tenant"), text("after"), text("before"), text("listener", false, {"api", "issuer", "outbound", "any"}, "any"), text("subject"),
                          text("actor"), text("region"), text("outcome", false, {"success", "failure", "any"}, "any"),
-                         text("token_of"), integer("count"), integer("min"), integer("max"), object("every", audit_expectations())};
+                         text("token_of"), strings("holding"), integer("count"), integer("min"), integer("max"),
+                         object("every", audit_expectations())};
     r["mark_audit"] = {text("mark", true)};
     r["assert_grants"] = {text("user", true), text("client_id"), text("state", false, {"active", "revoked", "any"}, "any"),
                           integer("count"), integer("min"), integer("max")};

@@ -250,6 +250,22 @@ TEST_F(BackendOverHttp, ClockRewindStepsBackAndKeepsRevocations) {
   EXPECT_NE(json_of(negative_advance)["detail"].get<std::string>().find("rewind"), std::string::npos);
 }
 
+TEST_F(BackendOverHttp, WatchedTextsAreFoundInAnyPartOfARequest) {
+  EXPECT_EQ(control(bhttp::verb::post, "/control/watch", {{"text", "short"}}).result_int(), 400u) << "too short to prove anything";
+  ASSERT_EQ(control(bhttp::verb::post, "/control/watch", {{"text", "canary-watched-text"}}).result_int(), 201u);
+  send(api_, bhttp::verb::get, "/api/v1/entities/ent-brussels/kpis?q=canary-watched-text-in-a-query");
+  send(api_, bhttp::verb::get, "/api/v1/entities/ent-brussels/kpis", {}, {}, "Bearer canary-watched-text");
+  send(issuer_, bhttp::verb::post, "/token", "grant_type=x&note=canary-watched-text", "application/x-www-form-urlencoded");
+  send(api_, bhttp::verb::get, "/api/v1/entities/ent-brussels/kpis", {}, {}, "Bearer nothing-to-see");
+  auto audit = json_of(control(bhttp::verb::get, "/control/tenants/emea-finance/audit"));
+  std::vector<bool> held;
+  for (const auto& record : audit["records"]) {
+    if (record["path"] == "/control/watch") continue;
+    held.push_back(record.contains("watched") && record["watched"] == nlohmann::json::array({"canary-watched-text"}));
+  }
+  EXPECT_EQ(held, (std::vector<bool>{true, true, true, false}));
+}
+
 TEST_F(BackendOverHttp, ControlErrorsAreProblemDetails) {
   auto unknown = control(bhttp::verb::get, "/control/tenants/nowhere/audit");
   EXPECT_EQ(unknown.result_int(), 404u);

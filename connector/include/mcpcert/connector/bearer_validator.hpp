@@ -34,6 +34,8 @@ struct AccessIdentity {
   const TenantRoute* route = nullptr;
   /// Set only by the route-by-client-region mutant: the API it wrongly calls.
   const TenantRoute* api_route = nullptr;
+  /// Set only by the meta-forwarded mutant: the client's request _meta, sent upstream.
+  std::string forwarded_meta;
 };
 
 class BearerValidator {

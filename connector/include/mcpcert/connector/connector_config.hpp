@@ -55,6 +55,7 @@ enum class Mutant {
   service_account,        ///< calls the API of a tenant with the first upstream token it obtained there, for good
   route_by_client_region, ///< sends API calls to the region a client header names
   route_by_token_region,  ///< sends API calls to the first tenant of the token's region, not the token's tenant
+  meta_forwarded,         ///< sends the client's tools/call _meta (conversation-side context) upstream
 };
 
 /// A mutant's switch name, the claim it breaks and what it does.

@@ -47,6 +47,8 @@ struct AuditRecord {
   AuditFacts facts;
   unsigned status = 0;
   std::size_t response_bytes = 0;
+  /// Watched texts found anywhere in the request (target, headers, body).
+  std::vector<std::string> watched;
 };
 
 /// Facts the listener could not establish are left out rather than written as
@@ -72,11 +74,19 @@ public:
   std::vector<AuditRecord> select(const AuditFilter& filter) const;
   std::uint64_t last_seq() const;
 
+  /// Adds a text to look for in every request received from now on (e.g. a
+  /// conversation canary), so the audit can show it never reached a tenant.
+  void watch(std::string text);
+  bool watching() const;
+  /// The watched texts `request_text` contains.
+  std::vector<std::string> watched_in(std::string_view request_text) const;
+
 private:
   mutable std::mutex mutex_;
   std::size_t capacity_;
   std::uint64_t last_seq_ = 0;
   std::deque<AuditRecord> records_;
+  std::vector<std::string> watched_;
 };
 
 } // namespace mcpcert::backend
