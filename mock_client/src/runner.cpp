@@ -253,7 +253,14 @@ private:
     }
     OAuthClient oauth(agent_, {scripted_client_id, scripted_redirect_uri});
     const auto resource = args.contains("resource") ? substitute(args["resource"].get<std::string>(), placeholders_) : std::string{};
-    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"], resource,
+    UserCredentials user_credentials{credentials->username, credentials->password, {}};
+    if (!credentials->totp_secret.empty()) user_credentials.one_time_code = [this, who = *credentials] { return world_.one_time_code(who); };
+    // Users without a password here sign in only through the tenant's identity provider.
+    if (credentials->password.empty() && !credentials->sso_subject.empty()) {
+      user_credentials.sso_username = credentials->sso_subject;
+      user_credentials.sso_password = credentials->sso_password;
+    }
+    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, user_credentials, args["scope"], resource,
                                    args.value("consent", "approve") == "approve");
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {

@@ -67,6 +67,9 @@ struct TestUser {
   std::string password;
   std::string user_id;
   nlohmann::json roles = nlohmann::json::array(); ///< [{"entity","role","mcp_access"}] as the control plane lists them
+  std::string totp_secret; ///< base32; empty when the user signs in without a second factor
+  std::string sso_subject;  ///< the linked account at the tenant's identity provider
+  std::string sso_password; ///< its password there
 };
 
 /// The connector's operational log as its control plane exports it.
@@ -105,6 +108,10 @@ public:
   const std::map<std::string, TenantInfo>& tenants() const { return tenants_; }
   /// Test users of a tenant, with passwords, as the control plane lists them.
   std::vector<TestUser> users(const std::string& tenant_id);
+  /// The user's one-time code (RFC 6238) at the world's virtual time. A code
+  /// is only accepted once, so a second sign-in within the same 30 s gets the
+  /// next step's code (the issuer accepts one step ahead).
+  std::string one_time_code(const TestUser& user);
 
   /// A control-plane call (secret attached), recorded in `agent`'s transcript.
   HttpReply control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
@@ -159,6 +166,7 @@ private:
   std::optional<Target> target_;               ///< set when the connector is external
   std::chrono::milliseconds start_timeout_{20'000};
   std::int64_t advanced_seconds_ = 0; ///< how far advance_clock has moved the world's time
+  std::map<std::string, std::uint64_t> last_totp_step_; ///< per user id: the newest step whose code was used
 };
 
 } // namespace mcpcert::client
