@@ -32,18 +32,8 @@ protected:
     dir_ = pattern;
     std::ofstream(dir_ / "fixture.json") << test_world::single_sign_on_fixture().dump();
 
-    BackendConfig config;
-    config.simulation = true;
-    config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
-    TenantConfig tenant;
-    tenant.id = "emea-finance";
-    tenant.region = "eu-central-1";
-    tenant.fixture = dir_ / "fixture.json";
-    tenant.api_listen = {"127.0.0.1", 0};
-    tenant.issuer_listen = {"127.0.0.1", 0};
-    tenant.resources = {{std::string(mcp_url), "mcpcert-connector"}};
-    config.tenants.push_back(tenant);
-    backend_ = std::make_unique<Backend>(io_.get_executor(), config);
+    backend_ = std::make_unique<Backend>(io_.get_executor(),
+                                         test_world::one_tenant_backend(dir_ / "fixture.json", control_secret, mcp_url));
     backend_->start();
     thread_ = std::thread([this] { io_.run(); });
     auto ready = nlohmann::json::parse(backend_->ready_line().substr(6));

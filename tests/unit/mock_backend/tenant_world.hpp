@@ -14,6 +14,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/pkce.hpp"
 #include "mcpcert/totp.hpp"
+#include "mcpcert/mock_backend/backend_config.hpp"
 #include "mcpcert/mock_backend/tenant.hpp"
 
 namespace mcpcert::backend::test_world {
@@ -84,6 +85,24 @@ inline nlohmann::json single_sign_on_fixture() {
                               {"default_entity", "ent-brussels"},
                               {"roles", {{{"entity", "ent-brussels"}, {"role", "viewer"}, {"mcp_access", true}}}}});
   return fixture;
+}
+
+/// A simulation backend (virtual clock, control plane) of one tenant,
+/// emea-finance, from `fixture`, every listener on a free loopback port.
+inline BackendConfig one_tenant_backend(const std::filesystem::path& fixture, std::string_view control_secret,
+                                        std::string_view mcp_resource_url) {
+  BackendConfig config;
+  config.simulation = true;
+  config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
+  TenantConfig tenant;
+  tenant.id = "emea-finance";
+  tenant.region = "eu-central-1";
+  tenant.fixture = fixture;
+  tenant.api_listen = {"127.0.0.1", 0};
+  tenant.issuer_listen = {"127.0.0.1", 0};
+  tenant.resources = {{std::string(mcp_resource_url), std::string(connector_client)}};
+  config.tenants.push_back(tenant);
+  return config;
 }
 
 /// One tenant on its own virtual clock, with the MCP resource registered for the connector.
