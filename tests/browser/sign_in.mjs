@@ -7,7 +7,9 @@
 //
 // CONFIG: {"chromium", "profile_dir", "runs": [{"authorize_url", "steps": [...]}]}
 // where each step names the page it expects (its <title>), the inputs to
-// fill (CSS selector -> value) and the button to click. The runs share one
+// fill (CSS selector -> value) and the button to click; "settles_on" names
+// the page to wait for when pages in between move on by themselves (a form
+// their script submits), at most three loads later. The runs share one
 // browser profile, so cookies carry from one to the next. Every wait is on a
 // DevTools event or a bounded number of attempts; nothing sleeps for luck.
 import { spawn } from 'node:child_process';
@@ -87,6 +89,7 @@ class DevTools {
   event(method, sessionId) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${method} before the deadline`)), Math.max(0, deadline - Date.now()));
+      timer.unref();
       this.waiters.push({
         match: (message) => {
           if (message.method !== method || message.sessionId !== sessionId) return false;
@@ -132,6 +135,15 @@ async function main() {
       const clicked = await evaluate(`(() => { const b = document.querySelector(${JSON.stringify(step.click)}); if (!b) return false; b.click(); return true; })()`);
       if (!clicked) fail(`no ${step.click} on "${title}"`);
       await loaded;
+      for (let load = 1; step.settles_on && load <= 3; ++load) {
+        // Asked for before looking, so a load that follows at once is not missed.
+        loaded = devtools.event('Page.loadEventFired', sessionId);
+        loaded.catch(() => {});
+        const now = await evaluate('document.title').catch(() => '');
+        if (now === step.settles_on) break;
+        pages.push({ title: now, url: await evaluate('location.href').catch(() => '') });
+        await loaded;
+      }
     }
     runs.push({ pages, final: { title: await evaluate('document.title'), url: await evaluate('location.href') } });
   }

@@ -4,7 +4,9 @@
 // approves on the consent page, and ends at a loopback redirect URI with
 // code, state and iss; the test then redeems the code with PKCE. A second
 // authorization in the same browser goes straight to consent (the session
-// cookie). Chromium is installed by tests/run; without it (or node) the test skips.
+// cookie). Single sign-on runs through the identity provider's own page and
+// its self-submitting post-back. Chromium is installed by tests/run; without
+// it (or node) the test skips.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -62,7 +64,7 @@ protected:
     dir_ = std::filesystem::temp_directory_path() / ("mcpcert-browser-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "profile");
-    std::ofstream(dir_ / "fixture.json") << test_world::test_fixture().dump();
+    std::ofstream(dir_ / "fixture.json") << test_world::single_sign_on_fixture().dump();
 
     backend_ = std::make_unique<Backend>(io_.get_executor(),
                                          test_world::one_tenant_backend(dir_ / "fixture.json", control_secret, mcp_url));
@@ -204,6 +206,39 @@ TEST_F(BrowserSignIn, PasswordOneTimeCodeAndConsentEndAtTheRedirectUriThenTheCod
     if (event["event"] == "sign_in") sign_ins.push_back(event["detail"]);
   EXPECT_EQ(sign_ins, (std::vector<std::string>{"entity ent-brussels, password and one-time code",
                                                 "entity ent-brussels, browser session"}));
+}
+
+TEST_F(BrowserSignIn, SingleSignOnThroughTheIdentityProvidersPageEndsAtTheRedirectUri) {
+  const auto verifier = pkce_make_verifier();
+  auto report = drive(nlohmann::json::array(
+      {{{"authorize_url", authorize_url(verifier, "st-sso")},
+        {"steps",
+         {{{"page", "Sign in"}, {"click", "form.sso button"}},
+          // The provider's page posts the assertion back by script: no click, the consent page follows.
+          {{"page", "Test ID"},
+           {"fill", {{"input[name=username]", "gina@test-id.example"}, {"input[name=password]", "gina-idp-pw"}}},
+           {"click", "form button"},
+           {"settles_on", "Allow access?"}},
+          {{"page", "Allow access?"}, {"click", "button[value=approve]"}}}}}}));
+  ASSERT_TRUE(report.is_object());
+  const auto& run = report["runs"][0];
+  const auto pages = titles(run);
+  ASSERT_GE(pages.size(), 3u);
+  EXPECT_EQ(pages.front(), "Sign in");
+  EXPECT_EQ(pages[1], "Test ID");
+  EXPECT_EQ(pages.back(), "Allow access?");
+  // The provider's page was served by its own listener, not the issuer's.
+  EXPECT_FALSE(run["pages"][1]["url"].get<std::string>().starts_with(issuer_));
+  const std::string location = run["final"]["url"];
+  ASSERT_TRUE(location.starts_with(redirect_uri_ + "?")) << location;
+  EXPECT_EQ(query_param(location, "state"), "st-sso");
+  EXPECT_EQ(query_param(location, "iss"), issuer_);
+  auto tokens = post_form(issuer_, "/token",
+                          {{"grant_type", "authorization_code"}, {"client_id", "mcpcert-scripted-client"},
+                           {"code", query_param(location, "code")}, {"redirect_uri", redirect_uri_},
+                           {"code_verifier", verifier}});
+  ASSERT_EQ(tokens.result_int(), 200u) << tokens.body();
+  EXPECT_EQ(decode_jwt(json_of(tokens)["access_token"].get<std::string>())->claims["sub"], "gina");
 }
 
 } // namespace
