@@ -39,8 +39,9 @@ constexpr std::size_t kept_error_messages = 10;
 struct SoakUser {
   std::string tenant;
   std::string region;
+  client::UserCredentials credentials;
   std::string username;
-  std::string password;
+  bool second_factor = false; ///< a TOTP code per sign-in, so at most a few sign-ins per 30 s
   std::string tool;
   std::string scope;
   std::string issuer;
@@ -71,7 +72,7 @@ struct SoakTally {
 };
 
 std::string sign_in(client::World& world, SoakUser& user) {
-  auto outcome = user.oauth->authorize(world.mcp_url(), user.issuer, {user.username, user.password}, user.scope);
+  auto outcome = user.oauth->authorize(world.mcp_url(), user.issuer, user.credentials, user.scope);
   if (!outcome.tokens) return user.tenant + "/" + user.username + ": sign-in failed at " + outcome.failed_step + ": " + outcome.failure;
   user.tokens = *outcome.tokens;
   user.mcp = std::make_unique<client::McpClient>(*user.agent, world.mcp_url(), user.tokens.access_token);
@@ -110,7 +111,8 @@ void run_operation(client::World& world, SoakUser& user, std::uint64_t op, SoakT
   std::string revoke_failure;
   std::string sign_in_failure;
   bool revoked = false;
-  if (op % revoke_every == revoke_every - 1) {
+  // A user with a second factor is not made to sign in again every few seconds, as no person would be.
+  if (op % revoke_every == revoke_every - 1 && !user.second_factor) {
     revoked = true;
     // A user disconnecting the connector: the client ends its session, then revokes the grant.
     user.agent->send({"DELETE", world.mcp_url(),
@@ -227,7 +229,8 @@ int run_soak(const SoakOptions& options) {
       user.tenant = hosted.id;
       user.region = hosted.region;
       user.username = test_user.username;
-      user.password = test_user.password;
+      user.credentials = world->credentials_for(test_user);
+      user.second_factor = !test_user.totp_secret.empty();
       user.tool = hosted.tool_set == "planning" ? "list_applications" : "get_kpis";
       user.scope = hosted.tool_set == "planning" ? "planning:read" : "finance:read";
       user.issuer = tenant->issuer;

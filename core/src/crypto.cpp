@@ -152,14 +152,20 @@ std::string sha256(std::string_view bytes) {
   return {reinterpret_cast<const char*>(md.data()), len};
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
+namespace {
+std::string hmac(const char* digest, std::string_view key, std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   std::size_t len = 0;
-  if (!EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, bytes_of(key), key.size(), bytes_of(data),
-                 data.size(), mac.data(), mac.size(), &len))
+  if (!EVP_Q_mac(nullptr, "HMAC", nullptr, digest, nullptr, bytes_of(key), key.size(), bytes_of(data), data.size(),
+                 mac.data(), mac.size(), &len))
     openssl_failure("EVP_Q_mac");
   return {reinterpret_cast<const char*>(mac.data()), len};
 }
+} // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac("SHA256", key, data); }
+
+std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac("SHA1", key, data); }
 
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');

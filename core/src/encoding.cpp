@@ -119,6 +119,59 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
+namespace {
+constexpr std::string_view base32_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+} // namespace
+
+std::string base32_encode(std::string_view bytes) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      out += base32_alphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += base32_alphabet[(buffer << (5 - bits)) & 31];
+  while (out.size() % 8 != 0) out += '=';
+  return out;
+}
+
+std::optional<std::string> base32_decode(std::string_view text) {
+  std::string symbols;
+  std::size_t padding = 0;
+  for (char c : text) {
+    if (c == ' ') continue;
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    if (padding != 0) return std::nullopt; // padding only at the end
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (base32_alphabet.find(c) == std::string_view::npos) return std::nullopt;
+    symbols += c;
+  }
+  // A final quantum of 1, 3 or 6 symbols can't come from whole bytes.
+  const auto rest = symbols.size() % 8;
+  if (rest == 1 || rest == 3 || rest == 6) return std::nullopt;
+  if (padding != 0 && (symbols.size() + padding) % 8 != 0) return std::nullopt;
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : symbols) {
+    buffer = (buffer << 5) | static_cast<std::uint32_t>(base32_alphabet.find(c));
+    bits += 5;
+    if (bits >= 8) {
+      out += static_cast<char>((buffer >> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
 std::string url_encode(std::string_view text) {
   std::string out;
   out.reserve(text.size());

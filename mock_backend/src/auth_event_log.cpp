@@ -10,7 +10,7 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr std::array<std::pair<AuthEventKind, std::string_view>, 9> kind_names = {{
+constexpr std::array<std::pair<AuthEventKind, std::string_view>, 11> kind_names = {{
     {AuthEventKind::sign_in, "sign_in"},
     {AuthEventKind::sign_in_failure, "sign_in_failure"},
     {AuthEventKind::consent, "consent"},
@@ -20,6 +20,8 @@ constexpr std::array<std::pair<AuthEventKind, std::string_view>, 9> kind_names =
     {AuthEventKind::revocation, "revocation"},
     {AuthEventKind::token_exchange_refused, "token_exchange_refused"},
     {AuthEventKind::token_error, "token_error"},
+    {AuthEventKind::sign_out, "sign_out"},
+    {AuthEventKind::expiry, "expiry"},
 }};
 
 } // namespace

@@ -4,8 +4,10 @@
 #include <array>
 #include <iostream>
 
+#include "mcpcert/mock_backend/identity_provider.hpp"
 #include "mcpcert/mock_backend/tenant_storage.hpp"
 #include "mcpcert/pkce.hpp"
+#include "mcpcert/totp.hpp"
 
 namespace mcpcert::backend {
 namespace {
@@ -15,6 +17,8 @@ constexpr std::array<std::string_view, 5> supported_scopes = {scope_finance_read
                                                               scope_planning_write, scope_offline_access};
 constexpr std::size_t max_pending_authorizations = 10'000;
 constexpr int max_login_attempts = 5;
+// Wrong one-time codes before the sign-in is abandoned: guessing 6 digits stays hopeless.
+constexpr int max_code_attempts = 5;
 // Open registration must not exhaust memory; far above what a harness run registers.
 constexpr std::size_t max_clients = 10'000;
 constexpr std::string_view token_type_hint_refresh = "refresh_token";
@@ -242,7 +246,7 @@ std::string AuthorizationServer::sign(const nlohmann::json& claims) const {
   return sign_jwt(keys_.back().key, claims, "at+jwt");
 }
 
-AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
+AuthorizationStep AuthorizationServer::authorize(const FormFields& query, std::string_view session) {
   // Until client and redirect URI are known good, an error must not redirect:
   // that would make this server an open redirector (RFC 6749 4.1.2.1).
   const std::string* client_id = field(query, "client_id");
@@ -304,9 +308,88 @@ AuthorizationStep AuthorizationServer::authorize(const FormFields& query) {
   if (pending_.size() >= max_pending_authorizations)
     return fail("temporarily_unavailable", "too many sign-ins in progress");
   pending.expires_at = clock_.now() + lifetimes_.pending_authorization;
+  if (identity_provider_) pending.sso_nonce = random_token(16);
   auto txn = random_token(32);
-  pending_.emplace(txn, std::move(pending));
-  return LoginForm{txn, client->name, {}};
+  auto& stored = pending_.emplace(txn, std::move(pending)).first->second;
+  if (!session.empty()) {
+    auto user = session_user(session, client->id);
+    if (const User* signed_in = directory_.find_user(user))
+      return complete_sign_in(txn, stored, *signed_in, "browser session", false);
+  }
+  return login_form(txn, stored, {});
+}
+
+void AuthorizationServer::trust_identity_provider(IdentityProviderTrust trust) { identity_provider_ = std::move(trust); }
+
+LoginForm AuthorizationServer::login_form(std::string_view txn, const PendingAuthorization& pending,
+                                          std::string error) const {
+  auto client = clients_.find(pending.client_id);
+  LoginForm form{std::string(txn), client ? client->name : pending.client_id, std::move(error)};
+  if (identity_provider_)
+    form.single_sign_on = SingleSignOnOffer{
+        identity_provider_->name,
+        identity_provider_->login_url,
+        {{"rp", identity_.issuer}, {"nonce", pending.sso_nonce}, {"relay_state", std::string(txn)}}};
+  return form;
+}
+
+std::string AuthorizationServer::session_user(std::string_view session, std::string_view client) {
+  auto it = sessions_.find(secret_digest(session));
+  if (it == sessions_.end()) return {};
+  if (clock_.now() >= it->second.expires_at) {
+    log(AuthEventKind::expiry, it->second.user, client, "browser session expired");
+    sessions_.erase(it);
+    return {};
+  }
+  return it->second.user;
+}
+
+AuthorizationStep AuthorizationServer::single_sign_on(std::string_view relay_state, std::string_view assertion) {
+  std::lock_guard lock(pending_mutex_);
+  PendingAuthorization* pending = find_pending(relay_state);
+  auto refuse = [&](std::string_view user, const std::string& why) -> AuthorizationStep {
+    log(AuthEventKind::sign_in_failure, user, pending ? pending->client_id : std::string{}, "single sign-on refused: " + why);
+    return ErrorPage{400, "Single sign-on failed: " + why + ". Start again from the application."};
+  };
+  if (!identity_provider_) return refuse({}, "this tenant has no identity provider");
+  if (!pending) return refuse({}, "the sign-in has expired or is unknown");
+
+  JwtExpectations expect;
+  expect.type = std::string(sso_assertion_type);
+  expect.issuers = {identity_provider_->issuer};
+  expect.audience = identity_.issuer;
+  expect.now = clock_.unix_seconds();
+  auto claims = verify_jwt(assertion, identity_provider_->keys, expect);
+  if (!claims) {
+    auto status = static_cast<JwtStatus>(claims.error().value());
+    if (status == JwtStatus::expired) return refuse({}, "the assertion has expired");
+    if (status == JwtStatus::wrong_audience) return refuse({}, "the assertion is for another audience");
+    if (status == JwtStatus::bad_signature) return refuse({}, "the assertion's signature does not verify");
+    return refuse({}, std::string("the assertion is invalid (") + to_string(status) + ")");
+  }
+  const auto subject = claim_string(*claims, "sub");
+  const User* user = directory_.find_user_by_sso_subject(subject);
+  const std::string who = user ? user->id : std::string{};
+  if (pending->sso_nonce.empty() || !constant_time_equal(claim_string(*claims, "nonce"), pending->sso_nonce))
+    return refuse(who, "the assertion's nonce is not this sign-in's");
+  const auto jti = claim_string(*claims, "jti");
+  if (jti.empty()) return refuse(who, "the assertion has no jti");
+  if (used_assertions_.count(jti) != 0) return refuse(who, "the assertion was already used");
+  used_assertions_.emplace(jti, TimePoint(Seconds(claims->value("exp", std::int64_t{0}))));
+  if (!pending->user.empty()) return refuse(who, "this sign-in is already complete");
+  if (!user) return refuse({}, "no user is linked to " + identity_provider_->name + " account " + subject);
+  pending->awaiting_code_of.clear();
+  return complete_sign_in(relay_state, *pending, *user, "single sign-on via " + identity_provider_->id, true);
+}
+
+SignOut AuthorizationServer::sign_out(std::string_view session) {
+  std::lock_guard lock(pending_mutex_);
+  auto it = sessions_.find(secret_digest(session));
+  if (session.empty() || it == sessions_.end()) return {};
+  SignOut out{clock_.now() < it->second.expires_at, it->second.user};
+  sessions_.erase(it);
+  if (out.ended) log(AuthEventKind::sign_out, out.user, {}, "browser session ended");
+  return out;
 }
 
 AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_view username,
@@ -319,36 +402,91 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
   std::string client_name = client ? client->name : pending->client_id;
 
   if (!directory_.verify_password(username, password)) {
-    if (++pending->failed_logins >= max_login_attempts) {
-      log(AuthEventKind::sign_in_failure, username, pending->client_id,
-          "unknown user name or wrong password; too many attempts, sign-in abandoned");
-      auto location = error_redirect(*pending, "access_denied", "too many failed sign-in attempts");
-      pending_.erase(pending_.find(txn));
-      return Redirect{location};
-    }
-    log(AuthEventKind::sign_in_failure, username, pending->client_id, "unknown user name or wrong password");
-    return LoginForm{std::string(txn), client_name, "Unknown user name or wrong password."};
+    const User* named = directory_.find_user(username);
+    const bool sso_only = named && named->sso_only;
+    std::string detail = sso_only ? "password sign-in refused: the user signs in through the identity provider only"
+                                  : "unknown user name or wrong password";
+    if (++pending->failed_logins >= max_login_attempts)
+      return abandon_sign_in(txn, *pending, username, detail + "; too many attempts, sign-in abandoned",
+                             "too many failed sign-in attempts");
+    log(AuthEventKind::sign_in_failure, username, pending->client_id, detail);
+    return login_form(txn, *pending,
+                      sso_only && identity_provider_ ? "This account signs in with " + identity_provider_->name + "."
+                                                     : "Unknown user name or wrong password.");
   }
 
   const User* user = directory_.find_user(username);
-  auto refusal = session_gate(user->id, user->default_entity);
-  if (!refusal.empty()) {
-    log(AuthEventKind::sign_in_failure, user->id, pending->client_id, "signed in but refused: " + refusal);
-    auto location = error_redirect(*pending, "access_denied", refusal);
-    pending_.erase(pending_.find(txn));
-    return Redirect{location};
+  if (user->has_second_factor()) {
+    pending->awaiting_code_of = user->id;
+    return SecondFactorForm{std::string(txn), client_name, {}};
   }
-  pending->user = user->id;
-  pending->entity = user->default_entity;
-  log(AuthEventKind::sign_in, user->id, pending->client_id, "entity " + pending->entity);
+  return complete_sign_in(txn, *pending, *user, "password", true);
+}
+
+AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::string_view code) {
+  std::lock_guard lock(pending_mutex_);
+  PendingAuthorization* pending = find_pending(txn);
+  if (!pending) return ErrorPage{400, "This sign-in has expired or is unknown. Start again from the application."};
+  if (!pending->user.empty()) return ErrorPage{400, "This sign-in is already complete."};
+  if (pending->awaiting_code_of.empty()) return ErrorPage{400, "Sign in with your password before the one-time code."};
+  const User* user = directory_.find_user(pending->awaiting_code_of);
+  if (!user || !user->has_second_factor())
+    return abandon_sign_in(txn, *pending, pending->awaiting_code_of, "the user's second factor is gone",
+                           "the account changed during sign-in");
+
+  std::string problem;
+  auto step = totp_match(user->totp_secret, code, clock_.now());
+  auto last = last_totp_step_.find(user->id);
+  if (!step) {
+    problem = code.size() == static_cast<std::size_t>(totp_digits) ? "wrong one-time code"
+                                                                   : "malformed one-time code (6 digits expected)";
+  } else if (last != last_totp_step_.end() && *step <= last->second) {
+    problem = "one-time code already used";
+  }
+  if (!problem.empty()) {
+    if (++pending->failed_codes >= max_code_attempts)
+      return abandon_sign_in(txn, *pending, user->id, problem + "; too many attempts, sign-in abandoned",
+                             "too many wrong one-time codes");
+    log(AuthEventKind::sign_in_failure, user->id, pending->client_id, problem);
+    auto client = clients_.find(pending->client_id);
+    problem[0] = static_cast<char>(problem[0] - 'a' + 'A');
+    return SecondFactorForm{std::string(txn), client ? client->name : pending->client_id, problem + "."};
+  }
+  last_totp_step_[user->id] = *step;
+  pending->awaiting_code_of.clear();
+  return complete_sign_in(txn, *pending, *user, "password and one-time code", true);
+}
+
+AuthorizationStep AuthorizationServer::abandon_sign_in(std::string_view txn, const PendingAuthorization& pending,
+                                                       std::string_view user, std::string_view event_detail,
+                                                       std::string_view description) {
+  log(AuthEventKind::sign_in_failure, user, pending.client_id, event_detail);
+  auto location = error_redirect(pending, "access_denied", description);
+  pending_.erase(pending_.find(txn));
+  return Redirect{location};
+}
+
+AuthorizationStep AuthorizationServer::complete_sign_in(std::string_view txn, PendingAuthorization& pending,
+                                                        const User& user, std::string_view method, bool begin_session) {
+  auto refusal = session_gate(user.id, user.default_entity);
+  if (!refusal.empty()) return abandon_sign_in(txn, pending, user.id, "signed in but refused: " + refusal, refusal);
+  pending.user = user.id;
+  pending.entity = user.default_entity;
+  log(AuthEventKind::sign_in, user.id, pending.client_id, "entity " + pending.entity + ", " + std::string(method));
   if (policy_.has(IssuerMutant::consent_auto_approved)) {
-    auto approved = approve(std::move(*pending));
+    auto approved = approve(std::move(pending));
     pending_.erase(pending_.find(txn));
     return approved;
   }
-  const Entity* entity = directory_.find_entity(pending->entity);
-  return ConsentForm{std::string(txn), client_name, user->id, user->display_name, pending->scope, pending->entity,
-                     entity ? entity->name : pending->entity};
+  auto client = clients_.find(pending.client_id);
+  const Entity* entity = directory_.find_entity(pending.entity);
+  ConsentForm form{std::string(txn), client ? client->name : pending.client_id, user.id, user.display_name,
+                   pending.scope, pending.entity, entity ? entity->name : pending.entity};
+  if (begin_session) {
+    form.new_session = random_token(32);
+    sessions_[secret_digest(form.new_session)] = {user.id, clock_.now() + lifetimes_.browser_session};
+  }
+  return form;
 }
 
 AuthorizationStep AuthorizationServer::consent(std::string_view txn, std::string_view decision) {
@@ -511,7 +649,10 @@ TokenResponse AuthorizationServer::redeem_code(const OAuthClient& client, const 
   case StoreStatus::failed: return refused(storage_failure());
   default: return invalid_grant("unknown authorization code");
   }
-  if (clock_.now() >= record->expires_at) return refused(invalid_grant("authorization code expired"));
+  if (clock_.now() >= record->expires_at) {
+    log(AuthEventKind::expiry, record->user, client.id, "authorization code expired (grant " + record->grant_id + ")");
+    return refused(invalid_grant("authorization code expired"));
+  }
   if (record->client_id != client.id) return refused(invalid_grant("authorization code was issued to another client"));
   if (record->redirect_uri != *redirect_uri)
     return refused(invalid_grant("redirect_uri does not match the authorization request"));
@@ -567,10 +708,14 @@ TokenResponse AuthorizationServer::refresh(const OAuthClient& client, const Form
   };
   const bool presented_again = record->used;
   if (presented_again && !in_grace(*record)) return reuse_detected(*grant, "refresh token");
-  if (now >= record->expires_at && !policy_.has(IssuerMutant::refresh_never_expires))
+  if (now >= record->expires_at && !policy_.has(IssuerMutant::refresh_never_expires)) {
+    log(AuthEventKind::expiry, grant->user, client.id, "refresh token expired (grant " + grant->id + ")");
     return refused(invalid_grant("refresh token expired"));
-  if (lifetimes_.refresh_family && now >= grant->created_at + *lifetimes_.refresh_family)
+  }
+  if (lifetimes_.refresh_family && now >= grant->created_at + *lifetimes_.refresh_family) {
+    log(AuthEventKind::expiry, grant->user, client.id, "refresh family reached its absolute lifetime (grant " + grant->id + ")");
     return refused(invalid_grant("the grant's refresh tokens reached their absolute lifetime"));
+  }
 
   std::string scope = record->scope;
   if (const auto* requested = field(form, "scope")) {
@@ -1016,6 +1161,11 @@ StoreStatus AuthorizationServer::revoke_grant(std::string_view grant_id, std::st
 }
 
 std::optional<std::size_t> AuthorizationServer::revoke_user_grants(std::string_view user, std::string_view reason) {
+  {
+    // Rotated credentials or a suspension end the user's browser sessions too.
+    std::lock_guard lock(pending_mutex_);
+    std::erase_if(sessions_, [&](const auto& entry) { return entry.second.user == user; });
+  }
   // The control plane names a credential rotation with this reason (suspension revokes as before).
   if (reason == "credentials rotated" && policy_.has(IssuerMutant::grants_survive_rotation)) return 0;
   auto revoked = grants_.revoke_user_grants(user, reason, clock_.now());
@@ -1064,6 +1214,10 @@ AuthorizationServer::PendingAuthorization* AuthorizationServer::find_pending(std
 void AuthorizationServer::drop_expired_pending() {
   auto now = clock_.now();
   std::erase_if(pending_, [&](const auto& entry) { return now >= entry.second.expires_at; });
+  // A spent assertion can't come back once it has expired anyway.
+  std::erase_if(used_assertions_, [&](const auto& entry) { return now >= entry.second; });
+  // Sessions long expired go unlogged: nobody presented them (those presented are logged then).
+  std::erase_if(sessions_, [&](const auto& entry) { return now >= entry.second.expires_at + std::chrono::hours(24); });
 }
 
 std::string AuthorizationServer::redirect_with(const std::string& redirect_uri,

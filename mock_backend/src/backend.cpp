@@ -37,6 +37,8 @@ struct Backend::Site {
   std::unique_ptr<http::Server> issuer;
   std::unique_ptr<http::Server> api;
   std::unique_ptr<Tenant> tenant;
+  std::unique_ptr<http::Server> idp; ///< the tenant's identity provider, when its fixture has one
+  std::unique_ptr<IdentityProvider> identity_provider;
 };
 
 Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& config) {
@@ -140,12 +142,21 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
 
     // Plain fixture passwords serve only the simulation control plane.
     if (!config.simulation) fixture.credentials.clear();
+    auto provider = std::move(fixture.identity_provider);
 
     auto site = std::make_unique<Site>();
     site->issuer = std::make_unique<http::Server>(executor, tenant_config.issuer_listen.host,
                                                   tenant_config.issuer_listen.port, audited(site.get(), Listener::issuer));
     site->api = std::make_unique<http::Server>(executor, tenant_config.api_listen.host, tenant_config.api_listen.port,
                                                audited(site.get(), Listener::api));
+    // The identity provider is only ever reached by browsers, so any free
+    // port next to the issuer's will do.
+    if (provider)
+      site->idp = std::make_unique<http::Server>(
+          executor, tenant_config.issuer_listen.host, 0,
+          http::make_async([at = site.get()](http::Request& request, const http::RequestContext&) {
+            return serve_identity_provider(*at->identity_provider, request);
+          }));
     IssuerIdentity identity{tenant_config.id, tenant_config.region, site->issuer->base_url(), site->api->base_url()};
     std::filesystem::path state_file;
     if (config.state_dir) {
@@ -157,6 +168,13 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
     site->tenant = std::make_unique<Tenant>(std::move(identity), tenant_config.lifetimes, std::move(fixture), *clock_,
                                             open_tenant_storage(state_file, tenant_config.id, *clock_), std::move(policy));
     site->tenant->limit_api_rate(tenant_config.api_rate_limit_per_minute);
+    if (provider) {
+      site->identity_provider = std::make_unique<IdentityProvider>(std::move(*provider), site->idp->base_url(),
+                                                                   site->issuer->base_url(), *clock_);
+      const auto& idp = *site->identity_provider;
+      site->tenant->authorization_server().trust_identity_provider(
+          {idp.id(), idp.name(), idp.issuer(), idp.login_url(), idp.verification_keys()});
+    }
     for (const auto& registration : tenant_config.resources)
       site->tenant->clients().register_resource(registration.resource, registration.client_id);
     sites_.push_back(std::move(site));
@@ -179,6 +197,7 @@ void Backend::start() {
   for (auto& site : sites_) {
     site->issuer->start();
     site->api->start();
+    if (site->idp) site->idp->start();
   }
   if (control_server_) control_server_->start();
 }
@@ -187,6 +206,7 @@ void Backend::stop() {
   for (auto& site : sites_) {
     site->issuer->stop();
     site->api->stop();
+    if (site->idp) site->idp->stop();
   }
   if (control_server_) control_server_->stop();
 }
@@ -198,6 +218,7 @@ std::string Backend::ready_line() const {
   for (const auto& site : sites_) {
     const auto& identity = site->tenant->identity();
     tenants[identity.tenant] = {{"region", identity.region}, {"api", identity.api_base}, {"issuer", identity.issuer}};
+    if (site->identity_provider) tenants[identity.tenant]["identity_provider"] = site->identity_provider->issuer();
   }
   ready["tenants"] = std::move(tenants);
   return "READY " + ready.dump();

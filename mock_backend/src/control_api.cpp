@@ -74,9 +74,18 @@ nlohmann::json user_json(const User& user, const std::vector<FixtureCredential>&
       {"roles", std::move(roles)},
       {"department", user.department},
       {"teams", user.teams},
+      {"mfa", user.has_second_factor()},
+      {"sso_only", user.sso_only},
   };
-  for (const auto& credential : credentials)
-    if (credential.user == user.id) out["password"] = credential.password;
+  if (!user.sso_subject.empty()) out["sso_subject"] = user.sso_subject;
+  for (const auto& credential : credentials) {
+    if (credential.user != user.id) continue;
+    if (!credential.password.empty()) out["password"] = credential.password;
+    // The harness answers the second-factor page as an authenticator app would,
+    // and signs in at the identity provider as the linked account.
+    if (!credential.totp_secret.empty()) out["totp_secret"] = credential.totp_secret;
+    if (!credential.sso_password.empty()) out["sso_password"] = credential.sso_password;
+  }
   return out;
 }
 

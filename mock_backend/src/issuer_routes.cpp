@@ -26,6 +26,13 @@ std::string form_problem(const FormParse& parse) {
   return "malformed form encoding in " + parse.field;
 }
 
+std::string hidden_inputs(const FormFields& fields) {
+  std::string html;
+  for (const auto& [name, value] : fields)
+    html += "<input type=\"hidden\" name=\"" + html_escape(name) + "\" value=\"" + html_escape(value) + "\">\n";
+  return html;
+}
+
 std::string login_page(const LoginForm& form) {
   std::string html = "<h1>Sign in</h1>\n<p>" + html_escape(form.client_name) + " wants to access your data.</p>\n";
   if (!form.error.empty()) html += "<p class=\"error\" role=\"alert\">" + html_escape(form.error) + "</p>\n";
@@ -34,6 +41,24 @@ std::string login_page(const LoginForm& form) {
           "<label>User name <input name=\"username\" autocomplete=\"username\"></label>\n"
           "<label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\n"
           "<button type=\"submit\">Sign in</button>\n</form>\n";
+  if (form.single_sign_on) {
+    // A plain GET to the provider's page: the browser carries the hand-off there.
+    const auto& offer = *form.single_sign_on;
+    html += "<form method=\"get\" action=\"" + html_escape(offer.login_url) + "\" class=\"sso\">\n" +
+            hidden_inputs(offer.fields) + "<button type=\"submit\">Sign in with " + html_escape(offer.provider_name) +
+            "</button>\n</form>\n";
+  }
+  return html;
+}
+
+std::string second_factor_page(const SecondFactorForm& form) {
+  std::string html = "<h1>Two-step verification</h1>\n<p>Enter the 6-digit code from your authenticator app.</p>\n";
+  if (!form.error.empty()) html += "<p class=\"error\" role=\"alert\">" + html_escape(form.error) + "</p>\n";
+  html += "<form method=\"post\" action=\"/authorize/mfa\">\n"
+          "<input type=\"hidden\" name=\"txn\" value=\"" + html_escape(form.txn) + "\">\n"
+          "<label>One-time code <input name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" "
+          "pattern=\"[0-9]{6}\" maxlength=\"6\"></label>\n"
+          "<button type=\"submit\">Verify</button>\n</form>\n";
   return html;
 }
 
@@ -57,6 +82,8 @@ HandledRequest render(const http::Request& request, const AuthorizationStep& ste
   } else if (const auto* login = std::get_if<LoginForm>(&step)) {
     // 400 after a failed attempt, so a headless client notices without parsing HTML.
     out.response = html_response(request, login->error.empty() ? 200 : 400, "Sign in", login_page(*login));
+  } else if (const auto* code = std::get_if<SecondFactorForm>(&step)) {
+    out.response = html_response(request, code->error.empty() ? 200 : 400, "Two-step verification", second_factor_page(*code));
   } else if (const auto* consent = std::get_if<ConsentForm>(&step)) {
     out.response = html_response(request, 200, "Allow access?", consent_page(*consent));
     out.facts.subject = consent->user;
@@ -169,6 +196,47 @@ HandledRequest registration_endpoint(AuthorizationServer& server, const http::Re
   return oauth_reply(request, server.register_client(body));
 }
 
+// The value of cookie `name` in the request's Cookie header(s); empty when absent.
+std::string cookie_value(const http::Request& request, std::string_view name) {
+  auto [first, last] = request.equal_range(bhttp::field::cookie);
+  for (auto header = first; header != last; ++header) {
+    std::string_view rest = header->value();
+    while (!rest.empty()) {
+      auto end = rest.find(';');
+      auto pair = rest.substr(0, end);
+      while (pair.starts_with(' ')) pair.remove_prefix(1);
+      if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+        return std::string(pair.substr(name.size() + 1));
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+  return {};
+}
+
+// Cookies of issuers on one host reach each other's ports, so the path is the
+// issuer's own and the name the tenant's. No Max-Age: the session's lifetime
+// runs on the issuer's (virtual) clock and is enforced there.
+std::string session_cookie(const AuthorizationServer& server, std::string_view value, bool clear) {
+  const auto& issuer = server.identity().issuer;
+  auto authority = issuer.find("://");
+  auto path_start = authority == std::string::npos ? std::string::npos : issuer.find('/', authority + 3);
+  std::string path = path_start == std::string::npos ? "/" : issuer.substr(path_start);
+  return server.session_cookie_name() + "=" + std::string(value) + "; Path=" + path + "; HttpOnly; SameSite=Lax" +
+         (clear ? "; Max-Age=0" : "");
+}
+
+HandledRequest sign_out_endpoint(AuthorizationServer& server, const http::Request& request) {
+  auto outcome = server.sign_out(cookie_value(request, server.session_cookie_name()));
+  HandledRequest out;
+  out.response = html_response(request, 200, "Signed out",
+                               outcome.ended ? "<h1>Signed out</h1>\n<p>You are signed out.</p>\n"
+                                             : "<h1>Signed out</h1>\n<p>You were not signed in.</p>\n");
+  out.response.set(bhttp::field::set_cookie, session_cookie(server, "", true));
+  out.facts.subject = outcome.user;
+  return out;
+}
+
 } // namespace
 
 std::string client_document_url(const http::Request& request) {
@@ -195,6 +263,14 @@ HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& re
     out.response.set(bhttp::field::allow, allow);
     return out;
   };
+  // A sign-in that just completed begins the browser session.
+  auto answer = [&](const AuthorizationStep& step) {
+    auto out = render(request, step);
+    const auto* consent = std::get_if<ConsentForm>(&step);
+    if (consent && !consent->new_session.empty())
+      out.response.set(bhttp::field::set_cookie, session_cookie(server, consent->new_session, false));
+    return out;
+  };
 
   if (path == "/.well-known/oauth-authorization-server" || path == "/.well-known/openid-configuration") {
     if (method != bhttp::verb::get) return wrong_method("GET");
@@ -208,11 +284,11 @@ HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& re
     if (method != bhttp::verb::get) return wrong_method("GET");
     auto query = parse_form(target_query(request.target()));
     if (query.status != FormStatus::ok) return error_page(request, form_problem(query));
-    auto out = render(request, server.authorize(query.fields));
+    auto out = answer(server.authorize(query.fields, cookie_value(request, server.session_cookie_name())));
     if (auto it = query.fields.find("client_id"); it != query.fields.end()) out.facts.client_id = it->second;
     return out;
   }
-  if (path == "/authorize/login" || path == "/authorize/consent") {
+  if (path == "/authorize/login" || path == "/authorize/mfa" || path == "/authorize/sso" || path == "/authorize/consent") {
     if (method != bhttp::verb::post) return wrong_method("POST");
     if (!form_content(request)) return error_page(request, "The form must be sent as application/x-www-form-urlencoded.");
     auto form = parse_form(request.body());
@@ -221,8 +297,14 @@ HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& re
       auto it = form.fields.find(name);
       return it == form.fields.end() ? std::string_view{} : std::string_view(it->second);
     };
-    if (path == "/authorize/login") return render(request, server.login(value("txn"), value("username"), value("password")));
+    if (path == "/authorize/login") return answer(server.login(value("txn"), value("username"), value("password")));
+    if (path == "/authorize/mfa") return answer(server.second_factor(value("txn"), value("code")));
+    if (path == "/authorize/sso") return answer(server.single_sign_on(value("relay_state"), value("assertion")));
     return render(request, server.consent(value("txn"), value("decision")));
+  }
+  if (path == "/sign-out") {
+    if (method != bhttp::verb::post) return wrong_method("POST");
+    return sign_out_endpoint(server, request);
   }
   if (path == "/token") {
     if (method != bhttp::verb::post) return wrong_method("POST");

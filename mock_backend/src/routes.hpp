@@ -13,6 +13,7 @@
 #include "mcpcert/http_server.hpp"
 #include "mcpcert/mock_backend/authorization_server.hpp"
 #include "mcpcert/mock_backend/finance_ledger.hpp"
+#include "mcpcert/mock_backend/identity_provider.hpp"
 #include "mcpcert/mock_backend/permission_oracle.hpp"
 #include "mcpcert/mock_backend/planning_workspace.hpp"
 #include "mcpcert/mock_backend/tenant.hpp"
@@ -36,6 +37,9 @@ HandledRequest serve_issuer(AuthorizationServer& server, const http::Request& re
 /// form of /token and /revoke), whose metadata document must be resolved
 /// before serve_issuer; empty when there is none.
 std::string client_document_url(const http::Request& request);
+
+/// The identity provider's listener: its login page, the assertion post-back page, its JWKS.
+http::Response serve_identity_provider(IdentityProvider& provider, const http::Request& request);
 /// Says whether the user may make one more request now, or how long to wait.
 using ApiAdmission = std::function<std::optional<std::chrono::seconds>(const std::string& user)>;
 /// Authenticates the exchanged token, applies the per-user rate limit, then

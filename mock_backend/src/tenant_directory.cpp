@@ -90,6 +90,9 @@ void TenantDirectory::add_user(UserSpec spec) {
   user.roles = std::move(spec.roles);
   user.department = std::move(spec.department);
   user.teams = std::move(spec.teams);
+  user.totp_secret = std::move(spec.totp_secret);
+  user.sso_subject = std::move(spec.sso_subject);
+  user.sso_only = spec.sso_only;
   users_.insert_or_assign(std::move(spec.id), std::move(user));
 }
 
@@ -140,8 +143,15 @@ bool TenantDirectory::verify_password(std::string_view user, std::string_view pa
   // Hash even for an unknown user, so timing doesn't tell which user names exist.
   static const std::string decoy_salt(16, '\0');
   auto computed = password_hash(found ? found->password_salt : decoy_salt, password);
-  if (!found) return false;
+  if (!found || found->sso_only) return false;
   return constant_time_equal(computed, found->password_hash);
+}
+
+const User* TenantDirectory::find_user_by_sso_subject(std::string_view subject) const {
+  if (subject.empty()) return nullptr;
+  for (const auto& [id, user] : users_)
+    if (user.sso_subject == subject) return &user;
+  return nullptr;
 }
 
 bool TenantDirectory::allows(std::string_view user, std::string_view entity, Permission permission) const {

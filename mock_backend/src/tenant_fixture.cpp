@@ -3,6 +3,7 @@
 #include <set>
 
 #include "mcpcert/config.hpp"
+#include "mcpcert/encoding.hpp"
 
 namespace mcpcert::backend {
 namespace {
@@ -61,14 +62,77 @@ void add_organisation(const ConfigNode& root, TenantDirectory& directory) {
   }
 }
 
-void add_users(const ConfigNode& root, TenantDirectory& directory, std::vector<FixtureCredential>& credentials) {
+// RFC 4226 R6: a shared secret of at least 128 bits.
+constexpr std::size_t min_totp_secret_bytes = 16;
+
+// The base32 text as written, for the simulation control plane, and the key.
+std::pair<std::string, std::string> totp_secret_of(const ConfigNode& node, bool mfa_required) {
+  if (!node.has("totp_secret")) {
+    if (mfa_required) node.fail("totp_secret", "is required: the user or the tenant has mfa_required");
+    return {};
+  }
+  auto text = require_nonempty(node, "totp_secret");
+  auto key = base32_decode(text);
+  if (!key) node.fail("totp_secret", "must be base32 (RFC 4648 section 6)");
+  if (key->size() < min_totp_secret_bytes) node.fail("totp_secret", "must hold at least 128 bits (RFC 4226 R6)");
+  return {text, *key};
+}
+
+std::optional<IdentityProviderSpec> identity_provider_of(const ConfigNode& root) {
+  if (!root.has("identity_provider")) return std::nullopt;
+  auto node = root.require_object("identity_provider");
+  node.reject_unknown({"id", "name", "users"});
+  IdentityProviderSpec spec{require_nonempty(node, "id"), require_nonempty(node, "name"), {}};
+  auto users = node.require_array("users");
+  if (users.empty()) node.fail("users", "needs at least one user");
+  std::set<std::string> ids;
+  for (const auto& user : users) {
+    user.reject_unknown({"id", "display_name", "password"});
+    IdentityProviderUser account{require_nonempty(user, "id"), "", require_nonempty(user, "password")};
+    account.display_name = user.optional_string("display_name", account.id);
+    if (!ids.insert(account.id).second) user.fail("id", "duplicate user " + account.id);
+    spec.users.push_back(std::move(account));
+  }
+  return spec;
+}
+
+// The account `node` links to at the identity provider, checked against it.
+const IdentityProviderUser* sso_account_of(const ConfigNode& node, const std::optional<IdentityProviderSpec>& provider,
+                                           std::set<std::string>& linked) {
+  if (!node.has("sso_subject")) {
+    if (node.optional_bool("sso_only", false)) node.fail("sso_only", "needs an sso_subject");
+    return nullptr;
+  }
+  auto subject = require_nonempty(node, "sso_subject");
+  if (!provider) node.fail("sso_subject", "the tenant has no identity_provider");
+  const IdentityProviderUser* account = nullptr;
+  for (const auto& candidate : provider->users)
+    if (candidate.id == subject) account = &candidate;
+  if (!account) node.fail("sso_subject", "no user " + subject + " at identity provider " + provider->id);
+  if (!linked.insert(subject).second) node.fail("sso_subject", subject + " is linked to another user already");
+  return account;
+}
+
+void add_users(const ConfigNode& root, TenantDirectory& directory, std::vector<FixtureCredential>& credentials,
+               const std::optional<IdentityProviderSpec>& provider) {
+  const bool tenant_mfa = root.optional_bool("mfa_required", false);
+  std::set<std::string> linked;
   for (const auto& node : root.require_array("users")) {
-    node.reject_unknown({"id", "display_name", "password", "default_entity", "suspended", "roles", "department", "teams"});
+    node.reject_unknown({"id", "display_name", "password", "default_entity", "suspended", "roles", "department", "teams",
+                         "totp_secret", "mfa_required", "sso_subject", "sso_only"});
     UserSpec user;
     user.id = require_nonempty(node, "id");
     if (directory.find_user(user.id)) node.fail("id", "duplicate user " + user.id);
     user.display_name = node.optional_string("display_name", user.id);
-    user.password = require_nonempty(node, "password");
+    const auto* sso_account = sso_account_of(node, provider, linked);
+    user.sso_only = node.optional_bool("sso_only", false);
+    if (sso_account) user.sso_subject = sso_account->id;
+    if (user.sso_only) {
+      // The identity provider holds the only credential.
+      if (node.has("password")) node.fail("password", "an sso_only user has no password here");
+    } else {
+      user.password = require_nonempty(node, "password");
+    }
     user.suspended = node.optional_bool("suspended", false);
     for (const auto& role_node : node.require_array("roles")) {
       role_node.reject_unknown({"entity", "role", "mcp_access"});
@@ -97,7 +161,12 @@ void add_users(const ConfigNode& root, TenantDirectory& directory, std::vector<F
     bool has_role = false;
     for (const auto& assignment : user.roles) has_role = has_role || assignment.entity == user.default_entity;
     if (!has_role) node.fail("default_entity", "the user has no role on " + user.default_entity);
-    credentials.push_back({user.id, user.password});
+    // An SSO-only user's second factor is the identity provider's business.
+    auto [totp_text, totp_key] =
+        totp_secret_of(node, (tenant_mfa && !user.sso_only) || node.optional_bool("mfa_required", false));
+    user.totp_secret = std::move(totp_key);
+    credentials.push_back({user.id, user.password, std::move(totp_text), user.sso_subject,
+                           sso_account ? sso_account->password : std::string{}});
     directory.add_user(std::move(user));
   }
 }
@@ -270,7 +339,8 @@ const char* to_string(TenantDomain domain) { return domain == TenantDomain::plan
 TenantFixture parse_tenant_fixture(const nlohmann::json& document, const std::string& file) {
   ConfigNode root(document, "", file);
   root.reject_unknown({"tenant", "display_name", "domain", "company", "departments", "teams", "custom_roles",
-                       "entities", "users", "ledger", "applications", "clients"});
+                       "entities", "users", "ledger", "applications", "clients", "mfa_required",
+                       "identity_provider"});
   auto company_node = root.require_object("company");
   company_node.reject_unknown({"id", "name"});
   auto domain = root.optional_string("domain", "finance");
@@ -282,7 +352,8 @@ TenantFixture parse_tenant_fixture(const nlohmann::json& document, const std::st
       FinanceLedger{}, PlanningWorkspace{}, ClientRegistry{}, {}};
   add_organisation(root, fixture.directory);
   add_entities(root, fixture.directory);
-  add_users(root, fixture.directory, fixture.credentials);
+  fixture.identity_provider = identity_provider_of(root);
+  add_users(root, fixture.directory, fixture.credentials, fixture.identity_provider);
   add_ledger(root, fixture.directory, fixture.ledger);
   for (const auto& node : root.optional_array("applications")) add_application(node, fixture.directory, fixture.planning);
   add_clients(root, fixture.clients);

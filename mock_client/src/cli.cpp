@@ -568,6 +568,10 @@ int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream
                  (role.value("mcp_access", false) ? " (MCP Access)" : " (no MCP Access)");
       }
       out << "    " << std::left << std::setw(10) << user.username << " password " << std::setw(22) << user.password << " " << roles << "\n";
+      // What a person at a browser needs beyond the password.
+      if (!user.totp_secret.empty()) out << "               TOTP secret (base32) " << user.totp_secret << "\n";
+      if (!user.sso_subject.empty())
+        out << "               single sign-on as " << user.sso_subject << " password " << user.sso_password << "\n";
     }
   }
   out << std::flush;

@@ -471,16 +471,40 @@ AuthorizationOutcome OAuthClient::run_code_flow(const AuthorizationServerMetadat
   auto page = agent_.send({"GET", authorize_url, {{"Accept", "text/html"}}, ""});
   std::string page_url = authorize_url;
 
-  // Login, then consent: each page is a form to fill; a 302 ends the dance.
-  for (int page_count = 0; page_count < 4 && page.status == 200; ++page_count) {
+  // Login (at the identity provider for a single sign-on user, whose
+  // assertion page is posted back as served), a second factor when the user
+  // has one, then consent: each page is a form to fill; a 302 ends the dance.
+  const bool single_sign_on = !user.sso_username.empty();
+  bool at_identity_provider = false;
+  for (int page_count = 0; page_count < 6 && page.status == 200; ++page_count) {
     auto forms = parse_html_forms(page.body);
     if (forms.empty()) return fail(outcome, "authorize", "page without a form");
+    auto offer = std::find_if(forms.begin(), forms.end(), [](const HtmlForm& candidate) {
+      return candidate.method == "get" && candidate.has_field("relay_state");
+    });
+    if (single_sign_on && !at_identity_provider) {
+      if (offer == forms.end()) return fail(outcome, "sso", "the sign-in page offers no single sign-on for " + user.username);
+      at_identity_provider = true;
+      const auto action = resolve(page_url, offer->action);
+      auto query = fill_form(*offer, {}, "");
+      page_url = action + (action.find('?') == std::string::npos ? "?" : "&") + encode_form(*query);
+      page = agent_.send({"GET", page_url, {{"Accept", "text/html"}}, ""});
+      continue;
+    }
     const auto& form = forms.front();
     std::optional<FormFields> fields;
     std::string step;
     if (form.has_field("password")) {
-      step = "login";
-      fields = fill_form(form, {{"username", user.username}, {"password", user.password}}, "");
+      step = at_identity_provider ? "sso_login" : "login";
+      fields = at_identity_provider ? fill_form(form, {{"username", user.sso_username}, {"password", user.sso_password}}, "")
+                                    : fill_form(form, {{"username", user.username}, {"password", user.password}}, "");
+    } else if (form.has_field("assertion")) {
+      step = "sso_return";
+      fields = fill_form(form, {}, "");
+    } else if (form.has_field("code")) {
+      step = "second_factor";
+      if (!user.one_time_code) return fail(outcome, step, "the issuer asks " + user.username + " for a one-time code, and no TOTP secret is known");
+      fields = fill_form(form, {{"code", user.one_time_code()}}, "");
     } else {
       step = "consent";
       fields = fill_form(form, {}, approve_consent ? "approve" : "deny");

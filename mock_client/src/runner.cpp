@@ -278,7 +278,8 @@ private:
                      ? OAuthClient(agent_, ClientProfile{scripted_redirect_uri, {}, world_.client_metadata_document_url(), false})
                      : OAuthClient(agent_, ClientRegistration{scripted_client_id, scripted_redirect_uri});
     const auto resource = args.contains("resource") ? substitute(args["resource"].get<std::string>(), placeholders_) : std::string{};
-    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, {credentials->username, credentials->password}, args["scope"], resource,
+    const auto user_credentials = world_.credentials_for(*credentials);
+    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, user_credentials, args["scope"], resource,
                                    args.value("consent", "approve") == "approve");
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {

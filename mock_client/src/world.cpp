@@ -15,6 +15,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/http_server.hpp"
+#include "mcpcert/totp.hpp"
 
 #ifndef MCPCERT_BACKEND_BIN
 #define MCPCERT_BACKEND_BIN ""
@@ -260,9 +261,34 @@ std::vector<TestUser> World::users(const std::string& tenant_id) {
   if (reply.status != 200 || !json.is_object() || !json.contains("users")) return users;
   for (const auto& user : json["users"]) {
     users.push_back({user.value("username", ""), user.value("password", ""), user.value("id", ""),
-                     user.contains("roles") && user["roles"].is_array() ? user["roles"] : nlohmann::json::array()});
+                     user.contains("roles") && user["roles"].is_array() ? user["roles"] : nlohmann::json::array(),
+                     user.value("totp_secret", ""), user.value("sso_subject", ""), user.value("sso_password", "")});
   }
   return users;
+}
+
+std::string World::one_time_code(const TestUser& user) {
+  const auto key = base32_decode(user.totp_secret);
+  if (!key) return {};
+  auto step = totp_step(std::chrono::system_clock::now() + std::chrono::seconds(advanced_seconds_));
+  std::lock_guard lock(totp_mutex_);
+  auto [last, fresh] = last_totp_step_.emplace(user.user_id, step);
+  if (!fresh) {
+    step = std::max(step, last->second + 1);
+    last->second = step;
+  }
+  return hotp(*key, step);
+}
+
+UserCredentials World::credentials_for(const TestUser& user) {
+  UserCredentials credentials{user.username, user.password, {}};
+  if (!user.totp_secret.empty()) credentials.one_time_code = [this, user] { return one_time_code(user); };
+  // Users without a password here sign in only through the tenant's identity provider.
+  if (user.password.empty() && !user.sso_subject.empty()) {
+    credentials.sso_username = user.sso_subject;
+    credentials.sso_password = user.sso_password;
+  }
+  return credentials;
 }
 
 bool World::start_connector(std::string& error) {

@@ -74,7 +74,13 @@ int run_world() {
     for (const auto& user : world->users(id)) {
       bool mcp_access = false;
       for (const auto& role : user.roles) mcp_access = mcp_access || role.value("mcp_access", false);
-      users.push_back({{"username", user.username}, {"password", user.password}, {"mcp_access", mcp_access}});
+      json entry = {{"username", user.username}, {"password", user.password}, {"mcp_access", mcp_access}};
+      // A user without a password here signs in only at the tenant's identity provider.
+      if (user.password.empty() && !user.sso_subject.empty()) {
+        entry["sso_username"] = user.sso_subject;
+        entry["sso_password"] = user.sso_password;
+      }
+      users.push_back(std::move(entry));
       if (mcp_access && !token_user && id == token_tenant) {
         token_user = UserCredentials{user.username, user.password};
         token_issuer = tenant.issuer;

@@ -13,6 +13,8 @@ namespace mcpcert {
 std::string sha256(std::string_view bytes);
 /// HMAC-SHA-256 of `data` under `key`.
 std::string hmac_sha256(std::string_view key, std::string_view data);
+/// HMAC-SHA-1: only where a standard fixes it (HOTP/TOTP, RFC 4226 and 6238).
+std::string hmac_sha1(std::string_view key, std::string_view data);
 /// Bytes from the operating system's CSPRNG (RAND_bytes).
 std::string random_bytes(std::size_t n);
 /// `n` random bytes as base64url text: session ids, codes, refresh tokens.

@@ -1,5 +1,5 @@
 #pragma once
-/// Byte encodings used on the wire: base64url (JOSE, PKCE), hex, and
+/// Byte encodings used on the wire: base64url (JOSE, PKCE), hex, base32 (TOTP secrets) and
 /// application/x-www-form-urlencoded (OAuth endpoints).
 
 #include <map>
@@ -21,6 +21,12 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
+
+/// RFC 4648 section 6 base32 with padding (how TOTP secrets are shown).
+std::string base32_encode(std::string_view bytes);
+/// Upper or lower case, padding optional, spaces ignored (as authenticator apps
+/// accept secrets); nullopt on any other character or impossible length.
+std::optional<std::string> base32_decode(std::string_view text);
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 std::string url_encode(std::string_view text);

@@ -233,9 +233,10 @@ TEST(AuthEventLog, PagesBySeqAndKeepsEveryField) {
 TEST(AuthEventLog, KindNamesRoundTrip) {
   for (auto kind : {AuthEventKind::sign_in, AuthEventKind::sign_in_failure, AuthEventKind::consent,
                     AuthEventKind::token_issue, AuthEventKind::refresh, AuthEventKind::reuse_detected,
-                    AuthEventKind::revocation, AuthEventKind::token_exchange_refused, AuthEventKind::token_error})
+                    AuthEventKind::revocation, AuthEventKind::token_exchange_refused, AuthEventKind::token_error,
+                    AuthEventKind::sign_out, AuthEventKind::expiry})
     EXPECT_EQ(parse_auth_event_kind(to_string(kind)), kind);
-  EXPECT_FALSE(parse_auth_event_kind("sign_out"));
+  EXPECT_FALSE(parse_auth_event_kind("log_out"));
 }
 
 } // namespace

@@ -29,6 +29,7 @@ struct Outgoing {
   std::string body;
   std::string content_type;
   std::string authorization;
+  std::string cookie{}; ///< the Cookie header, as a browser would send it
 };
 
 inline http::Response send(const std::string& base_url, const Outgoing& outgoing) {
@@ -41,6 +42,7 @@ inline http::Response send(const std::string& base_url, const Outgoing& outgoing
   request.set(bhttp::field::host, url->host + ":" + std::to_string(url->port));
   if (!outgoing.content_type.empty()) request.set(bhttp::field::content_type, outgoing.content_type);
   if (!outgoing.authorization.empty()) request.set(bhttp::field::authorization, outgoing.authorization);
+  if (!outgoing.cookie.empty()) request.set(bhttp::field::cookie, outgoing.cookie);
   request.keep_alive(false);
   request.body() = outgoing.body;
   request.prepare_payload();

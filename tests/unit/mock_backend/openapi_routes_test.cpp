@@ -28,15 +28,12 @@ struct SeededTenant {
                load_tenant_fixture(source_root / "mock_backend/fixtures" / (id + ".json")), clock,
                open_tenant_storage({}, id, clock)) {
     tenant.clients().register_resource(std::string(mcp_resource), std::string(connector_client));
-    std::string password, secret;
-    for (const auto& credential : tenant.fixture_credentials())
-      if (credential.user == user) password = credential.password;
     auto& server = tenant.authorization_server();
     auto verifier = pkce_make_verifier();
     auto query = authorization_query(pkce_s256_challenge(verifier));
     query["scope"] = scope;
     auto txn = std::get<LoginForm>(server.authorize(query)).txn;
-    server.login(txn, user, password);
+    sign_in_as(tenant, clock, txn, user);
     auto step = server.consent(txn, "approve");
     auto client = redeem(server, {location_param(std::get<Redirect>(step).location, "code"), verifier});
     // The fixtures' connector secrets are per tenant; re-key the client for the test.

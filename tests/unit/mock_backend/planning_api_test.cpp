@@ -33,10 +33,7 @@ struct PlanningWorld {
     query["scope"] = std::string(scope);
     auto step = server.authorize(query);
     auto txn = std::get<LoginForm>(step).txn;
-    std::string password;
-    for (const auto& credential : tenant.fixture_credentials())
-      if (credential.user == user) password = credential.password;
-    step = server.login(txn, user, password);
+    step = sign_in_as(tenant, clock, txn, user);
     if (!std::get_if<ConsentForm>(&step)) return {};
     step = server.consent(txn, "approve");
     IssuedCode code{location_param(std::get<Redirect>(step).location, "code"), verifier};

@@ -14,6 +14,8 @@
 #include "mcpcert/clock.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/pkce.hpp"
+#include "mcpcert/totp.hpp"
+#include "mcpcert/mock_backend/backend_config.hpp"
 #include "mcpcert/mock_backend/tenant.hpp"
 
 namespace mcpcert::backend::test_world {
@@ -25,6 +27,8 @@ inline constexpr std::string_view scripted_client = "mcpcert-scripted-client";
 inline constexpr std::string_view connector_client = "mcpcert-connector";
 inline constexpr std::string_view connector_secret = "connector-secret-for-tests";
 inline constexpr std::string_view client_redirect = "http://127.0.0.1:53123/callback";
+/// erin's second factor: the fixture's base32 secret decodes to RFC 6238's SHA-1 test key.
+inline constexpr std::string_view erin_totp_key = "12345678901234567890";
 
 inline nlohmann::json test_fixture() {
   return nlohmann::json::parse(R"({
@@ -43,7 +47,10 @@ inline nlohmann::json test_fixture() {
       {"id": "carol", "password": "carol-pw", "default_entity": "ent-lyon",
        "roles": [{"entity": "ent-lyon", "role": "admin", "mcp_access": false}]},
       {"id": "dave", "password": "dave-pw", "default_entity": "ent-lyon", "suspended": true,
-       "roles": [{"entity": "ent-lyon", "role": "viewer", "mcp_access": true}]}
+       "roles": [{"entity": "ent-lyon", "role": "viewer", "mcp_access": true}]},
+      {"id": "erin", "password": "erin-pw", "default_entity": "ent-brussels", "mfa_required": true,
+       "totp_secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+       "roles": [{"entity": "ent-brussels", "role": "viewer", "mcp_access": true}]}
     ],
     "ledger": [
       {"entity": "ent-brussels", "kpis": [
@@ -59,12 +66,53 @@ inline nlohmann::json test_fixture() {
   })");
 }
 
+/// test_fixture() with an identity provider ("Test ID") and two users linked
+/// to it: gina, who signs in only through it, and alice, who may use either way.
+/// hank@test-id.example is known to the provider and linked to nobody.
+inline nlohmann::json single_sign_on_fixture() {
+  auto fixture = test_fixture();
+  fixture["identity_provider"] = {
+      {"id", "test-id"},
+      {"name", "Test ID"},
+      {"users",
+       {{{"id", "gina@test-id.example"}, {"display_name", "Gina Lopez"}, {"password", "gina-idp-pw"}},
+        {{"id", "alice@test-id.example"}, {"password", "alice-idp-pw"}},
+        {{"id", "hank@test-id.example"}, {"password", "hank-idp-pw"}}}}};
+  for (auto& user : fixture["users"])
+    if (user["id"] == "alice") user["sso_subject"] = "alice@test-id.example";
+  fixture["users"].push_back({{"id", "gina"},
+                              {"sso_subject", "gina@test-id.example"},
+                              {"sso_only", true},
+                              {"default_entity", "ent-brussels"},
+                              {"roles", {{{"entity", "ent-brussels"}, {"role", "viewer"}, {"mcp_access", true}}}}});
+  return fixture;
+}
+
+/// A simulation backend (virtual clock, control plane) of one tenant,
+/// emea-finance, from `fixture`, every listener on a free loopback port.
+inline BackendConfig one_tenant_backend(const std::filesystem::path& fixture, std::string_view control_secret,
+                                        std::string_view mcp_resource_url) {
+  BackendConfig config;
+  config.simulation = true;
+  config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
+  TenantConfig tenant;
+  tenant.id = "emea-finance";
+  tenant.region = "eu-central-1";
+  tenant.fixture = fixture;
+  tenant.api_listen = {"127.0.0.1", 0};
+  tenant.issuer_listen = {"127.0.0.1", 0};
+  tenant.resources = {{std::string(mcp_resource_url), std::string(connector_client)}};
+  config.tenants.push_back(tenant);
+  return config;
+}
+
 /// One tenant on its own virtual clock, with the MCP resource registered for
 /// the connector; its state in `state_file`, or in memory when that is empty.
 struct TenantWorld {
-  explicit TenantWorld(TokenLifetimes lifetimes = {}, const std::filesystem::path& state_file = {})
+  explicit TenantWorld(TokenLifetimes lifetimes = {}, const std::filesystem::path& state_file = {},
+                       const nlohmann::json& fixture = test_fixture())
       : tenant(IssuerIdentity{"emea-finance", "eu-central-1", std::string(issuer_url), std::string(api_url)},
-               lifetimes, parse_tenant_fixture(test_fixture(), "test-fixture"), clock,
+               lifetimes, parse_tenant_fixture(fixture, "test-fixture"), clock,
                open_tenant_storage(state_file, "emea-finance", clock)) {
     tenant.clients().register_resource(std::string(mcp_resource), std::string(connector_client));
   }
@@ -100,6 +148,22 @@ inline std::string location_param(std::string_view location, std::string_view na
 inline std::string redirect_error(const AuthorizationStep& step) {
   const auto* redirect = std::get_if<Redirect>(&step);
   return redirect ? location_param(redirect->location, "error") : "(no redirect)";
+}
+
+/// The fixture's password of `user`, then, when the issuer asks for it, the
+/// current one-time code of the user's fixture TOTP secret: what a user with
+/// an authenticator app does. Returns the step after the last form.
+inline AuthorizationStep sign_in_as(Tenant& tenant, const Clock& clock, std::string_view txn, std::string_view user) {
+  const FixtureCredential* credential = nullptr;
+  for (const auto& candidate : tenant.fixture_credentials())
+    if (candidate.user == user) credential = &candidate;
+  EXPECT_NE(credential, nullptr) << "no fixture credential for " << user;
+  if (!credential) return ErrorPage{};
+  auto step = tenant.authorization_server().login(txn, user, credential->password);
+  if (!std::holds_alternative<SecondFactorForm>(step)) return step;
+  auto key = base32_decode(credential->totp_secret);
+  EXPECT_TRUE(key) << "the issuer asked " << user << " for a one-time code, and the fixture has no secret";
+  return tenant.authorization_server().second_factor(txn, key ? totp(*key, clock.now()) : std::string{});
 }
 
 struct IssuedCode {

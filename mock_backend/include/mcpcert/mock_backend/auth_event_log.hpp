@@ -1,6 +1,6 @@
 #pragma once
-/// The tenant's authentication event log: sign-ins, consent, token issue,
-/// refresh, reuse, revocation and every token endpoint error, in the tenant's
+/// The tenant's authentication event log: sign-ins, sign-outs, consent, token
+/// issue, refresh, reuse, revocation, expiry and every token endpoint error, in the tenant's
 /// SQLite database, so the harness can check what the issuer saw (LOG-COMPLETE).
 
 #include <cstdint>
@@ -26,6 +26,8 @@ enum class AuthEventKind {
   revocation,             ///< a grant or an access token revoked, and why
   token_exchange_refused,
   token_error,            ///< every error answer of /token, with its error code
+  sign_out,               ///< a browser sign-in session ended at the sign-out endpoint
+  expiry,                 ///< an expired authorization code, refresh token or browser session was presented
 };
 
 const char* to_string(AuthEventKind kind);

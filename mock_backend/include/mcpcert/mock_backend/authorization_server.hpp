@@ -62,6 +62,8 @@ struct TokenLifetimes {
   Seconds exchanged{300};
   /// Absolute limit of a grant's refresh family, counted from consent; none by default.
   std::optional<Seconds> refresh_family;
+  /// A browser sign-in session: within it the issuer asks for no password again (consent still).
+  Seconds browser_session{8 * 3600};
 };
 
 /// Deliberate defects of the authorization server that each break exactly one
@@ -118,10 +120,23 @@ struct ErrorPage {
 struct Redirect {
   std::string location;
 };
+/// "Sign in with <provider>": a GET form to the identity provider's login page.
+struct SingleSignOnOffer {
+  std::string provider_name;
+  std::string login_url;
+  FormFields fields; ///< rp, nonce, relay_state
+};
 struct LoginForm {
   std::string txn;
   std::string client_name;
   std::string error; ///< set after a failed attempt
+  std::optional<SingleSignOnOffer> single_sign_on{};
+};
+/// After a correct password, for a user with a second factor: the one-time code.
+struct SecondFactorForm {
+  std::string txn;
+  std::string client_name;
+  std::string error; ///< set after a refused code
 };
 struct ConsentForm {
   std::string txn;
@@ -131,8 +146,10 @@ struct ConsentForm {
   std::string scope;
   std::string entity;
   std::string entity_name;
+  /// A browser session begun by this sign-in, for the session cookie; empty when none began.
+  std::string new_session{};
 };
-using AuthorizationStep = std::variant<ErrorPage, Redirect, LoginForm, ConsentForm>;
+using AuthorizationStep = std::variant<ErrorPage, Redirect, LoginForm, ConsentForm, SecondFactorForm>;
 
 struct ClientCredentials {
   std::string client_id;
@@ -152,6 +169,21 @@ struct TokenResponse {
 
   bool ok() const { return status == 200; }
   std::string error() const { return body.is_object() ? body.value("error", "") : std::string{}; }
+};
+
+/// The identity provider a tenant trusts for single sign-on: who it is and its keys.
+struct IdentityProviderTrust {
+  std::string id;
+  std::string name;
+  std::string issuer; ///< `iss` of its assertions
+  std::string login_url;
+  JwkSet keys;
+};
+
+/// The outcome of the sign-out endpoint.
+struct SignOut {
+  bool ended = false; ///< false: there was no live session to end
+  std::string user;
 };
 
 /// The claims of a valid access token that the API acts on.
@@ -205,9 +237,23 @@ public:
   /// (and the registry unchanged) when the store refused.
   StoreStatus add_client(OAuthClient client);
 
-  /// GET /authorize with its query parameters.
-  AuthorizationStep authorize(const FormFields& query);
+  /// GET /authorize with its query parameters. With the id of a live browser
+  /// session (the cookie) the user is not asked to sign in again: consent follows.
+  AuthorizationStep authorize(const FormFields& query, std::string_view session = {});
+  /// Sign-in pages offer "Sign in with <provider>" from now on (set up once, before serving).
+  void trust_identity_provider(IdentityProviderTrust trust);
+  /// POST /authorize/sso: the identity provider's signed assertion for the
+  /// sign-in `relay_state` names; checked (signature, issuer, audience,
+  /// expiry, nonce, single use) before the linked user gets the consent page.
+  AuthorizationStep single_sign_on(std::string_view relay_state, std::string_view assertion);
+  /// Ends the browser session `session` (the cookie's value).
+  SignOut sign_out(std::string_view session);
+  /// The session cookie's name: one per tenant, as issuers on one host share cookies.
+  std::string session_cookie_name() const { return "mcpcert_session_" + identity_.tenant; }
   AuthorizationStep login(std::string_view txn, std::string_view username, std::string_view password);
+  /// The one-time code (RFC 6238) of a user whose password was right: the
+  /// current step +-1 on the issuer's clock, each code at most once per user.
+  AuthorizationStep second_factor(std::string_view txn, std::string_view code);
   AuthorizationStep consent(std::string_view txn, std::string_view decision);
 
   /// POST /token; `basic` holds the client credentials of an Authorization: Basic header.
@@ -249,9 +295,25 @@ private:
     std::string user; ///< set once the user signed in
     std::string entity;
     int failed_logins = 0;
+    std::string awaiting_code_of; ///< the user whose password was right, until the second factor is
+    int failed_codes = 0;
+    std::string sso_nonce; ///< binds an identity provider's assertion to this sign-in
+  };
+  struct BrowserSession {
+    std::string user;
+    TimePoint expires_at;
   };
 
   PendingAuthorization* find_pending(std::string_view txn);
+  /// The user is authenticated: the session gate, the sign_in event, then consent.
+  AuthorizationStep complete_sign_in(std::string_view txn, PendingAuthorization& pending, const User& user,
+                                     std::string_view method, bool begin_session);
+  LoginForm login_form(std::string_view txn, const PendingAuthorization& pending, std::string error) const;
+  /// The user of a live browser session; empty otherwise (an expired one is logged and dropped).
+  std::string session_user(std::string_view session, std::string_view client);
+  /// Ends a sign-in in progress with an error redirect and a sign_in_failure event.
+  AuthorizationStep abandon_sign_in(std::string_view txn, const PendingAuthorization& pending, std::string_view user,
+                                    std::string_view event_detail, std::string_view description);
   /// Records the grant and its code; the redirect carrying the code (or server_error).
   AuthorizationStep approve(PendingAuthorization pending);
   void drop_expired_pending();
@@ -319,6 +381,14 @@ private:
 
   std::mutex pending_mutex_; // sign-ins in progress, touched by every authorize step
   std::map<std::string, PendingAuthorization, std::less<>> pending_;
+  /// Per user, the newest TOTP step accepted: that code and older ones are
+  /// spent (RFC 6238 5.2). Guarded by pending_mutex_.
+  std::map<std::string, std::uint64_t, std::less<>> last_totp_step_;
+  std::optional<IdentityProviderTrust> identity_provider_; // set before serving, read-only after
+  /// Assertion ids already used, until their expiry (guarded by pending_mutex_).
+  std::map<std::string, TimePoint, std::less<>> used_assertions_;
+  /// Browser sessions by the SHA-256 of their id (guarded by pending_mutex_).
+  std::map<std::string, BrowserSession, std::less<>> sessions_;
 };
 
 } // namespace mcpcert::backend

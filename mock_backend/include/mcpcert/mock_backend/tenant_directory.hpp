@@ -71,6 +71,9 @@ struct UserSpec {
   std::vector<RoleAssignment> roles;
   std::string department; ///< empty: in no department
   std::vector<std::string> teams;
+  std::string totp_secret; ///< raw key bytes (RFC 6238); empty: no second factor enrolled
+  std::string sso_subject; ///< the user's account at the tenant's identity provider; empty: none linked
+  bool sso_only = false;   ///< signs in only through the identity provider; `password` is unused
 };
 
 struct User {
@@ -83,7 +86,14 @@ struct User {
   std::vector<RoleAssignment> roles;
   std::string department;
   std::vector<std::string> teams;
+  /// The second factor's key; sign-in asks for a one-time code whenever one is enrolled.
+  std::string totp_secret;
+  /// The linked account at the tenant's identity provider (single sign-on).
+  std::string sso_subject;
+  /// No password sign-in at all: only through the identity provider.
+  bool sso_only = false;
 
+  bool has_second_factor() const { return !totp_secret.empty(); }
   const RoleAssignment* role_on(std::string_view entity) const;
   bool in_team(std::string_view team) const;
 };
@@ -127,8 +137,10 @@ public:
   /// In id order.
   std::vector<const User*> users() const;
 
-  /// False for an unknown user too, after the same amount of hashing.
+  /// False for an unknown user and an SSO-only one too, after the same amount of hashing.
   bool verify_password(std::string_view user, std::string_view password) const;
+  /// The user linked to `subject` at the tenant's identity provider; null when none.
+  const User* find_user_by_sso_subject(std::string_view subject) const;
   /// What the role on `entity` lets the user do; suspended users may do nothing.
   bool allows(std::string_view user, std::string_view entity, Permission permission) const;
   bool has_mcp_access(std::string_view user, std::string_view entity) const;

@@ -3,6 +3,7 @@
 /// clients), read strictly: an unknown field or a dangling reference refuses start-up.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/finance_ledger.hpp"
+#include "mcpcert/mock_backend/identity_provider.hpp"
 #include "mcpcert/mock_backend/planning_workspace.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
@@ -21,6 +23,9 @@ namespace mcpcert::backend {
 struct FixtureCredential {
   std::string user;
   std::string password;
+  std::string totp_secret; ///< base32 as the fixture writes it; empty without a second factor
+  std::string sso_subject;  ///< the linked account at the identity provider; empty without one
+  std::string sso_password; ///< that account's password at the identity provider
 };
 
 /// Which product the tenant plays; it sets the scopes a client gets by default.
@@ -34,6 +39,8 @@ struct TenantFixture {
   PlanningWorkspace planning;
   ClientRegistry clients;
   std::vector<FixtureCredential> credentials;
+  /// The second issuer the tenant's sign-in page offers (single sign-on); none by default.
+  std::optional<IdentityProviderSpec> identity_provider{};
 };
 
 /// Throws ConfigError naming the file and field.

@@ -11,6 +11,7 @@
 /// are only ever presented to the issuer they belong to.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -58,6 +59,13 @@ struct ClientProfile {
 struct UserCredentials {
   std::string username;
   std::string password;
+  /// Answers the issuer's second-factor page with the current one-time code,
+  /// as the user's authenticator app would; unset for users without one.
+  std::function<std::string()> one_time_code{};
+  /// Set for a user who signs in through the tenant's identity provider
+  /// (single sign-on): the account there, used instead of username/password.
+  std::string sso_username{};
+  std::string sso_password{};
 };
 
 struct TokenSet {

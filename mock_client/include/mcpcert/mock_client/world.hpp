@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 
 #include "mcpcert/mock_client/child_process.hpp"
 #include "mcpcert/mock_client/http_agent.hpp"
+#include "mcpcert/mock_client/oauth_client.hpp"
 #include "mcpcert/mock_client/profile.hpp"
 #include "mcpcert/mock_client/target.hpp"
 
@@ -77,6 +79,9 @@ struct TestUser {
   std::string password;
   std::string user_id;
   nlohmann::json roles = nlohmann::json::array(); ///< [{"entity","role","mcp_access"}] as the control plane lists them
+  std::string totp_secret; ///< base32; empty when the user signs in without a second factor
+  std::string sso_subject;  ///< the linked account at the tenant's identity provider
+  std::string sso_password; ///< its password there
 };
 
 /// The connector's operational log as its control plane exports it.
@@ -121,6 +126,14 @@ public:
   const std::map<std::string, TenantInfo>& tenants() const { return tenants_; }
   /// Test users of a tenant, with passwords, as the control plane lists them.
   std::vector<TestUser> users(const std::string& tenant_id);
+  /// The user's one-time code (RFC 6238) at the world's virtual time. A code
+  /// is only accepted once, so a second sign-in within the same 30 s gets the
+  /// next step's code (the issuer accepts one step ahead).
+  std::string one_time_code(const TestUser& user);
+  /// What the scripted client signs in as `user` with: password, the second
+  /// factor from its TOTP secret, or the identity provider's account for a
+  /// user who signs in only through single sign-on.
+  UserCredentials credentials_for(const TestUser& user);
 
   /// A control-plane call (secret attached), recorded in `agent`'s transcript.
   HttpReply control(HttpAgent& agent, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
@@ -213,6 +226,8 @@ private:
   std::chrono::milliseconds start_timeout_{20'000};
   std::int64_t advanced_seconds_ = 0; ///< how far advance_clock has moved the world's time
   bool real_time_ = false;
+  std::mutex totp_mutex_; ///< sign-ins of several users may run at once (the soak)
+  std::map<std::string, std::uint64_t> last_totp_step_; ///< per user id: the newest step whose code was used
 };
 
 } // namespace mcpcert::client
