@@ -84,7 +84,8 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   const auto document = ConfigNode::load_file(file);
   ConfigNode root(document, "", file.string());
   root.reject_unknown({"listen", "mcp_path", "client", "tool_set", "tenants", "allowed_origins", "leeway_seconds",
-                       "upstream_timeout_ms", "body_limit_bytes", "tools_page_size", "sse_heartbeat_ms", "control", "log", "tls"});
+                       "upstream_timeout_ms", "body_limit_bytes", "tools_page_size", "sse_heartbeat_ms", "limits", "control", "log",
+                       "tls"});
   ConnectorConfig config;
 
   const auto listen = root.require_string("listen");
@@ -138,6 +139,17 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
   }
   config.leeway = std::chrono::seconds(root.optional_int("leeway_seconds", 30, 0, 300));
   config.upstream_timeout = std::chrono::milliseconds(root.optional_int("upstream_timeout_ms", 5000, 100, 120000));
+  if (root.has("limits")) {
+    const auto limits = root.require_object("limits");
+    limits.reject_unknown({"requests_per_user_per_minute", "requests_per_connection_per_minute", "sessions_per_user",
+                           "streams_per_session", "session_idle_seconds"});
+    config.limits.requests_per_user_per_minute = static_cast<unsigned>(limits.optional_int("requests_per_user_per_minute", 0, 0, 1'000'000));
+    config.limits.requests_per_connection_per_minute =
+        static_cast<unsigned>(limits.optional_int("requests_per_connection_per_minute", 0, 0, 1'000'000));
+    config.limits.sessions_per_user = static_cast<std::size_t>(limits.optional_int("sessions_per_user", 32, 1, 10'000));
+    config.limits.streams_per_session = static_cast<std::size_t>(limits.optional_int("streams_per_session", 4, 1, 1'000));
+    config.limits.session_idle = std::chrono::seconds(limits.optional_int("session_idle_seconds", 1800, 10, 7 * 24 * 3600));
+  }
   if (root.has("control")) {
     const auto control = root.require_object("control");
     control.reject_unknown({"listen", "secret"});

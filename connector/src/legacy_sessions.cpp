@@ -77,6 +77,27 @@ boost::asio::awaitable<http::Response> LegacySessions::call_tool_streaming(http:
   const std::string stream_id = random_token(16);
   {
     std::lock_guard lock(mutex_);
+    auto session = sessions_.find(session_id);
+    const auto cap = services_.config().limits.streams_per_session;
+    if (session != sessions_.end() && session->second.open_streams >= cap) {
+      co_return mcp_http::too_many(request, call.id, std::chrono::seconds(1),
+                                   "too many open streams on this session (limit " + std::to_string(cap) +
+                                       "): wait for one to end, or open another session");
+    }
+    if (session != sessions_.end()) ++session->second.open_streams;
+  }
+  // Released however the stream ends, a client that went away included.
+  struct OpenStream {
+    LegacySessions& sessions;
+    std::string session_id;
+    ~OpenStream() {
+      std::lock_guard lock(sessions.mutex_);
+      if (auto session = sessions.sessions_.find(session_id); session != sessions.sessions_.end() && session->second.open_streams > 0)
+        --session->second.open_streams;
+    }
+  } open_stream{*this, session_id};
+  {
+    std::lock_guard lock(mutex_);
     streams_[stream_id].session_id = session_id;
     stream_order_.push_back(stream_id);
     while (stream_order_.size() > kept_streams) {
@@ -160,11 +181,31 @@ http::Response LegacySessions::initialize(http::Request& request, const AccessId
       version = requested->get<std::string>();
     }
   }
+  const auto now = services_.clock().now();
+  const auto& limits = services_.config().limits;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(sessions_, [&](const auto& entry) { return now - entry.second.last_used > limits.session_idle; });
+    std::size_t open = 0;
+    auto oldest = now;
+    for (const auto& [id, session] : sessions_) {
+      if (session.issuer != identity.issuer || session.subject != identity.subject) continue;
+      ++open;
+      oldest = std::min(oldest, session.last_used);
+    }
+    if (open >= limits.sessions_per_user) {
+      const auto until_idle = std::chrono::ceil<std::chrono::seconds>(oldest + limits.session_idle - now);
+      return mcp_http::too_many(request, call.id, std::max(until_idle, std::chrono::seconds(1)),
+                                "too many open sessions for this user (limit " + std::to_string(limits.sessions_per_user) +
+                                    "): end one with DELETE, or retry when the oldest has been idle for " +
+                                    std::to_string(limits.session_idle.count()) + " s");
+    }
+  }
   const auto session_id = random_token(32);
   if (!services_.log_event("session_opened", &identity, facts, "")) return mcp_http::log_unavailable(request, call.id);
   {
     std::lock_guard lock(mutex_);
-    sessions_[session_id] = McpSession{identity.issuer, identity.subject, version, false};
+    sessions_[session_id] = McpSession{identity.issuer, identity.subject, version, false, now};
   }
   json result = {
       {"protocolVersion", version},
@@ -193,11 +234,19 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
     auto found = sessions_.find(session_header->value());
     if (found == sessions_.end() && services_.config().mutants.contains(Mutant::unknown_session_served)) {
       found = sessions_.emplace(std::string(session_header->value()),
-                                McpSession{identity.issuer, identity.subject, std::string(newest_session_version()), true}).first;
+                                McpSession{identity.issuer, identity.subject, std::string(newest_session_version()), true,
+                                           services_.clock().now()}).first;
     }
     if (found == sessions_.end() || !belongs_to(found->second, identity)) {
       co_return rpc_error(request, 404, reply_id, -32001, "session not found");
     }
+    const auto now = services_.clock().now();
+    if (now - found->second.last_used > services_.config().limits.session_idle) {
+      // Idle too long: ended, and the client starts a new one as on any 404.
+      sessions_.erase(found);
+      co_return rpc_error(request, 404, reply_id, -32001, "session expired after being idle");
+    }
+    found->second.last_used = now;
     if (const auto* notification = std::get_if<jsonrpc::Notification>(&message);
         notification != nullptr && notification->method == "notifications/initialized") {
       found->second.initialized = true;

@@ -83,7 +83,9 @@ McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std:
       validator_(config, clock, resource_),
       services_(config, clock, log, metadata_url_),
       sessions_(services_),
-      stateless_(services_) {}
+      stateless_(services_),
+      per_user_(config.limits.requests_per_user_per_minute),
+      per_connection_(config.limits.requests_per_connection_per_minute) {}
 
 std::string McpEndpoint::read_scopes() const {
   // What a client needs to start: the read scope of each tool set served;
@@ -161,6 +163,15 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
   if (path != config_.mcp_path) co_return json_reply(request, 404, {{"error", "not found"}});
 
   if (!origin_allowed(request)) co_return rpc_error(request, 403, nullptr, -32000, "origin not allowed");
+  // Before any token work: a connection that floods pays nothing but this lookup.
+  if (per_connection_.enabled()) {
+    const auto key = context.remote_address + " " + std::to_string(context.remote_port);
+    if (auto wait = per_connection_.admit(key, std::chrono::steady_clock::now())) {
+      co_return mcp_http::too_many(request, nullptr, *wait,
+                                   "too many requests on this connection (limit " +
+                                       std::to_string(config_.limits.requests_per_connection_per_minute) + " per minute)");
+    }
+  }
 
   // Tokens are taken from the Authorization header only (never the query string),
   // and validated on every request, whichever protocol revision it speaks.
@@ -188,6 +199,17 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
     auto refusal = unauthorized(request, "invalid_token", identity.error().message());
     refusal.set("X-Request-Id", facts.request_id);
     co_return refusal;
+  }
+
+  if (per_user_.enabled()) {
+    if (auto wait = per_user_.admit(identity->issuer + " " + identity->subject, std::chrono::steady_clock::now())) {
+      services_.log_event("rate_limited", &*identity, facts, "requests_per_user_per_minute");
+      auto refusal = mcp_http::too_many(request, nullptr, *wait,
+                                        "too many requests for this user (limit " +
+                                            std::to_string(config_.limits.requests_per_user_per_minute) + " per minute)");
+      refusal.set("X-Request-Id", facts.request_id);
+      co_return refusal;
+    }
   }
 
   if (config_.mutants.contains(Mutant::route_by_client_region)) {

@@ -41,6 +41,15 @@ inline http::Response stateless_error(const http::Request& request, unsigned sta
   return json_reply(request, status, body);
 }
 
+/// A limit of the connector refused the request: 429 with when to retry, and
+/// a JSON-RPC error (-32000, server error range) saying which limit.
+inline http::Response too_many(const http::Request& request, const jsonrpc::Id& id, std::chrono::seconds retry_after,
+                               std::string_view message) {
+  auto response = rpc_error(request, 429, id, -32000, message, nlohmann::json{{"retryAfterSeconds", retry_after.count()}});
+  response.set(boost::beast::http::field::retry_after, std::to_string(retry_after.count()));
+  return response;
+}
+
 inline constexpr const char* log_unavailable_message =
     "operational log unavailable; the call was not recorded and is not acknowledged";
 

@@ -19,6 +19,13 @@ McpReply McpClient::post(const nlohmann::json& message) {
     access_token_ = std::move(*token);
     reply = post_once(message);
   }
+  // Streamable HTTP: a 404 naming our session means the server ended it (a
+  // DELETE, idleness, a restart); the client starts a new session and sends
+  // the request again in it, once.
+  if (reply.http.status == 404 && !session_id_.empty() && message.value("method", "") != "initialize") {
+    const auto restarted = connect(requested_version_);
+    if (restarted.http.status == 200 && restarted.has_result()) reply = post_once(message);
+  }
   return reply;
 }
 
@@ -56,6 +63,7 @@ McpReply McpClient::call_tool(const std::string& name, nlohmann::json arguments)
 }
 
 McpReply McpClient::connect(const std::string& protocol_version) {
+  requested_version_ = protocol_version;
   session_id_.clear();
   protocol_version_.clear();
   auto reply = request("initialize", {{"protocolVersion", protocol_version},

@@ -72,6 +72,32 @@ TEST_F(ConnectorConfigFile, ToolsPageSizeDefaultsToOnePageAndIsBounded) {
   EXPECT_THAT(error_of(with_page_size("\"ten\"")), testing::HasSubstr("tools_page_size"));
 }
 
+TEST_F(ConnectorConfigFile, LimitsHaveSafeDefaultsAndNameTheFieldThatIsWrong) {
+  std::ofstream(path_) << valid;
+  const auto defaults = ConnectorConfig::load(path_).limits;
+  EXPECT_EQ(defaults.requests_per_user_per_minute, 0u) << "rate limits are off unless configured";
+  EXPECT_EQ(defaults.sessions_per_user, 32u);
+  EXPECT_EQ(defaults.streams_per_session, 4u);
+  EXPECT_EQ(defaults.session_idle, std::chrono::seconds(1800));
+  const auto with_limits = [&](const std::string& value) {
+    auto text = valid;
+    text.insert(text.find("\"tenants\""), "\"limits\": " + value + ",\n  ");
+    return text;
+  };
+  std::ofstream(path_) << with_limits(R"({"requests_per_user_per_minute": 600, "requests_per_connection_per_minute": 1200,
+                                         "sessions_per_user": 4, "streams_per_session": 2, "session_idle_seconds": 60})");
+  const auto limits = ConnectorConfig::load(path_).limits;
+  EXPECT_EQ(limits.requests_per_user_per_minute, 600u);
+  EXPECT_EQ(limits.requests_per_connection_per_minute, 1200u);
+  EXPECT_EQ(limits.sessions_per_user, 4u);
+  EXPECT_EQ(limits.streams_per_session, 2u);
+  EXPECT_EQ(limits.session_idle, std::chrono::seconds(60));
+  EXPECT_THAT(error_of(with_limits(R"({"sessions_per_user": 0})")), testing::HasSubstr("sessions_per_user"));
+  EXPECT_THAT(error_of(with_limits(R"({"session_idle_seconds": 1})")), testing::HasSubstr("session_idle_seconds"));
+  EXPECT_THAT(error_of(with_limits(R"({"requests_per_minute": 5})")), testing::HasSubstr("requests_per_minute"));
+  EXPECT_THAT(error_of(with_limits("[]")), testing::HasSubstr("limits"));
+}
+
 TEST_F(ConnectorConfigFile, SseHeartbeatIsMillisecondsOfRealTimeOrNone) {
   std::ofstream(path_) << valid;
   EXPECT_EQ(ConnectorConfig::load(path_).sse_heartbeat, std::chrono::milliseconds(15'000));

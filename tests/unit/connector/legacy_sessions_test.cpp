@@ -163,3 +163,48 @@ TEST_F(StreamingCallTest, AStreamedCallThatCantBeRecordedEndsWithAnErrorNotTheRe
 
 } // namespace
 } // namespace mcpcert::connector
+
+namespace mcpcert::connector {
+namespace {
+
+// One stream a session: while a tool's stream is open, a second streaming
+// call on the same session is refused with 429 and says which limit; once
+// the first has ended the session may stream again.
+class StreamCapTest : public StreamingCallTest {
+protected:
+  void SetUp() override {
+    auto config = base_config();
+    config.tenants[0].tool_set = "planning";
+    config.sse_heartbeat = 0ms;
+    config.limits.streams_per_session = 1;
+    start(std::move(config));
+    session_ = open_session();
+  }
+
+  Reply second_streaming_call() {
+    return post(jsonrpc::make_request(8, "tools/call",
+                                      {{"name", "run_app_tool"},
+                                       {"arguments", {{"application", "app-1"}, {"tool", "simulate"}}},
+                                       {"_meta", {{"progressToken", "p-2"}}}}),
+                {{"Mcp-Session-Id", session_}, {"MCP-Protocol-Version", "2025-11-25"}});
+  }
+};
+
+TEST_F(StreamCapTest, ASecondStreamOnTheSessionIsRefusedWhileTheFirstIsOpen) {
+  hold_run_polls_ = true;
+  start_streaming_call();
+  ASSERT_TRUE(run_until([&] { return received_.find("retry: ") != std::string::npos; })) << "the first stream is open";
+  const auto refused = second_streaming_call();
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.raw[bhttp::field::retry_after], "1");
+  EXPECT_THAT(refused.body["error"]["message"].get<std::string>(), testing::HasSubstr("too many open streams on this session (limit 1)"));
+
+  hold_run_polls_ = false;
+  run_release_.cancel();
+  ASSERT_TRUE(run_until([&] { return ended_; })) << received_;
+  const auto later = second_streaming_call();
+  EXPECT_EQ(later.status, 200) << later.raw.body();
+}
+
+} // namespace
+} // namespace mcpcert::connector

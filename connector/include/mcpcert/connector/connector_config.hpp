@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mcpcert/connector/operational_log.hpp"
+#include "mcpcert/connector/request_limits.hpp"
 #include "mcpcert/tls.hpp"
 
 namespace mcpcert::connector {
@@ -93,6 +94,7 @@ struct ConnectorConfig {
   std::size_t tools_page_size = 100;
   /// Real time without an event after which an open SSE stream gets a comment line; zero sends none.
   std::chrono::milliseconds sse_heartbeat{15'000};
+  ConnectorLimits limits;
   std::set<Mutant> mutants;
   std::optional<ControlPlaneConfig> control;
   /// HTTPS identity; nullopt serves plain HTTP (only behind a TLS-terminating proxy).

@@ -26,6 +26,8 @@ struct McpSession {
   std::string subject;
   std::string protocol_version;
   bool initialized = false; ///< notifications/initialized received
+  TimePoint last_used{};    ///< on the connector's clock; idle sessions end
+  std::size_t open_streams = 0; ///< tool-call SSE streams now open on this session
 };
 
 class LegacySessions {

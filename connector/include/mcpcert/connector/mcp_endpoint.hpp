@@ -50,6 +50,8 @@ private:
   McpServices services_;
   LegacySessions sessions_;
   StatelessRevision stateless_;
+  RequestRateLimiter per_user_;
+  RequestRateLimiter per_connection_;
 };
 
 } // namespace mcpcert::connector

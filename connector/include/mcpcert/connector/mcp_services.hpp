@@ -54,6 +54,7 @@ public:
               std::string resource_metadata_url = {});
 
   const ConnectorConfig& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
   /// Whether a tools/call of `tool` for this identity may stream progress.
   bool streams_progress(const AccessIdentity& identity, const std::string& tool) const {
     return identity.route != nullptr && identity.route->tool_set == "planning" && PlanningTools::long_running(tool);

@@ -30,6 +30,8 @@ public:
       : agent_(agent), mcp_url_(std::move(mcp_url)), access_token_(std::move(access_token)) {}
 
   /// initialize, then notifications/initialized; returns the initialize reply.
+  /// A later request the server answers 404 for its session (ended by DELETE,
+  /// idleness or a restart) starts a new session this way and is sent again once.
   McpReply connect(const std::string& protocol_version = "2025-11-25");
   McpReply request(const std::string& method, nlohmann::json params);
   McpReply call_tool(const std::string& name, nlohmann::json arguments);
@@ -57,6 +59,7 @@ private:
   std::string access_token_;
   std::string session_id_;
   std::string protocol_version_;
+  std::string requested_version_ = "2025-11-25"; ///< what connect asked for, asked again when a session must restart
   long next_id_ = 1;
   Reauthorizer reauthorize_;
   int retry_limit_ = 0;
