@@ -29,8 +29,36 @@ McpReply McpClient::post(const nlohmann::json& message) {
   return reply;
 }
 
-McpReply McpClient::post_once(const nlohmann::json& message) {
+namespace {
+
+// The stateless revision: no initialize and no session; every request says
+// which revision it speaks and who the client is in its _meta, and mirrors
+// its method (and the tool's name) in headers a gateway can route on.
+constexpr const char* stateless_revision = "2026-07-28";
+
+nlohmann::json with_request_meta(nlohmann::json message) {
+  if (!message.contains("method") || !message.contains("id")) return message;
+  auto& params = message["params"];
+  if (!params.is_object()) params = nlohmann::json::object();
+  auto& meta = params["_meta"];
+  if (!meta.is_object()) meta = nlohmann::json::object();
+  meta["io.modelcontextprotocol/protocolVersion"] = stateless_revision;
+  meta["io.modelcontextprotocol/clientCapabilities"] = nlohmann::json::object();
+  meta["io.modelcontextprotocol/clientInfo"] = {{"name", "mcpcert-scripted-client"}, {"version", "0.1.0"}};
+  return message;
+}
+
+} // namespace
+
+McpReply McpClient::post_once(const nlohmann::json& written) {
+  const bool stateless = protocol_version_ == stateless_revision;
+  const auto message = stateless ? with_request_meta(written) : written;
   HttpCall call{"POST", mcp_url_, {{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}}, message.dump()};
+  if (stateless && message.contains("method") && message["method"].is_string()) {
+    call.headers.emplace_back("Mcp-Method", message["method"].get<std::string>());
+    const auto& params = message.value("params", nlohmann::json::object());
+    if (params.is_object() && params.contains("name") && params["name"].is_string()) call.headers.emplace_back("Mcp-Name", params["name"].get<std::string>());
+  }
   if (!access_token_.empty()) call.headers.emplace_back("Authorization", "Bearer " + access_token_);
   if (!session_id_.empty()) call.headers.emplace_back("Mcp-Session-Id", session_id_);
   if (!protocol_version_.empty()) call.headers.emplace_back("MCP-Protocol-Version", protocol_version_);
@@ -66,6 +94,11 @@ McpReply McpClient::connect(const std::string& protocol_version) {
   requested_version_ = protocol_version;
   session_id_.clear();
   protocol_version_.clear();
+  if (protocol_version == stateless_revision) {
+    // Nothing to open: server/discover says what the server offers, and every later request stands alone.
+    protocol_version_ = protocol_version;
+    return request("server/discover", nlohmann::json::object());
+  }
   auto reply = request("initialize", {{"protocolVersion", protocol_version},
                                       {"capabilities", nlohmann::json::object()},
                                       {"clientInfo", {{"name", "mcpcert-scripted-client"}, {"version", "0.1.0"}}}});

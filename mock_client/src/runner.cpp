@@ -312,14 +312,16 @@ private:
     who->mcp.emplace(agent_, world_.mcp_url(), who->tokens.access_token);
     auto reply = who->mcp->connect(args["protocol_version"]);
     const int expected_status = args.contains("expect") ? args["expect"].value("status", 200) : 200;
-    record.summary = "initialize: " + describe_reply(reply);
+    // The stateless revision opens no session: server/discover, then requests that stand alone.
+    const bool stateless = args["protocol_version"] == "2026-07-28";
+    record.summary = std::string(stateless ? "server/discover: " : "initialize: ") + describe_reply(reply);
     if (reply.http.status != expected_status) {
       record.summary += " (expected HTTP " + std::to_string(expected_status) + ")";
       return false;
     }
     if (expected_status == 200) {
-      if (!reply.has_result() || who->mcp->session_id().empty()) {
-        record.summary += " without a result and a session id";
+      if (!reply.has_result() || (who->mcp->session_id().empty() && !stateless)) {
+        record.summary += stateless ? " without a result" : " without a result and a session id";
         return false;
       }
       record.summary += ", protocol " + who->mcp->protocol_version();
