@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <latch>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -142,6 +143,22 @@ public:
     placeholders_["client_metadata_document"] = world_.client_metadata_document_url();
   }
 
+  /// A branch for one inner step of a concurrently step: a copy of the
+  /// state so far, sending through the parent's transcript (which is
+  /// thread-safe), so the parent's record of the step holds every exchange.
+  ScenarioExecution(ScenarioExecution& parent, std::size_t /*branch*/)
+      : scenario_(parent.scenario_),
+        world_(parent.world_),
+        agent_(parent.transcript_, parent.world_.trusted_certificate_file()),
+        placeholders_(parent.placeholders_),
+        identities_(parent.identities_),
+        marks_(parent.marks_),
+        log_marks_(parent.log_marks_),
+        stale_audit_marks_(parent.stale_audit_marks_),
+        labels_(parent.labels_),
+        streams_(parent.streams_),
+        total_advance_(parent.total_advance_) {}
+
   /// Before the first step: the texts any assert_audit looks for with
   /// `holding` are watched from the start, so every request carries the
   /// verdict on them. Returns why not, or empty.
@@ -204,6 +221,7 @@ private:
     else if (step.kind == "scan_storage") outcome = scan_storage(step.args, record);
     else if (step.kind == "restart_connector") outcome = verdict(restart_connector(step.args, record));
     else if (step.kind == "restart_backend") outcome = verdict(restart_backend(step.args, record));
+    else if (step.kind == "concurrently") outcome = concurrently(step.args, record);
     else record.summary = "unknown step kind " + step.kind;
     return outcome;
   }
@@ -1004,6 +1022,62 @@ private:
     for (auto& [name, who] : identities_) who.mcp.reset();
     record.summary = std::string("connector ") + (crash ? "killed (SIGKILL)" : "stopped (SIGTERM)") + " and started again at " + world_.mcp_url();
     return true;
+  }
+
+  StepOutcome concurrently(const json& args, StepRecord& record) {
+    std::vector<ScenarioStep> inner;
+    for (long long round = 0; round < args["times"].get<long long>(); ++round) {
+      for (const auto& step : args["steps"]) inner.push_back({step["kind"], step["line"].get<int>(), step["args"]});
+    }
+    const auto started = inner.size();
+    std::vector<std::unique_ptr<ScenarioExecution>> branches;
+    for (std::size_t i = 0; i < started; ++i) branches.push_back(std::make_unique<ScenarioExecution>(*this, i));
+    std::vector<StepRecord> records(started);
+    std::vector<StepOutcome> outcomes(started, StepOutcome::failed);
+    {
+      // Every branch waits at the gate until all are ready, so the requests overlap.
+      std::latch gate(static_cast<std::ptrdiff_t>(started));
+      std::vector<std::jthread> threads;
+      for (std::size_t i = 0; i < started; ++i) {
+        threads.emplace_back([&, i] {
+          records[i].index = i + 1;
+          records[i].kind = inner[i].kind;
+          records[i].line = inner[i].line;
+          records[i].args = inner[i].args;
+          gate.arrive_and_wait();
+          outcomes[i] = branches[i]->run_step(inner[i], records[i]);
+        });
+      }
+    }
+    // What the steps that held changed (new tokens, a new session) carries on, in step order.
+    std::size_t held = 0;
+    json steps = json::array();
+    for (std::size_t i = 0; i < started; ++i) {
+      const bool passed = outcomes[i] == StepOutcome::passed;
+      steps.push_back({{"kind", inner[i].kind}, {"line", inner[i].line}, {"passed", passed}, {"summary", records[i].summary}});
+      if (!passed) continue;
+      ++held;
+      for (const auto& [name, who] : branches[i]->identities_) {
+        auto mine = identities_.find(name);
+        const bool changed = mine == identities_.end() || mine->second.tokens.access_token != who.tokens.access_token ||
+                             mine->second.tokens.refresh_token != who.tokens.refresh_token;
+        if (!changed) continue;
+        if (mine != identities_.end()) identities_.erase(mine);
+        identities_.emplace(name, who);
+      }
+    }
+    const auto expected = args.contains("expect") ? args["expect"]["passed"].get<std::size_t>() : started;
+    record.observed = {{"started", started}, {"held", held}, {"steps", steps}};
+    record.summary = std::to_string(started) + " step(s) started together, " + std::to_string(held) + " held (expected " +
+                     std::to_string(expected) + ")";
+    if (held == expected) return StepOutcome::passed;
+    for (std::size_t i = 0; i < started; ++i) {
+      if (outcomes[i] != StepOutcome::passed) {
+        record.summary += "; first that did not: " + inner[i].kind + " at line " + std::to_string(inner[i].line) + ": " + records[i].summary;
+        break;
+      }
+    }
+    return StepOutcome::failed;
   }
 
   bool restart_backend(const json& args, StepRecord& record) {

@@ -271,6 +271,36 @@ void check_assert_log(const Reader& reader, const YAML::Node& node, const nlohma
   }
 }
 
+// Steps that only send requests and read replies: several may run at once.
+const std::set<std::string>& concurrent_step_kinds() {
+  static const std::set<std::string> kinds{"call_tool", "list_tools", "raw_request", "refresh"};
+  return kinds;
+}
+
+// concurrently: {steps: [...], times?: N, expect?: {passed: N}}: every step,
+// each `times` times, started together; the step holds when the number of
+// inner steps whose own expectations held is expect.passed (default: all).
+ScenarioStep parse_concurrently(const Reader& reader, const YAML::Node& node, const std::string& path, int line,
+                                const std::function<ScenarioStep(const YAML::Node&, const std::string&)>& parse_inner) {
+  auto args = reader.object(node, {integer("times"), object("expect", {integer("passed", true)})}, path, {"steps"});
+  const auto steps = node["steps"];
+  if (!steps.IsDefined()) reader.fail(node, path + ".steps", "required field is missing");
+  if (!steps.IsSequence() || steps.size() == 0 || steps.size() > 20) reader.fail(steps, path + ".steps", "must be a list of 1 to 20 steps");
+  const auto times = args.value("times", 1LL);
+  if (times < 1 || times > 50) reader.fail(node["times"], path + ".times", "must be between 1 and 50");
+  args["times"] = times;
+  args["steps"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    auto inner = parse_inner(steps[i], path + ".steps[" + std::to_string(i) + "]");
+    args["steps"].push_back({{"kind", inner.kind}, {"line", inner.line}, {"args", std::move(inner.args)}});
+  }
+  const auto started = static_cast<long long>(steps.size()) * times;
+  if (args.contains("expect") && (args["expect"]["passed"].get<long long>() < 0 || args["expect"]["passed"].get<long long>() > started)) {
+    reader.fail(node["expect"]["passed"], path + ".expect.passed", "must be between 0 and the " + std::to_string(started) + " steps started");
+  }
+  return ScenarioStep{"concurrently", line, std::move(args)};
+}
+
 } // namespace
 
 ScenarioError::ScenarioError(const std::filesystem::path& file, int line, const std::string& field, const std::string& problem)
@@ -324,12 +354,20 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
   std::set<std::string> log_marks;  // operational log positions, a namespace of their own
   std::set<std::string> identities; // named by earlier authorize steps
   std::set<std::string> labels;     // of earlier call_tool steps
-  for (std::size_t i = 0; i < steps_node.size(); ++i) {
-    const auto step = steps_node[i];
-    const auto where = "scenario.steps[" + std::to_string(i) + "]";
+  // One step; `inside` names the concurrently step it belongs to, if any.
+  std::function<ScenarioStep(const YAML::Node&, const std::string&, bool)> parse_step;
+  parse_step = [&](const YAML::Node& step, const std::string& where, bool inside) -> ScenarioStep {
     if (!step.IsMap() || step.size() != 1) reader.fail(step, where, "a step is a mapping with exactly one key: the step kind");
     const auto entry = *step.begin();
     const auto kind = reader.scalar(entry.first, where);
+    if (kind == "concurrently") {
+      if (inside) reader.fail(entry.first, where, "concurrently steps do not nest");
+      return parse_concurrently(reader, entry.second, where + ".concurrently", line_of(step),
+                                [&](const YAML::Node& inner, const std::string& inner_where) { return parse_step(inner, inner_where, true); });
+    }
+    if (inside && !concurrent_step_kinds().contains(kind)) {
+      reader.fail(entry.first, where, "'" + kind + "' can't run concurrently (these can: " + join({concurrent_step_kinds().begin(), concurrent_step_kinds().end()}) + ")");
+    }
     const auto rules = step_rules().find(kind);
     if (rules == step_rules().end()) {
       std::vector<std::string> names;
@@ -392,6 +430,7 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
     }
     if (kind == "call_tool" && args.contains("label")) {
       const std::string label = args["label"];
+      if (inside) reader.fail(node["label"], path + ".label", "a step run concurrently (perhaps many times) takes no label");
       if (!labels.insert(label).second) reader.fail(node["label"], path + ".label", "label '" + label + "' is already taken by an earlier step");
     }
     if (kind == "assert_log") check_assert_log(reader, node, args, path, identities, labels);
@@ -445,7 +484,10 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
     if (kind == "authorize") identities.insert(args["as"].get<std::string>());
     // Canary names share the set: ${canary:NAME} is valid after the step that plants it.
     if (kind == "plant_canary") identities.insert("canary:" + args["name"].get<std::string>());
-    scenario.steps.push_back({kind, line_of(step), std::move(args)});
+    return ScenarioStep{kind, line_of(step), std::move(args)};
+  };
+  for (std::size_t i = 0; i < steps_node.size(); ++i) {
+    scenario.steps.push_back(parse_step(steps_node[i], "scenario.steps[" + std::to_string(i) + "]", false));
   }
   return scenario;
 }

@@ -191,6 +191,15 @@ TEST_F(NewSteps, ClockRefreshToolsAndAuditErrors) {
   EXPECT_THAT(error_of(authorized + "  - rewind_clock: {seconds: 0}\n"), HasSubstr("rewind_clock.seconds: must be a positive number"));
   EXPECT_THAT(error_of(authorized + "  - rewind_clock: {}\n"), HasSubstr("rewind_clock.seconds: required"));
   EXPECT_THAT(error_of(authorized + "  - restart_backend: {how: gently}\n"), HasSubstr("'gently' is not one of: crash, stop"));
+  EXPECT_THAT(error_of(authorized + "  - concurrently: {times: 2}\n"), HasSubstr("concurrently.steps: required field is missing"));
+  EXPECT_THAT(error_of(authorized + "  - concurrently: {steps: [{advance_clock: {seconds: 1}}]}\n"),
+              HasSubstr("'advance_clock' can't run concurrently"));
+  EXPECT_THAT(error_of(authorized + "  - concurrently: {steps: [{refresh: {as: alice}}], times: 51}\n"), HasSubstr("times: must be between 1 and 50"));
+  EXPECT_THAT(error_of(authorized + "  - concurrently: {steps: [{refresh: {as: alice}}], times: 3, expect: {passed: 4}}\n"),
+              HasSubstr("expect.passed: must be between 0 and the 3 steps started"));
+  EXPECT_THAT(error_of(authorized + "  - concurrently: {steps: [{concurrently: {steps: [{refresh: {as: alice}}]}}]}\n"),
+              HasSubstr("concurrently steps do not nest"));
+  EXPECT_THAT(error_of(authorized + "  - concurrently: {steps: [{refresh: {as: nobody}}]}\n"), HasSubstr("no earlier authorize step names identity 'nobody'"));
   EXPECT_THAT(error_of(authorized + "  - advance_clock: {token_age: 5, of: carol}\n"), HasSubstr("advance_clock.of: no earlier authorize"));
   EXPECT_THAT(error_of(authorized + "  - refresh: {as: bob}\n"), HasSubstr("refresh.as: no earlier authorize step names identity 'bob'"));
   EXPECT_THAT(error_of(authorized + "  - refresh: {as: alice, use: oldest}\n"), HasSubstr("'oldest' is not one of: current, previous"));
