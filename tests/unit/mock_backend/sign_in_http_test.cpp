@@ -247,7 +247,9 @@ TEST_F(SignInOverHttp, ControlPlaneListsTheSecondFactorForTheHarness) {
 }
 
 TEST_F(SignInOverHttp, ControlPlaneListsSingleSignOnAccountsForTheHarness) {
-  for (const auto& user : json_of(control("/control/tenants/emea-finance/users"))["users"]) {
+  // Held in a variable: a range over a member of a temporary would outlive the temporary.
+  const auto listed = json_of(control("/control/tenants/emea-finance/users"));
+  for (const auto& user : listed["users"]) {
     if (user["id"] == "gina") {
       EXPECT_EQ(user["sso_only"], true);
       EXPECT_EQ(user["sso_subject"], "gina@test-id.example");
