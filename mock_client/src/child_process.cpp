@@ -8,11 +8,26 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <sstream>
 #include <thread>
 
 extern char** environ;
 
 namespace mcpcert::client {
+
+std::filesystem::path find_on_path(std::initializer_list<std::string_view> names) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (dir.empty()) continue;
+    for (const auto name : names) {
+      const auto candidate = std::filesystem::path(dir) / name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return {};
+}
 
 namespace {
 boost::system::error_code last_error() { return {errno, boost::system::system_category()}; }

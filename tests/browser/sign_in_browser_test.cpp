@@ -36,18 +36,6 @@ const std::filesystem::path source_dir = MCPCERT_SOURCE_DIR;
 constexpr std::string_view control_secret = "control-secret-for-browser-tests";
 constexpr std::string_view mcp_url = "http://127.0.0.1:45702/mcp";
 
-std::filesystem::path on_path(std::initializer_list<const char*> names) {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    for (const char* name : names) {
-      const auto candidate = std::filesystem::path(dir) / name;
-      if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  return {};
-}
-
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -56,9 +44,9 @@ std::string read_file(const std::filesystem::path& file) {
 class BrowserSignIn : public ::testing::Test {
 protected:
   void SetUp() override {
-    chromium_ = on_path({"chromium", "chromium-browser"});
+    chromium_ = mcpcert::client::find_on_path({"chromium", "chromium-browser"});
     if (chromium_.empty()) GTEST_SKIP() << "chromium is not installed (Debian package chromium; tests/run installs it)";
-    node_ = on_path({"node"});
+    node_ = mcpcert::client::find_on_path({"node"});
     if (node_.empty()) GTEST_SKIP() << "node is not installed";
 
     dir_ = std::filesystem::temp_directory_path() / ("mcpcert-browser-" + std::to_string(::getpid()));

@@ -26,18 +26,6 @@ const std::filesystem::path source_dir = MCPCERT_SOURCE_DIR;
 constexpr int window_width = 1280;
 constexpr int window_height = 1600;
 
-std::filesystem::path find_chromium() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    for (const char* name : {"chromium", "chromium-browser"}) {
-      const auto candidate = std::filesystem::path(dir) / name;
-      if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-  }
-  return {};
-}
-
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -63,7 +51,7 @@ std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& png) {
 class HtmlReport : public testing::Test {
 protected:
   void SetUp() override {
-    chromium_ = find_chromium();
+    chromium_ = find_on_path({"chromium", "chromium-browser"});
     if (chromium_.empty()) GTEST_SKIP() << "chromium is not installed (Debian package chromium; tests/run installs it)";
     dir_ = std::filesystem::temp_directory_path() / ("mcpcert-html-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);

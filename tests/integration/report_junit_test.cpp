@@ -22,16 +22,6 @@ using testing::HasSubstr;
 
 const std::filesystem::path source_dir = MCPCERT_SOURCE_DIR;
 
-std::filesystem::path on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const auto candidate = std::filesystem::path(dir) / program;
-    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
 struct Xmllint {
   int code = -1;
   std::string out;
@@ -53,7 +43,7 @@ Xmllint xmllint(const std::filesystem::path& program, const std::vector<std::str
 class JunitReport : public testing::Test {
 protected:
   void SetUp() override {
-    program_ = on_path("xmllint");
+    program_ = find_on_path({"xmllint"});
     if (program_.empty()) GTEST_SKIP() << "xmllint is not installed (Debian package libxml2-utils; tests/run installs it)";
     dir_ = std::filesystem::temp_directory_path() / ("mcpcert-junit-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);

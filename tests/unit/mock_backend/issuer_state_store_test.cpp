@@ -237,17 +237,8 @@ TEST(IssuerState, ABackendRestartedOnItsStateDirectoryKeepsKeysAndRegisteredClie
   StateDirectory dir;
   auto fixture = dir.file("emea-finance.json");
   std::ofstream(fixture) << test_fixture().dump();
-  BackendConfig config;
-  config.simulation = true;
-  config.control = ControlConfig{{"127.0.0.1", 0}, "control-secret-for-restart-test"};
+  auto config = one_tenant_backend(fixture, "control-secret-for-restart-test", "http://127.0.0.1:45703/mcp");
   config.state_dir = dir.file("state");
-  TenantConfig tenant;
-  tenant.id = "emea-finance";
-  tenant.region = "eu-central-1";
-  tenant.fixture = fixture;
-  tenant.api_listen = {"127.0.0.1", 0};
-  tenant.issuer_listen = {"127.0.0.1", 0};
-  config.tenants.push_back(tenant);
 
   std::vector<std::string> kids_before;
   std::string registered;

@@ -4,13 +4,19 @@
 
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/system/result.hpp>
 
 namespace mcpcert::client {
+
+/// The first of `names` found as an executable in a directory of PATH, or
+/// an empty path (tests skip what needs a program the machine lacks).
+std::filesystem::path find_on_path(std::initializer_list<std::string_view> names);
 
 class ChildProcess {
 public:
