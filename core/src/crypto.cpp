@@ -316,6 +316,13 @@ std::optional<Ed25519SigningKey> Ed25519SigningKey::from_private_pem(std::string
   return Ed25519SigningKey(std::make_unique<Impl>(Impl{std::move(key)}));
 }
 
+std::optional<Ed25519SigningKey> Ed25519SigningKey::from_secret_key(std::string_view raw) {
+  if (raw.size() != 32) return std::nullopt;
+  PkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size()));
+  if (!key) return std::nullopt;
+  return Ed25519SigningKey(std::make_unique<Impl>(Impl{std::move(key)}));
+}
+
 std::string Ed25519SigningKey::private_pem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), impl_->key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {

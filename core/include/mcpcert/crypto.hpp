@@ -75,6 +75,8 @@ public:
   static Ed25519SigningKey generate();
   /// From PKCS#8 PEM text; nullopt when it is not an Ed25519 private key.
   static std::optional<Ed25519SigningKey> from_private_pem(std::string_view pem);
+  /// From the 32-byte secret key of RFC 8032 section 5.1.5; nullopt for any other size.
+  static std::optional<Ed25519SigningKey> from_secret_key(std::string_view raw);
 
   std::string private_pem() const;
   /// The 32 raw bytes of the public key (RFC 8032 encoding).
