@@ -15,6 +15,7 @@
 
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/pkce.hpp"
+#include "tenant_world.hpp"
 
 namespace mcpcert::backend {
 namespace {
@@ -73,16 +74,8 @@ std::string query_param(std::string_view location, std::string_view name) {
 class BackendOverHttp : public ::testing::Test {
 protected:
   void SetUp() override {
-    BackendConfig config;
-    config.simulation = true;
-    config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
-    TenantConfig tenant;
-    tenant.id = "emea-finance";
-    tenant.region = "eu-central-1";
-    tenant.fixture = shipped_fixture;
-    tenant.api_listen = {"127.0.0.1", 0};
-    tenant.issuer_listen = {"127.0.0.1", 0};
-    config.tenants.push_back(tenant);
+    // The shipped fixture, and an MCP resource none of these tests names (each registers its own).
+    const auto config = test_world::one_tenant_backend(shipped_fixture, control_secret, "http://127.0.0.1:45799/mcp");
     backend_ = std::make_unique<Backend>(io_.get_executor(), config);
     backend_->start();
     thread_ = std::thread([this] { io_.run(); });
