@@ -57,7 +57,7 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdenti
       {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
       {"audience", identity.route->api},
   });
-  auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
+  auto response = co_await upstream_.fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
   if (!response) co_return failure(UpstreamStatus::unavailable, "issuer unreachable: " + response.error().message());
   const auto status = response->result_int();
   if (status == 400 || status == 403) {
@@ -150,7 +150,7 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::call_api(const AccessIdenti
     request.set(beast::http::field::content_type, "application/json");
     request.body() = body.dump();
   }
-  auto response = co_await http::fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
+  auto response = co_await upstream_.fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
   if (!response) co_return failure(UpstreamStatus::unavailable, "tenant API unreachable: " + response.error().message());
   const auto status = response->result_int();
   auto json = nlohmann::json::parse(response->body(), nullptr, false);

@@ -44,26 +44,47 @@ boost::system::result<Url> parse_url(std::string_view text) {
   return url;
 }
 
-asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request, ClientOptions options) {
-  constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-  auto executor = co_await asio::this_coro::executor;
-  if (url.scheme != "http") co_return boost::system::errc::make_error_code(boost::system::errc::protocol_not_supported);
+namespace {
 
-  tcp::resolver resolver(executor);
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// A literal address needs no resolver: asio's resolver hands getaddrinfo to a
+// thread of its own, a round trip per call that upstream calls to loopback
+// addresses (the usual case here) don't need.
+asio::awaitable<boost::system::error_code> connect(beast::tcp_stream& stream, const Url& url) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(url.host, ec);
+  if (!ec) {
+    auto [connect_ec] = co_await stream.async_connect(tcp::endpoint(address, url.port), use_tuple);
+    co_return connect_ec;
+  }
+  tcp::resolver resolver(stream.get_executor());
   auto [resolve_ec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_tuple);
   if (resolve_ec) co_return resolve_ec;
+  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
+  co_return connect_ec;
+}
+
+void address_request(Request& request, const Url& url, bool keep_alive) {
+  request.target(url.target);
+  const bool v6 = url.host.find(':') != std::string::npos;
+  request.set(beast::http::field::host, (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port));
+  request.keep_alive(keep_alive);
+  request.prepare_payload();
+}
+
+} // namespace
+
+asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request, ClientOptions options) {
+  auto executor = co_await asio::this_coro::executor;
+  if (url.scheme != "http") co_return boost::system::errc::make_error_code(boost::system::errc::protocol_not_supported);
 
   beast::tcp_stream stream(executor);
   // One deadline for the whole exchange: a slow upstream can't hold a caller past it.
   stream.expires_after(options.timeout);
-  auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
-  if (connect_ec) co_return connect_ec;
+  if (auto connect_ec = co_await connect(stream, url)) co_return connect_ec;
 
-  request.target(url.target);
-  const bool v6 = url.host.find(':') != std::string::npos;
-  request.set(beast::http::field::host, (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port));
-  request.keep_alive(false);
-  request.prepare_payload();
+  address_request(request, url, false);
   auto [write_ec, written] = co_await beast::http::async_write(stream, request, use_tuple);
   if (write_ec) co_return write_ec;
 
@@ -76,6 +97,92 @@ asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request,
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   co_return parser.release();
+}
+
+struct ConnectionPool::Connection {
+  explicit Connection(asio::any_io_executor executor) : stream(std::move(executor)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+ConnectionPool::ConnectionPool() : ConnectionPool(Options{}) {}
+ConnectionPool::ConnectionPool(Options options) : options_(options) {}
+ConnectionPool::~ConnectionPool() = default;
+
+std::size_t ConnectionPool::idle_count() const {
+  std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& [origin, connections] : idle_) count += connections.size();
+  return count;
+}
+
+std::unique_ptr<ConnectionPool::Connection> ConnectionPool::take(const std::string& origin) {
+  std::lock_guard lock(mutex_);
+  auto found = idle_.find(origin);
+  if (found == idle_.end()) return nullptr;
+  auto& connections = found->second;
+  const auto oldest_usable = std::chrono::steady_clock::now() - options_.max_idle_age;
+  // The most recently used first: it is the likeliest to be still open.
+  while (!connections.empty()) {
+    auto connection = std::move(connections.back());
+    connections.pop_back();
+    if (connection->idle_since >= oldest_usable) return connection;
+  }
+  return nullptr;
+}
+
+void ConnectionPool::give_back(const std::string& origin, std::unique_ptr<Connection> connection) {
+  connection->stream.expires_never();
+  connection->idle_since = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  auto& connections = idle_[origin];
+  if (connections.size() >= options_.max_idle_per_origin) return;
+  connections.push_back(std::move(connection));
+}
+
+void ConnectionPool::drop(const std::string& origin) {
+  std::lock_guard lock(mutex_);
+  idle_.erase(origin);
+}
+
+asio::awaitable<boost::system::result<Response>> ConnectionPool::fetch(Url url, Request request, ClientOptions options) {
+  if (url.scheme != "http") co_return boost::system::errc::make_error_code(boost::system::errc::protocol_not_supported);
+  auto executor = co_await asio::this_coro::executor;
+  const auto origin = url.origin();
+  address_request(request, url, true);
+
+  for (int attempt = 0;; ++attempt) {
+    auto connection = attempt == 0 ? take(origin) : nullptr;
+    const bool reused = connection != nullptr;
+    if (!reused) {
+      connection = std::make_unique<Connection>(executor);
+      connection->stream.expires_after(options.timeout);
+      if (auto connect_ec = co_await connect(connection->stream, url)) co_return connect_ec;
+      connection->stream.socket().set_option(tcp::no_delay(true));
+    } else {
+      connection->stream.expires_after(options.timeout);
+    }
+
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(options.body_limit);
+    auto [write_ec, written] = co_await beast::http::async_write(connection->stream, request, use_tuple);
+    boost::system::error_code failure = write_ec;
+    if (!write_ec) {
+      auto [read_ec, read] = co_await beast::http::async_read(connection->stream, connection->buffer, parser, use_tuple);
+      failure = read_ec;
+    }
+    if (!failure) {
+      auto response = parser.release();
+      if (response.keep_alive()) give_back(origin, std::move(connection));
+      co_return response;
+    }
+    // Only a reused connection that failed before any reply byte is retried:
+    // the server closed it while idle. Its idle siblings are as old, so they go too.
+    const bool closed_while_idle = reused && !parser.got_some() && failure != beast::error::timeout;
+    if (!closed_while_idle) co_return failure;
+    drop(origin);
+  }
 }
 
 } // namespace mcpcert::http

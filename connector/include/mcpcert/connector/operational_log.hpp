@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 #include <nlohmann/json.hpp>
 
@@ -115,6 +116,17 @@ public:
   LogStatus append(const ToolCallEntry& entry);
   LogStatus append(const AuthEventEntry& entry);
 
+  /// Commits `entry` durably and resumes the caller after the commit, on its
+  /// own executor; the caller's thread is free meanwhile. Records arriving
+  /// while a commit is under way are committed together in the next one (group
+  /// commit): one sync per batch, not per record, and a record that fails
+  /// alone (a full store) fails without its batch.
+  boost::asio::awaitable<LogStatus> commit(ToolCallEntry entry);
+
+  /// Appends records of several calls, one transaction per store; the status
+  /// of each, in order. Used by `commit`'s writer thread.
+  std::vector<LogStatus> append_batch(const std::vector<ToolCallEntry>& entries);
+
   /// Deletes (or pseudonymises, per the retention mode) every record older than
   /// the retention, in every region, one transaction per store; returns how many.
   /// Idempotent: a pseudonymised record is not touched again.
@@ -131,7 +143,9 @@ public:
 
 private:
   struct RegionStore;
+  struct GroupCommit;
   RegionStore* store_for(const std::string& region);
+  bool insert(RegionStore& store, const ToolCallEntry& entry);
   void open_existing_stores();
   std::string key_id() const;
   std::string seal(const std::string& value, const char* column) const;
@@ -143,6 +157,8 @@ private:
   const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<RegionStore>> stores_;
+  std::unique_ptr<GroupCommit> group_commit_; ///< started by the first `commit`
+  std::once_flag group_commit_started_;
 };
 
 } // namespace mcpcert::connector

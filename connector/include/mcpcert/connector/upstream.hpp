@@ -14,6 +14,7 @@
 #include "mcpcert/clock.hpp"
 #include "mcpcert/connector/bearer_validator.hpp"
 #include "mcpcert/connector/connector_config.hpp"
+#include "mcpcert/http_client.hpp"
 
 namespace mcpcert::connector {
 
@@ -59,6 +60,10 @@ private:
 
   const ConnectorConfig& config_;
   const Clock& clock_;
+  /// Keep-alive connections to the issuers and tenant APIs: every tool call
+  /// makes two upstream calls, and a new TCP connection for each would cost
+  /// more than the calls themselves on loopback.
+  http::ConnectionPool upstream_;
   /// Only the permission_cache mutant fills this: the reference keeps no exchanged token.
   std::map<std::string, ExchangedToken, std::less<>> mutant_cache_;
   /// shared-upstream-token mutant: one exchanged token per tenant, whoever asks.
