@@ -134,6 +134,10 @@ RunningServer BenchWorld::start_connector(const ConnectorVariant& variant) {
       {"tool_set", "finance"},
       {"tenants", {{{"id", tenant_id}, {"region", "eu-central-1"}, {"issuer", issuer_}, {"api", api_}}}},
       {"tls", variant.tls ? nlohmann::json::object() : nlohmann::json{{"enabled", false}}},
+      // One user drives every session of every level, and sessions outlive
+      // their level: the default cap of 32 per user is for people, not for a
+      // load generator.
+      {"limits", {{"sessions_per_user", 10'000}}},
   };
   if (variant.log) {
     const auto keys = directory_ / (variant.name + "-log-keys.json");
