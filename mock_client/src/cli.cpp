@@ -226,12 +226,23 @@ nlohmann::json describe_profile(const std::optional<Profile>& profile, const Pro
 }
 
 nlohmann::json describe_target(const std::optional<Target>& target) {
-  if (!target) return {{"name", "reference connector (started by the harness in every world)"}, {"file", nullptr}, {"sha256", nullptr}};
+  if (!target) {
+    return {{"name", "reference connector (started by the harness in every world)"}, {"file", nullptr}, {"sha256", nullptr},
+            {"authorization", authorization_name(Authorization::oauth)}};
+  }
   nlohmann::json offered = nlohmann::json::array();
   nlohmann::json withheld = nlohmann::json::array();
   for (const auto& capability : capability_names()) (target->offers(capability) ? offered : withheld).push_back(capability);
-  return {{"name", target->name},       {"file", target->file.string()}, {"sha256", target->sha256},
-          {"mcp_url", target->mcp_url}, {"capabilities", offered},       {"withheld", withheld}};
+  nlohmann::json tools = nlohmann::json::object();
+  for (const auto& [tool, mapping] : target->tools) {
+    tools[tool] = {{"name", mapping.name}};
+    if (mapping.arguments) tools[tool]["arguments"] = *mapping.arguments;
+  }
+  nlohmann::json described = {{"name", target->name},       {"file", target->file.string()}, {"sha256", target->sha256},
+                               {"mcp_url", target->mcp_url}, {"capabilities", offered},       {"withheld", withheld},
+                               {"authorization", authorization_name(target->authorization)}};
+  if (!tools.empty()) described["tools"] = tools;
+  return described;
 }
 
 // Loads a profile or target file; on a problem prints it and returns nullopt.
@@ -298,6 +309,10 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
   const auto target = load_or_explain<Target>(options.target_file, load_target, err, bad_file);
   if (bad_file) return 2;
   WorldOptions world_options;
+  if (target && !target->offers("oauth") && !options.mutants.empty()) {
+    err << "mcpcert: --test-only-mutant: target " << target->name << " has no authorization (authorization: none), so no world runs a mock issuer to mutate\n";
+    return 2;
+  }
   if (!place_mutants(options.mutants, target.has_value(), world_options, err)) return 2;
   if (profile) world_options.parameters = profile->parameters;
   world_options.target = target;
@@ -354,7 +369,10 @@ int run_certify(const Options& options, const std::vector<std::string>& args, st
     run.jobs = 1;
   }
   if (profile) out << "profile " << profile->name << " (" << profile->claims.size() << " claims), sha256 " << profile->sha256 << "\n";
-  if (target) out << "target " << target->name << " at " << target->mcp_url << ", sha256 " << target->sha256 << "\n";
+  if (target) {
+    out << "target " << target->name << " at " << target->mcp_url << ", sha256 " << target->sha256
+        << (target->offers("oauth") ? "" : ", no authorization") << "\n";
+  }
   settings.keep_worlds = options.keep_worlds;
   const auto width = std::to_string(scenarios.size()).size();
   settings.on_done = [&](const ScenarioResult& result, std::size_t done, std::size_t total) {

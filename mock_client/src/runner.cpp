@@ -277,6 +277,14 @@ private:
   bool authorize(const json& args, StepRecord& record) {
     const std::string as = args["as"];
     const std::string user = args.value("user", as);
+    // Scenarios that need more than a name were SKIPPED before the world started.
+    if (world_.target() && !world_.target()->offers("oauth")) {
+      identities_.erase(as);
+      identities_.emplace(as, Identity{user, {}, {}, std::nullopt});
+      record.summary = user + ": no sign-in, target " + world_.target()->name +
+                       " has no authorization (its requests carry no Authorization header)";
+      return true;
+    }
     const auto tenant = world_.tenant(scenario_.tenant);
     if (!tenant) {
       record.summary = "tenant '" + scenario_.tenant + "' is not part of this world";
@@ -350,8 +358,16 @@ private:
   bool call_tool(const json& args, StepRecord& record) {
     auto* who = connected(args["as"], record);
     if (who == nullptr) return false;
-    const std::string tool = args["tool"];
-    json params = {{"name", tool}, {"arguments", args.value("arguments", json::object())}};
+    std::string tool = args["tool"];
+    json arguments = args.value("arguments", json::object());
+    // A target whose tools are not ours says which of its own stands in for the one named.
+    if (const auto& target = world_.target()) {
+      if (auto mapped = target->tools.find(tool); mapped != target->tools.end()) {
+        tool = mapped->second.name;
+        if (mapped->second.arguments) arguments = *mapped->second.arguments;
+      }
+    }
+    json params = {{"name", tool}, {"arguments", std::move(arguments)}};
     if (args.contains("progress_token")) params["_meta"] = {{"progressToken", args["progress_token"]}};
     auto reply = who->mcp->request("tools/call", std::move(params));
     record.summary = "tools/call " + tool + ": " + describe_reply(reply);
@@ -807,10 +823,15 @@ private:
     } else if (token["kind"] == "identity") {
       auto* who = identity(token["of"], record);
       if (who == nullptr) return false;
-      bearer = who->tokens.access_token;
-      credential_note = token["of"].get<std::string>() + "'s token";
+      // An identity of a target without authorization has no token to send.
+      if (!who->tokens.access_token.empty()) {
+        bearer = who->tokens.access_token;
+        credential_note = token["of"].get<std::string>() + "'s token";
+      } else {
+        credential_note = "no token (" + token["of"].get<std::string>() + " has none)";
+      }
       if (token["tamper"] != "none" || token.contains("claims")) {
-        auto forged = forge_token(*bearer, token["tamper"], token.value("claims", json()));
+        auto forged = forge_token(bearer.value_or(""), token["tamper"], token.value("claims", json()));
         if (!forged) {
           record.summary = token["of"].get<std::string>() + "'s access token is not a JWT, so it cannot be tampered with";
           return false;
@@ -1413,6 +1434,10 @@ std::optional<std::string> reason_not_to_run(const Scenario& scenario, const Wor
   if (options.target) {
     for (const auto& need : capabilities_needed(scenario)) {
       if (need.capability == "virtual_clock" && options.real_time) continue;
+      if (need.capability == "oauth" && !options.target->offers("oauth")) {
+        return "needs an OAuth authorization server and the mock backend (" + need.why + "); target " + options.target->name +
+               " has no authorization (authorization: none)";
+      }
       if (!options.target->offers(need.capability)) {
         return "needs the target's " + need.capability + " capability (" + need.why + "), which target " + options.target->name +
                " does not offer";

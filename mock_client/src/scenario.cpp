@@ -124,12 +124,15 @@ std::vector<Rule> http_expectations() {
           custom("www_authenticate", [](const Reader& r, const YAML::Node& n, const std::string& f) { return text_map(r, n, f, false); })};
 }
 
+// The scope authorize asks for unless told otherwise.
+constexpr const char* default_scope = "finance:read";
+
 // The steps a scenario may use, and the fields of each. `token` and
 // `session` of raw_request are read by the loader, which knows the identities.
 const std::map<std::string, std::vector<Rule>>& step_rules() {
   static const std::map<std::string, std::vector<Rule>> rules = [] {
     std::map<std::string, std::vector<Rule>> r;
-    r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, "finance:read"), text("resource"),
+    r["authorize"] = {text("as", true), text("user"), text("scope", false, {}, default_scope), text("resource"),
                       text("consent", false, {"approve", "deny"}, "approve"),
                       text("client", false, {"pre_registered", "metadata_document"}, "pre_registered"),
                       object("expect", {text("outcome", true, {"granted", "refused"}), text("error")})};
@@ -493,9 +496,85 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
 }
 
 const std::vector<std::string>& capability_names() {
-  static const std::vector<std::string> names{"virtual_clock", "log_export", "storage_dir", "restart_command"};
+  static const std::vector<std::string> names{"oauth", "virtual_clock", "log_export", "storage_dir", "restart_command"};
   return names;
 }
+
+namespace {
+
+void collect_strings(const nlohmann::json& value, std::vector<std::string>& into) {
+  if (value.is_string()) into.push_back(value.get<std::string>());
+  else if (value.is_structured())
+    for (const auto& item : value) collect_strings(item, into);
+}
+
+bool expects_challenge(const nlohmann::json& args) {
+  if (!args.contains("expect") || !args["expect"].is_object()) return false;
+  const auto& expect = args["expect"];
+  if (expect.contains("www_authenticate")) return true;
+  if (!expect.contains("status")) return false;
+  const auto& status = expect["status"];
+  if (status.is_array()) return std::any_of(status.begin(), status.end(), [](const nlohmann::json& s) { return s == 401; });
+  return status == 401;
+}
+
+// What in a step only an OAuth resource server of the mock issuers, backed by
+// the mock backend, can answer; empty when nothing. `users` collects the
+// users authorized so far: without tokens, two users are one anonymous client.
+std::string oauth_use(const std::string& kind, const nlohmann::json& args, std::set<std::string>& users) {
+  static const std::set<std::string> backend_steps{"refresh", "admin", "plant_canary", "inject_fault", "assert_permission_matrix",
+                                                   "assert_grants", "assert_audit", "mark_audit", "restart_backend"};
+  if (backend_steps.contains(kind)) return kind;
+  if (!args.is_object()) return {};
+  std::vector<std::string> texts;
+  collect_strings(args, texts);
+  for (const auto& text : texts) {
+    for (const auto& name : placeholder_references(text)) {
+      if (name == "issuer" || name == "api" || name == "decoy_resource" || name == "client_metadata_document" ||
+          parse_identity_placeholder(name)) {
+        return kind + " naming ${" + name + "}";
+      }
+    }
+  }
+  if (expects_challenge(args)) return kind + " expecting a 401 challenge";
+  if (kind == "authorize") {
+    if (args.value("scope", default_scope) != default_scope || args.contains("resource") || args.value("consent", "approve") != "approve" ||
+        args.value("client", "pre_registered") != "pre_registered" ||
+        (args.contains("expect") && args["expect"].value("outcome", "granted") != "granted")) {
+      return "authorize with OAuth parameters (scope, resource, client, consent or a refusal)";
+    }
+    const std::string user = args.value("user", args.value("as", ""));
+    users.insert(user);
+    if (users.size() > 1) return "authorize of a second user (" + user + "): users are told apart by their tokens";
+  }
+  if (kind == "raw_request") {
+    const auto& token = args["token"];
+    if (token.value("kind", "none") == "literal") return "raw_request with a literal token";
+    if (token.value("tamper", "none") != "none" || token.contains("claims")) return "raw_request with a forged token";
+    if (args.value("token_in", "header") == "query") return "raw_request with a token in the query";
+    if (args.contains("url")) return "raw_request to a URL other than the connector's";
+    if (args.contains("path") && args["path"].get<std::string>().starts_with("/.well-known/oauth")) return "raw_request for OAuth metadata";
+    if (args.contains("headers")) {
+      for (const auto& [name, unused] : args["headers"].items()) {
+        std::string lowered = name;
+        std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lowered == "authorization") return "raw_request with its own Authorization header";
+      }
+    }
+  }
+  if (kind == "call_tool" && args["expect"].value("outcome", "") == "permission_error") return "call_tool expecting a permission_error";
+  if (kind == "advance_clock" && args.contains("token_age")) return "advance_clock by a token's age";
+  if (kind == "assert_log" && (args.contains("user") || args.value("kind", "") == "auth_event")) return "assert_log of a user's or auth events";
+  if (kind == "scan_storage" && args.value("target", "") == "backend_state") return "scan_storage of the backend's state";
+  if (kind == "concurrently") {
+    for (const auto& inner : args["steps"]) {
+      if (auto why = oauth_use(inner["kind"], inner["args"], users); !why.empty()) return why;
+    }
+  }
+  return {};
+}
+
+} // namespace
 
 std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
   std::vector<CapabilityNeed> needs;
@@ -504,8 +583,10 @@ std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
     if (!known) needs.push_back({capability, why});
   };
   for (const auto& capability : scenario.requires_capabilities) add(capability, "declared in requires");
+  std::set<std::string> users;
   for (const auto& step : scenario.steps) {
     const auto why = step.kind + " at line " + std::to_string(step.line);
+    if (auto use = oauth_use(step.kind, step.args, users); !use.empty()) add("oauth", use + " at line " + std::to_string(step.line));
     if (step.kind == "advance_clock" || step.kind == "rewind_clock") add("virtual_clock", why);
     if (step.kind == "mark_log" || step.kind == "assert_log") add("log_export", why);
     if (step.kind == "scan_storage" && step.args.value("target", "") == "connector_log") add("storage_dir", why);

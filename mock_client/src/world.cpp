@@ -235,7 +235,10 @@ std::string World::advance_clock(HttpAgent& agent, std::int64_t seconds) {
     return {};
   }
   if (connector_control_url_.empty()) return "the connector offers no control plane, so its clock cannot be moved";
-  if (auto problem = shift_clock(agent, false, seconds); !problem.empty()) return problem;
+  // Without authorization there is no backend, so only the connector's clock moves.
+  if (backend_) {
+    if (auto problem = shift_clock(agent, false, seconds); !problem.empty()) return problem;
+  }
   if (auto problem = shift_clock(agent, true, seconds); !problem.empty()) return problem;
   advanced_seconds_ += seconds;
   return {};
@@ -246,8 +249,11 @@ nlohmann::json World::describe() const {
   for (const auto& [id, tenant] : tenants_) {
     tenants[id] = {{"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}};
   }
-  nlohmann::json out = {{"mcp_url", mcp_url_}, {"backend_control", control_url_}, {"tenants", tenants}};
+  nlohmann::json out = {{"mcp_url", mcp_url_}};
   if (!connector_control_url_.empty()) out["connector_control"] = connector_control_url_;
+  if (!backend_) return out; // a target without authorization: no backend, no tenants
+  out["backend_control"] = control_url_;
+  out["tenants"] = tenants;
   out["decoy_resource"] = decoy_resource_url;
   return out;
 }
@@ -411,6 +417,13 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   // An external connector shares the control secret it was given, as ours
   // shares the world's: one operator moves both clocks.
   control_secret_ = target_ && !target_->control_secret.empty() ? target_->control_secret : random_token(32);
+  // A server without authorization has no issuer to trust and no tenant API
+  // behind it: a backend would be started for nothing to use. Every step
+  // that needs one makes its scenario SKIPPED before a world starts.
+  if (target_ && !target_->offers("oauth")) {
+    take_target_addresses();
+    return true;
+  }
   if (!serve_client_metadata_document(error)) return false;
   const auto document_host = http::parse_url(client_metadata_document_url_);
   backend_state_directory_ = directory_ / "backend-state";
@@ -513,11 +526,15 @@ bool World::launch(const WorldOptions& options, std::string& error) {
 
 bool World::attach_external_connector(HttpAgent& agent, std::string& error) {
   if (!register_connector_client(agent, error)) return false;
+  take_target_addresses();
+  return true;
+}
+
+void World::take_target_addresses() {
   mcp_url_ = target_->mcp_url;
   trusted_certificate_file_ = target_->ca_file;
   connector_control_url_ = target_->control_url;
   connector_log_directory_ = target_->storage_dir;
-  return true;
 }
 
 bool World::register_connector_client(HttpAgent& agent, std::string& error) {

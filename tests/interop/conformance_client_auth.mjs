@@ -3,32 +3,24 @@
 // test (`mcpcert-interop auth-client URL`). The suite's mock servers listen on
 // all interfaces, so the whole run happens in a private network namespace
 // (unshare -rn) whose only interface is its own loopback.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { baselineFor, conformanceVersion, runSuite } from './lib/conformance.mjs';
+import { privateNetworkWrap } from './lib/private_network.mjs';
 import { requireEnv } from './lib/world.mjs';
 
 const helper = requireEnv('MCPCERT_INTEROP_HELPER');
 const work = path.join(requireEnv('MCPCERT_INTEROP_WORK'), 'conformance-client');
-const ip = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip'].find((candidate) => fs.existsSync(candidate));
-if (!ip) throw new Error('ip (iproute2) not found: apt-get install iproute2');
-try {
-  execFileSync('unshare', ['-rn', 'true']);
-} catch (error) {
-  throw new Error(`unshare -rn (a private network namespace) is not allowed here: ${error.message}`);
-}
+const wrap = privateNetworkWrap();
 
 // The Client ID Metadata Document URL the suite's basic-cimd scenario expects
 // as client_id (it fetches nothing: the document need not exist).
 const clientMetadataUrl = 'https://conformance-test.local/client-metadata.json';
 const checks = baselineFor('conformance_client_auth').map((entry) => entry.check);
 console.log(`@modelcontextprotocol/conformance ${conformanceVersion}, client suite auth, client under test: ${helper} auth-client`);
-// In the namespace: bring its loopback up, then exec the suite (argv after the script).
 const status = await runSuite({
   mode: 'client', label: 'client --suite auth', checks, workDir: work,
   args: ['--suite', 'auth', '--command', `${helper} auth-client --client-metadata-url ${clientMetadataUrl}`, '--timeout', '20000'],
-  wrap: ['unshare', '-rn', 'sh', '-c', `"${ip}" link set lo up && exec "$0" "$@"`],
+  wrap,
 });
 console.log(status === 0 ? '\nPASS: client --suite auth (baseline applied)' : '\nFAIL: client --suite auth');
 process.exit(status);

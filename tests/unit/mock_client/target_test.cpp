@@ -13,6 +13,8 @@
 namespace mcpcert::client {
 namespace {
 
+using testing::AllOf;
+using testing::EndsWith;
 using testing::HasSubstr;
 
 class TargetFile : public testing::Test {
@@ -80,6 +82,51 @@ TEST_F(TargetFile, RefusesWhatTheWorldCannotUseNamingLineAndField) {
   EXPECT_THAT(error_of(head + backend + "capabilities: {time_travel: true}\n"), HasSubstr("target.capabilities.time_travel: unknown field"));
 }
 
+TEST_F(TargetFile, ReadsAServerWithoutAuthorizationAndItsToolMapping) {
+  const auto target = load_target(write("target: sdk-example\nmcp_url: http://127.0.0.1:47400/mcp\nauthorization: none\n"
+                                        "tools:\n  get_kpis: {name: greet, arguments: {name: mcpcert}}\n  list_applications: {name: list-files}\n"
+                                        "capabilities: {}\n"));
+  EXPECT_EQ(target.authorization, Authorization::none);
+  EXPECT_FALSE(target.offers("oauth"));
+  EXPECT_TRUE(target.client_id.empty());
+  EXPECT_TRUE(target.backend.tenants.empty());
+  ASSERT_EQ(target.tools.size(), 2u);
+  EXPECT_EQ(target.tools.at("get_kpis").name, "greet");
+  EXPECT_EQ(target.tools.at("get_kpis").arguments, (nlohmann::json{{"name", "mcpcert"}}));
+  EXPECT_FALSE(target.tools.at("list_applications").arguments.has_value()) << "no arguments given: the step's are sent";
+  EXPECT_EQ(authorization_name(target.authorization), "none");
+}
+
+TEST_F(TargetFile, AnOAuthTargetIsTheDefaultAndOffersOAuth) {
+  const auto target = load_target(write(head + backend + "capabilities: {}\n"));
+  EXPECT_EQ(target.authorization, Authorization::oauth);
+  EXPECT_TRUE(target.offers("oauth"));
+  EXPECT_TRUE(target.tools.empty());
+  EXPECT_EQ(load_target(write("authorization: oauth\n" + head + backend + "capabilities: {}\n")).authorization, Authorization::oauth);
+}
+
+TEST_F(TargetFile, RefusesAuthorizationAndToolMistakesNamingTheField) {
+  const std::string none = "target: v\nmcp_url: http://127.0.0.1:47400/mcp\nauthorization: none\ncapabilities: {}\n";
+  const std::string unregistered = "target: v\nmcp_url: http://127.0.0.1:47400/mcp\ncapabilities: {}\n";
+  // file -> what the refusal says (line: field: problem)
+  const std::vector<std::pair<std::string, std::string>> refusals{
+      {none + "registration: {client_id: c, client_secret: 0123456789abcdef0123}\n",
+       ":5: target.registration: a target with authorization: none has no client at the mock issuers"},
+      {none + backend, ":5: target.backend: a target with authorization: none"},
+      {"target: v\nmcp_url: http://127.0.0.1:47400/mcp\nauthorization: basic\ncapabilities: {}\n",
+       ":3: target.authorization: 'basic' is not one of: oauth, none"},
+      {unregistered + backend, "target.registration: required field is missing"},
+      {head + "capabilities: {}\n", "target.backend: required field is missing"},
+      {none + "tools: [greet]\n", ":5: target.tools: must map each tool"},
+      {none + "tools: {get_kpis: greet}\n", ":5: target.tools.get_kpis: must be a mapping of fields"},
+      {none + "tools: {get_kpis: {arguments: {}}}\n", "target.tools.get_kpis.name: required field is missing"},
+      {none + "tools: {get_kpis: {name: greet, args: {}}}\n", "target.tools.get_kpis.args: unknown field"},
+      {none + "tools: {get_kpis: {name: greet, arguments: [1]}}\n", "target.tools.get_kpis.arguments: must be a mapping"},
+      {none + "tools: {get_kpis: {name: ''}}\n", "target.tools.get_kpis.name: must name one of the target's tools"},
+  };
+  for (const auto& [text, refusal] : refusals) EXPECT_THAT(error_of(text), HasSubstr(refusal)) << text;
+}
+
 Scenario scenario_with(std::vector<ScenarioStep> steps, std::vector<std::string> declared = {}) {
   Scenario scenario;
   scenario.steps = std::move(steps);
@@ -95,14 +142,90 @@ TEST(CapabilitiesNeeded, AreInferredFromStepsAndDeclarations) {
                                                         {"scan_storage", 7, {{"target", "connector_log"}}},
                                                         {"advance_clock", 8, {}}},
                                                        {"restart_command"}));
-  ASSERT_EQ(needs.size(), 4u);
+  ASSERT_EQ(needs.size(), 5u);
   EXPECT_EQ(needs[0].capability, "restart_command");
   EXPECT_EQ(needs[1].capability, "virtual_clock");
   EXPECT_EQ(needs[1].why, "advance_clock at line 4");
   EXPECT_EQ(needs[2].capability, "log_export");
-  EXPECT_EQ(needs[3].capability, "storage_dir");
-  EXPECT_EQ(needs[3].why, "scan_storage at line 7");
-  EXPECT_TRUE(capabilities_needed(scenario_with({{"scan_storage", 3, {{"target", "backend_state"}}}})).empty());
+  EXPECT_EQ(needs[3].capability, "oauth");
+  EXPECT_EQ(needs[3].why, "scan_storage of the backend's state at line 6");
+  EXPECT_EQ(needs[4].capability, "storage_dir");
+  EXPECT_EQ(needs[4].why, "scan_storage at line 7");
+  // The backend's state is only there when a backend is: a target without authorization has none.
+  const auto backend_scan = capabilities_needed(scenario_with({{"scan_storage", 3, {{"target", "backend_state"}}}}));
+  ASSERT_EQ(backend_scan.size(), 1u);
+  EXPECT_EQ(backend_scan[0].capability, "oauth");
+  EXPECT_TRUE(capabilities_needed(scenario_with({{"authorize", 3, {{"as", "alice"}, {"scope", "finance:read"}}}})).empty());
+}
+
+// The first reason a scenario gives for needing oauth, or empty.
+std::string oauth_need(const std::vector<ScenarioStep>& steps) {
+  for (const auto& need : capabilities_needed(scenario_with(steps)))
+    if (need.capability == "oauth") return need.why;
+  return {};
+}
+
+const nlohmann::json no_token = {{"kind", "none"}};
+const nlohmann::json alice_token = {{"kind", "identity"}, {"of", "alice"}, {"tamper", "none"}};
+const ScenarioStep sign_in{"authorize", 3, {{"as", "alice"}, {"scope", "finance:read"}, {"consent", "approve"}, {"client", "pre_registered"}}};
+
+ScenarioStep raw(nlohmann::json args) {
+  args["method"] = "POST";
+  if (!args.contains("token")) args["token"] = alice_token;
+  if (!args.contains("token_in")) args["token_in"] = "header";
+  if (!args.contains("expect")) args["expect"] = {{"status", {200}}};
+  return {"raw_request", 9, std::move(args)};
+}
+
+TEST(CapabilitiesNeeded, OAuthIsNeededByWhatOnlyAnIssuerOrTheBackendCanAnswer) {
+  for (const char* kind : {"refresh", "admin", "plant_canary", "inject_fault", "assert_permission_matrix", "assert_grants",
+                           "assert_audit", "mark_audit", "restart_backend"}) {
+    EXPECT_EQ(oauth_need({sign_in, {kind, 7, {{"as", "alice"}}}}), std::string(kind) + " at line 7");
+  }
+  EXPECT_THAT(oauth_need({sign_in, raw({{"expect", {{"status", {401}}}}})}), HasSubstr("expecting a 401 challenge at line 9"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"expect", {{"status", {403}}, {"www_authenticate", {{"error", "insufficient_scope"}}}}}})}),
+              HasSubstr("expecting a 401 challenge"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"token", {{"kind", "literal"}, {"value", "x"}}}})}), HasSubstr("a literal token"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"token", {{"kind", "identity"}, {"of", "alice"}, {"tamper", "alg_none"}}}})}), HasSubstr("forged token"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"token_in", "query"}})}), HasSubstr("token in the query"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"url", "${issuer}/token"}})}), HasSubstr("naming ${issuer}"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"json", {{"sub", "${sub:alice}"}}}})}), HasSubstr("naming ${sub:alice}"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"path", "/.well-known/oauth-protected-resource/mcp"}, {"token", no_token}})}),
+              HasSubstr("OAuth metadata"));
+  EXPECT_THAT(oauth_need({sign_in, raw({{"headers", {{"authorization", "Bearer x"}}}})}), HasSubstr("its own Authorization header"));
+  EXPECT_THAT(oauth_need({sign_in, {"call_tool", 9, {{"as", "alice"}, {"tool", "get_kpis"}, {"expect", {{"outcome", "permission_error"}}}}}}),
+              HasSubstr("permission_error"));
+  EXPECT_THAT(oauth_need({sign_in, {"advance_clock", 9, {{"token_age", 5}, {"of", "alice"}}}}), HasSubstr("a token's age"));
+  EXPECT_THAT(oauth_need({sign_in, {"assert_log", 9, {{"kind", "auth_event"}, {"count", 1}}}}), HasSubstr("auth events"));
+  EXPECT_THAT(oauth_need({{"authorize", 3, {{"as", "alice"}, {"scope", "planning:read"}}}}), HasSubstr("authorize with OAuth parameters"));
+  EXPECT_THAT(oauth_need({{"authorize", 3, {{"as", "alice"}, {"consent", "deny"}}}}), HasSubstr("authorize with OAuth parameters"));
+  EXPECT_THAT(oauth_need({{"authorize", 3, {{"as", "alice"}, {"expect", {{"outcome", "refused"}}}}}}), HasSubstr("authorize with OAuth"));
+  EXPECT_THAT(oauth_need({sign_in, {"authorize", 4, {{"as", "bob"}}}}), AllOf(HasSubstr("a second user (bob)"), EndsWith("at line 4")));
+  EXPECT_THAT(oauth_need({sign_in, {"concurrently", 9, {{"steps", {{{"kind", "refresh"}, {"line", 10}, {"args", {{"as", "alice"}}}}}}}}}),
+              HasSubstr("refresh"));
+}
+
+TEST(CapabilitiesNeeded, APlainSessionNeedsNoOAuth) {
+  EXPECT_EQ(oauth_need({sign_in,
+                        {"authorize", 4, {{"as", "alice_again"}, {"user", "alice"}}},
+                        {"connect", 5, {{"as", "alice"}, {"protocol_version", "2025-11-25"}}},
+                        raw({{"session", "alice"}, {"headers", {{"Origin", "http://evil.example"}}}, {"expect", {{"status", {403}}}}}),
+                        raw({{"body", "{not json"}, {"expect", {{"status", {400}}, {"jsonrpc_error", -32700}}}}),
+                        {"call_tool", 8, {{"as", "alice"}, {"tool", "get_kpis"}, {"expect", {{"outcome", "success"}}}}},
+                        {"advance_clock", 9, {{"seconds", 5}}}}),
+            "");
+}
+
+TEST(CapabilitiesNeeded, TheProtocolScenariosRunOnATargetWithoutAuthorizationAndTheResourceServerOnesDoNot) {
+  // What the official SDK's example server (interop.sdk_example_server) is run with.
+  const auto transport = Installation::detect().scenarios_dir() / "transport";
+  for (const char* file : {"content_negotiation", "malformed_jsonrpc", "method_errors", "notification", "origin", "protocol_version",
+                           "session_lifecycle"}) {
+    EXPECT_EQ(oauth_need(load_scenario(transport / (std::string(file) + ".yaml")).steps), "") << file;
+  }
+  for (const char* file : {"auth_rs", "auth_rs_audience", "auth_rs_scope"}) {
+    EXPECT_NE(oauth_need(load_scenario(transport / (std::string(file) + ".yaml")).steps), "") << file;
+  }
 }
 
 } // namespace

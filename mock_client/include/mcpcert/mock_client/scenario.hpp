@@ -60,14 +60,19 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
 /// A capability of the target a scenario cannot run without, and the step (or
 /// declaration) that needs it.
 struct CapabilityNeed {
-  std::string capability; ///< virtual_clock, log_export, storage_dir or restart_command
+  std::string capability; ///< oauth, virtual_clock, log_export, storage_dir or restart_command
   std::string why;        ///< e.g. "advance_clock at line 21"
 };
 /// The capabilities a target offers or withholds.
 const std::vector<std::string>& capability_names();
 /// What the scenario declares in `requires:` and what its steps need: advance_clock
 /// needs virtual_clock, mark_log/assert_log log_export, scan_storage of the
-/// connector's log storage_dir, restart_connector restart_command.
+/// connector's log storage_dir, restart_connector restart_command; oauth is
+/// needed by every step only an OAuth resource server backed by the mock
+/// issuers and backend can answer (refresh, admin, audit and grants, forged
+/// or literal tokens, a 401 challenge, OAuth metadata, ${issuer}/${api} and
+/// token placeholders, permission errors, authorize beyond a plain sign-in,
+/// a second user).
 std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario);
 
 /// Expands directories (recursively, *.yaml / *.yml, sorted) and keeps files as given.

@@ -4,11 +4,16 @@
 /// described by a target file: where it listens, how it is registered at the
 /// mock issuers, where it expects the mock backend, and which of the
 /// harness's levers (virtual clock, log export, storage, restart) it offers.
+/// A server without authorization (`authorization: none`) has no client and
+/// no backend: the world starts nothing for it.
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace mcpcert::client {
 
@@ -27,10 +32,22 @@ struct BackendPlacement {
   std::int64_t key_refetch_seconds = 10;
 };
 
+/// How call_tool reaches a tool the scenarios name (ours, e.g. get_kpis) on
+/// a target whose tools are others.
+struct ToolMapping {
+  std::string name;                 ///< the target's tool
+  std::optional<nlohmann::json> arguments; ///< replace the step's (written for our tool); nullopt: the step's
+};
+
+/// Whether the connector is an OAuth 2.1 resource server of the mock issuers.
+enum class Authorization { oauth, none };
+
 struct Target {
   std::filesystem::path file;
   std::string name;
   std::string mcp_url;
+  Authorization authorization = Authorization::oauth;
+  std::map<std::string, ToolMapping> tools; ///< scenario tool name -> the target's call; unlisted: called by its own name
   std::string ca_file;       ///< PEM the MCP URL's certificate chains to; empty: the system store
   std::string client_id;     ///< the connector's confidential client at every mock issuer (token exchange)
   std::string client_secret;
@@ -43,9 +60,13 @@ struct Target {
   std::string restart_command; ///< run with /bin/sh -c; empty: withheld
   std::string sha256;          ///< hex digest of the file's bytes
 
-  /// Whether the target offers a capability named in capability_names().
+  /// Whether the target offers a capability named in capability_names();
+  /// `oauth` is offered unless `authorization: none`.
   bool offers(std::string_view capability) const;
 };
+
+/// "oauth" or "none", as target files and reports spell it.
+std::string_view authorization_name(Authorization authorization);
 
 /// Reads and validates a target file; throws ScenarioError naming file, line and field.
 Target load_target(const std::filesystem::path& file);

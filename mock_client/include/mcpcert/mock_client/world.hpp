@@ -171,6 +171,9 @@ public:
   int connector_pid() const { return connector_ ? connector_->pid() : -1; }
   int backend_pid() const { return backend_ ? backend_->pid() : -1; }
 
+  /// The external connector; nullopt for the reference connector.
+  const std::optional<Target>& target() const { return target_; }
+
   /// Whether clock moves are waited out in real time (WorldOptions::real_time).
   bool real_time() const { return real_time_; }
 
@@ -184,6 +187,8 @@ private:
   bool start_connector(std::string& error);
   /// Registers the target's client at every issuer and takes its URLs.
   bool attach_external_connector(HttpAgent& agent, std::string& error);
+  /// The external connector's MCP URL, certificate, control plane and storage, from its target file.
+  void take_target_addresses();
   /// Starts the backend from backend_config_ and reads its READY line.
   bool start_backend(std::string& error);
   /// Registers the connector's (or the target's) confidential client at every issuer.
