@@ -1,5 +1,5 @@
 // mcpcert-bench: `mcpcert bench`'s executable. Also runs the floor servers it
-// starts as child processes (--serve-trivial, --serve-proxy URL).
+// starts as child processes (--serve-trivial [REPLY_BYTES], --serve-proxy URL).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.size() == 1 && args[0] == "--serve-trivial") return mcpcert::bench::serve_trivial();
+    if (args.size() == 2 && args[0] == "--serve-trivial") return mcpcert::bench::serve_trivial(std::stoul(args[1]));
     if (args.size() == 2 && args[0] == "--serve-proxy") return mcpcert::bench::serve_proxy(args[1]);
     if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
       std::cout << mcpcert::bench::bench_usage();

@@ -1,5 +1,5 @@
 // The official TypeScript SDK's Streamable HTTP server with the reference
-// connector's get_kpis tool, in front of the same backend, for `mcpcert bench`:
+// connector's get_kpis and list_situations tools, in front of the same backend, for `mcpcert bench`:
 // stateful sessions and JSON replies (the SDK's fastest mode). Per call it does
 // the upstream work the connector does (RFC 8693 token exchange at the issuer,
 // then the tenant API with the exchanged token), but validates no bearer and
@@ -27,7 +27,7 @@ function claimsOf(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
-async function getKpis(bearer) {
+async function fromTenant(bearer, what) {
   const exchange = await fetch(`${issuer}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', authorization: basic },
@@ -42,25 +42,25 @@ async function getKpis(bearer) {
   if (exchange.status !== 200) throw new Error(`token exchange answered ${exchange.status}`);
   const upstream = (await exchange.json()).access_token;
   const entity = claimsOf(bearer).entity;
-  const reply = await fetch(`${api}/api/v1/entities/${encodeURIComponent(entity)}/kpis`, {
+  const reply = await fetch(`${api}/api/v1/entities/${encodeURIComponent(entity)}/${what}`, {
     headers: { accept: 'application/json', authorization: `Bearer ${upstream}` },
   });
   if (reply.status !== 200) throw new Error(`tenant API answered ${reply.status}`);
   const body = await reply.json();
-  return { entity: body.entity ?? entity, kpis: body.kpis ?? [] };
+  return { entity: body.entity ?? entity, [what]: body[what] ?? [] };
 }
 
 function newServer() {
   const server = new McpServer({ name: 'mcpcert-bench-sdk', version: sdkVersion });
-  server.registerTool('get_kpis', {
-    title: 'Key performance indicators',
-    description: 'KPIs of the entity selected in this session, per period.',
-    inputSchema: { period: z.string().optional() },
-  }, async (_args, extra) => {
-    const header = extra.requestInfo?.headers?.authorization ?? '';
-    const structured = await getKpis(String(header).replace(/^Bearer /i, ''));
-    return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
-  });
+  const tool = (name, title, description, what, inputSchema) => server.registerTool(name, { title, description, inputSchema },
+    async (_args, extra) => {
+      const header = extra.requestInfo?.headers?.authorization ?? '';
+      const structured = await fromTenant(String(header).replace(/^Bearer /i, ''), what);
+      return { content: [{ type: 'text', text: JSON.stringify(structured) }], structuredContent: structured };
+    });
+  tool('get_kpis', 'Key performance indicators', 'KPIs of the entity selected in this session, per period.', 'kpis',
+    { period: z.string().optional() });
+  tool('list_situations', 'Situations', "The entity's periodic closes and whether they are open or closed.", 'situations', {});
   return server;
 }
 

@@ -162,12 +162,14 @@ json ratio_json(double a, double b) {
 
 /// A tools/call of get_kpis in a 2025-11-25 session: initialize and
 /// notifications/initialized once per session (not timed), then the call.
-Workload mcp_workload(const std::string& token) {
+/// tools/call `tool` in a 2025-11-25 session; a reply counts when it is a
+/// result, not an isError one, and carries `marker`.
+Workload mcp_workload(const std::string& token, const std::string& tool = "get_kpis", const std::string& marker = "\"kpis\"") {
   const std::vector<std::pair<std::string, std::string>> headers{
       {"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
   Workload workload;
   workload.request.headers = headers;
-  workload.request.body = R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_kpis","arguments":{}}})";
+  workload.request.body = R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":")" + tool + R"(","arguments":{}}})";
   workload.setup = [headers](const auto& send) -> std::optional<std::vector<std::pair<std::string, std::string>>> {
     HttpExchange initialize{"POST", headers,
                             R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",)"
@@ -183,9 +185,9 @@ Workload mcp_workload(const std::string& token) {
     if (!ack || ack->status >= 300) return std::nullopt;
     return extra;
   };
-  workload.accept = [](const HttpResult& r) {
+  workload.accept = [marker](const HttpResult& r) {
     return r.status == 200 && r.body.find("\"result\"") != std::string::npos &&
-           r.body.find("\"isError\":true") == std::string::npos && r.body.find("\"kpis\"") != std::string::npos;
+           r.body.find("\"isError\":true") == std::string::npos && r.body.find(marker) != std::string::npos;
   };
   return workload;
 }
@@ -336,11 +338,6 @@ std::optional<WrkResult> run_wrk(const std::string& url, const Workload& workloa
   return result;
 }
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 json machine_json(const fs::path& directory) {
   struct utsname names {};
   ::uname(&names);
@@ -389,7 +386,8 @@ int run_bench(const BenchOptions& options) {
                    {"generator", "open loop, constant arrival rate, latency from the intended send time (coordinated omission "
                                  "corrected), one keep-alive HTTP/1.1 connection per session, log-bucketed histogram (<0.8% error)"},
                    {"workload", "tools/call get_kpis, tenant emea-finance, user alice (entity ent-brussels), protocol 2025-11-25 "
-                                "sessions; small result (~500 bytes)"}}}};
+                                "sessions; small result (~500 bytes); and tools/call list_situations, a ~1 MB tenant reply (targets *_large, "
+                                "concurrency 1 and 32)"}}}};
   std::uint64_t total_errors = 0;
 
   try {
@@ -441,6 +439,31 @@ int run_bench(const BenchOptions& options) {
     targets["connector_plaintext_log"].description = "test-only mutant plaintext-log: user id and IP stored unencrypted";
     targets["connector_no_log"].description = "reference connector without an operational log (no \"log\" section)";
 
+    // Large results: list_situations of an entity with ~1 MB of situations.
+    // The floor for them answers with as many bytes as the connector's reply.
+    targets.emplace("connector_large",
+                    Target{"connector_large", "reference connector (HTTPS, sealed log), tools/call list_situations: a ~1 MB tenant reply",
+                           targets.at("connector").server, mcp_workload(any_token, "list_situations", "\"situations\""),
+                           {targets.at("connector").server.pid}, backend_pid});
+    order.push_back("connector_large");
+    std::size_t large_reply_bytes = 0;
+    {
+      auto probe = targets.at("connector_large").workload;
+      auto accept = probe.accept;
+      probe.accept = [&large_reply_bytes, accept](const HttpResult& r) {
+        large_reply_bytes = std::max(large_reply_bytes, r.body.size());
+        return accept(r);
+      };
+      const auto& server = targets.at("connector_large").server;
+      auto endpoint = endpoint_from_url(server.url, server.certificate_pem);
+      if (!endpoint) throw std::runtime_error("bad connector URL " + server.url);
+      auto phase = run_phase(*endpoint, probe, {1, 0, std::chrono::milliseconds(5'000), 1, 1});
+      if (phase.ok != 1) throw std::runtime_error("the large-result call failed: " + phase.first_error);
+    }
+    report["settings"]["large_result"] = {{"tool", "list_situations"},
+                                          {"tenant_reply_bytes_about", large_result_bytes},
+                                          {"mcp_reply_bytes", large_reply_bytes}};
+
     auto trivial = world.start_trivial();
     auto proxy = world.start_proxy(trivial.url);
     targets.emplace("floor_one_hop", Target{"floor_one_hop", "trivial Beast HTTP/1.1 keep-alive handler (core http::Server), one hop",
@@ -449,6 +472,12 @@ int run_bench(const BenchOptions& options) {
                     Target{"floor_two_hop", "trivial keep-alive proxy in front of the trivial handler: client -> proxy -> server",
                            proxy, floor_workload(any_token), {proxy.pid, trivial.pid}, -1});
     order.insert(order.end(), {"floor_one_hop", "floor_two_hop"});
+    auto trivial_large = world.start_trivial(large_reply_bytes);
+    auto proxy_large = world.start_proxy(trivial_large.url, "proxy-large");
+    targets.emplace("floor_two_hop_large",
+                    Target{"floor_two_hop_large", "the two-hop floor answering as many bytes as connector_large's reply", proxy_large,
+                           floor_workload(any_token), {proxy_large.pid, trivial_large.pid}, -1});
+    order.push_back("floor_two_hop_large");
     std::string sdk_note;
     if (options.sdk) {
       if (fs::exists(paths.node_binary)) {
@@ -458,6 +487,9 @@ int run_bench(const BenchOptions& options) {
         targets.emplace("sdk", Target{"sdk", "official TypeScript SDK Streamable HTTP server (stateful, JSON replies), same tool and backend",
                                       sdk, mcp_workload(token), {sdk.pid}, backend_pid});
         order.push_back("sdk");
+        targets.emplace("sdk_large", Target{"sdk_large", "the SDK server, tools/call list_situations (the same ~1 MB tenant reply)", sdk,
+                                            mcp_workload(token, "list_situations", "\"situations\""), {sdk.pid}, backend_pid});
+        order.push_back("sdk_large");
         const auto package = json::parse(read_text(paths.node_modules / "@modelcontextprotocol" / "sdk" / "package.json"), nullptr, false);
         report["sdk"] = {{"package", "@modelcontextprotocol/sdk"},
                          {"version", package.is_object() ? package.value("version", "") : ""},
@@ -475,8 +507,9 @@ int run_bench(const BenchOptions& options) {
     // level (a fraction of the slowest target's saturation), so they are
     // compared at equal offered load and none is queued into its own tail.
     std::map<std::string, std::map<int, LevelFigures>> figures;
+    auto is_large = [](const std::string& name) { return name.size() > 6 && name.compare(name.size() - 6, 6, "_large") == 0; };
     auto levels_of = [&](const std::string& name) {
-      const bool variant = name != "connector" && name != "connector_http" && name.rfind("connector", 0) == 0;
+      const bool variant = is_large(name) || (name != "connector" && name != "connector_http" && name.rfind("connector", 0) == 0);
       std::vector<int> levels;
       for (int c : options.concurrency)
         if (!variant || c <= 32) levels.push_back(c);
@@ -490,19 +523,24 @@ int run_bench(const BenchOptions& options) {
         measure_saturation(targets.at(name), f, options);
       }
     }
+    // Large-result targets are compared among themselves, at a rate of their own.
     json common_rates = json::object();
     for (int c : options.concurrency) {
-      double slowest = 0;
-      for (const auto& name : order) {
-        if (!figures[name].count(c)) continue;
-        const double t = figures[name][c].saturation.throughput();
-        if (t > 0 && (slowest == 0 || t < slowest)) slowest = t;
-      }
-      const double rate = std::max(1.0, slowest * options.load_fraction);
-      common_rates[std::to_string(c)] = rate;
-      std::cerr << "mcpcert bench: latency at c=" << c << ", open loop at " << rate << " req/s for " << options.latency_phase.count() << " ms\n";
-      for (const auto& name : order) {
-        if (figures[name].count(c)) measure_latency(targets.at(name), figures[name][c], rate, options);
+      for (const bool large : {false, true}) {
+        double slowest = 0;
+        for (const auto& name : order) {
+          if (!figures[name].count(c) || is_large(name) != large) continue;
+          const double t = figures[name][c].saturation.throughput();
+          if (t > 0 && (slowest == 0 || t < slowest)) slowest = t;
+        }
+        if (slowest == 0) continue;
+        const double rate = std::max(1.0, slowest * options.load_fraction);
+        common_rates[std::to_string(c) + (large ? "_large" : "")] = rate;
+        std::cerr << "mcpcert bench: latency at c=" << c << (large ? " (large results)" : "") << ", open loop at " << rate
+                  << " req/s for " << options.latency_phase.count() << " ms\n";
+        for (const auto& name : order) {
+          if (figures[name].count(c) && is_large(name) == large) measure_latency(targets.at(name), figures[name][c], rate, options);
+        }
       }
     }
     report["settings"]["open_loop_rate_rps"] = common_rates;
@@ -590,6 +628,10 @@ int run_bench(const BenchOptions& options) {
         {"plain_http_rps_vs_sdk", ratio_json(rps("connector_http", 32), rps("sdk", 32))},
         {"two_hop_floor_p50_vs_one_hop_floor", ratio_json(p50("floor_two_hop", 1), p50("floor_one_hop", 1))},
     };
+    ratios["large_p50_vs_two_hop_floor"] = ratio_json(p50("connector_large", 1), p50("floor_two_hop_large", 1));
+    ratios["large_p50_vs_sdk"] = ratio_json(p50("connector_large", 1), p50("sdk_large", 1));
+    ratios["large_rps_vs_two_hop_floor"] = ratio_json(rps("connector_large", 32), rps("floor_two_hop_large", 32));
+    ratios["large_rps_vs_sdk"] = ratio_json(rps("connector_large", 32), rps("sdk_large", 32));
     for (int c : options.concurrency) {
       ratios["p50_vs_two_hop_floor_at_" + std::to_string(c)] = ratio_json(p50("connector", c), p50("floor_two_hop", c));
       ratios["p50_vs_sdk_at_" + std::to_string(c)] = ratio_json(p50("connector", c), p50("sdk", c));
@@ -639,7 +681,7 @@ int run_bench(const BenchOptions& options) {
           {"rps_with_vs_without", ratio_json(rps("connector", 32), rps("connector_http", 32))}}},
     };
     report["guarantee_costs"] = guarantees;
-    report["left"] = json::array({"large (1 MB) results: the mock backend has no endpoint returning ~1 MB, so only small results are measured"});
+    report["left"] = json::array();
     if (!sdk_note.empty()) report["left"].push_back("SDK comparison: " + sdk_note);
     report["errors"] = total_errors;
 

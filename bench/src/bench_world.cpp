@@ -22,6 +22,15 @@ constexpr const char* user_name = "alice";
 constexpr const char* scripted_client_id = "mcpcert-scripted-client";
 constexpr const char* scripted_redirect_uri = "http://127.0.0.1:47011/callback";
 
+} // namespace
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+namespace {
+
 void write_file(const std::filesystem::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::trunc);
   out << content;
@@ -29,8 +38,7 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
 }
 
 std::string tail_of(const std::filesystem::path& log) {
-  std::ifstream in(log);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto text = read_text(log);
   if (text.size() > 1500) text = "..." + text.substr(text.size() - 1500);
   return text;
 }
@@ -55,18 +63,46 @@ std::optional<ProcessSample> sample_process(int pid) {
   return sample;
 }
 
+namespace {
+
+// The shipped fixture with enough extra situations on alice's entity that
+// list_situations returns about large_result_bytes; get_kpis is unchanged.
+nlohmann::json with_large_situations(const std::string& fixture_text) {
+  auto fixture = nlohmann::json::parse(fixture_text, nullptr, true, /*ignore_comments=*/true);
+  for (auto& book : fixture.at("ledger")) {
+    if (book.value("entity", "") != "ent-brussels") continue;
+    auto& situations = book["situations"];
+    const nlohmann::json sample = {{"id", "sit-bench-000000"}, {"period", "2025-03"}, {"status", "closed"}};
+    const auto count = large_result_bytes / (sample.dump().size() + 1);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto id = std::to_string(i);
+      situations.push_back({{"id", "sit-bench-" + std::string(6 - std::min<std::size_t>(6, id.size()), '0') + id},
+                            {"period", "2025-03"},
+                            {"status", "closed"}});
+    }
+  }
+  return fixture;
+}
+
+} // namespace
+
 BenchWorld::BenchWorld(Paths paths, std::filesystem::path directory) : paths_(std::move(paths)), directory_(std::move(directory)) {
   std::filesystem::create_directories(directory_);
   control_secret_ = random_token(32);
   connector_secret_ = random_token(32);
+  const auto fixture = directory_ / "emea-finance-large.json";
+  write_file(fixture, with_large_situations(read_text(paths_.fixture)).dump());
   const nlohmann::json backend_config = {
       {"simulation", true},
-      {"state_dir", (directory_ / "backend-state").string()},
+      // No state_dir: the tenant keeps its grants and auth events in an
+      // in-memory SQLite database, so its own disk syncs (two per token
+      // exchange) are not charged to the connector or the SDK server in
+      // front of it. The connector's log stays durable: that cost is its own.
       {"control", {{"listen", "127.0.0.1:0"}, {"secret", control_secret_}}},
       {"tenants",
        {{{"id", tenant_id},
          {"region", "eu-central-1"},
-         {"fixture", paths_.fixture.string()},
+         {"fixture", fixture.string()},
          {"api_listen", "127.0.0.1:0"},
          {"issuer_listen", "127.0.0.1:0"}}}},
   };
@@ -155,10 +191,13 @@ RunningServer BenchWorld::start_connector(const ConnectorVariant& variant) {
   return server;
 }
 
-RunningServer BenchWorld::start_trivial() { return spawn("trivial", paths_.self_binary, {"--serve-trivial"}, {}, "url"); }
+RunningServer BenchWorld::start_trivial(std::size_t reply_bytes) {
+  if (reply_bytes == 0) return spawn("trivial", paths_.self_binary, {"--serve-trivial"}, {}, "url");
+  return spawn("trivial-" + std::to_string(reply_bytes), paths_.self_binary, {"--serve-trivial", std::to_string(reply_bytes)}, {}, "url");
+}
 
-RunningServer BenchWorld::start_proxy(const std::string& upstream_url) {
-  return spawn("proxy", paths_.self_binary, {"--serve-proxy", upstream_url}, {}, "url");
+RunningServer BenchWorld::start_proxy(const std::string& upstream_url, const std::string& name) {
+  return spawn(name, paths_.self_binary, {"--serve-proxy", upstream_url}, {}, "url");
 }
 
 RunningServer BenchWorld::start_sdk_server() {

@@ -35,9 +35,17 @@ int serve(const http::Handler& handler) {
 
 } // namespace
 
-int serve_trivial() {
-  return serve(http::make_async([](http::Request& request, const http::RequestContext&) {
-    return http::make_json_response(request, 200, floor_reply);
+int serve_trivial(std::size_t reply_bytes) {
+  std::string reply = floor_reply;
+  if (reply_bytes > reply.size()) {
+    reply = nlohmann::json{{"jsonrpc", "2.0"},
+                           {"id", 1},
+                           {"result", {{"content", {{{"type", "text"}, {"text", std::string(reply_bytes - reply.size(), 'x')}}}},
+                                       {"isError", false}}}}
+                .dump();
+  }
+  return serve(http::make_async([reply](http::Request& request, const http::RequestContext&) {
+    return http::make_json_response(request, 200, reply);
   }));
 }
 

@@ -39,6 +39,12 @@ struct ProcessSample {
   std::uint64_t rss_bytes = 0;
 };
 std::optional<ProcessSample> sample_process(int pid);
+/// A file's whole text; empty when it can't be read.
+std::string read_text(const std::filesystem::path& file);
+
+/// The large-result workload: list_situations of an entity whose situations,
+/// as the tenant API returns them, come to about this many bytes.
+inline constexpr std::size_t large_result_bytes = 1024 * 1024;
 
 class BenchWorld {
 public:
@@ -61,8 +67,9 @@ public:
   /// Starts a connector with `variant` and registers its MCP URL at the issuer.
   RunningServer start_connector(const ConnectorVariant& variant);
   /// The trivial server, and a proxy in front of `upstream_url`.
-  RunningServer start_trivial();
-  RunningServer start_proxy(const std::string& upstream_url);
+  /// `reply_bytes` > 0: a trivial server whose reply is about that large.
+  RunningServer start_trivial(std::size_t reply_bytes = 0);
+  RunningServer start_proxy(const std::string& upstream_url, const std::string& name = "proxy");
   /// The official SDK's Streamable HTTP server with get_kpis in front of the backend.
   RunningServer start_sdk_server();
   /// Alice's access token for the MCP URL `resource` (authorization code + PKCE, through the forms).

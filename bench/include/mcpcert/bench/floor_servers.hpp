@@ -6,6 +6,7 @@
 /// upstream connections. Client -> proxy -> trivial server is the shape of
 /// client -> connector -> backend with none of the work.
 
+#include <cstddef>
 #include <string>
 
 namespace mcpcert::bench {
@@ -15,7 +16,9 @@ inline constexpr const char* floor_reply =
     R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}})";
 
 /// Listens on 127.0.0.1:0, prints `READY {"url": ".../mcp"}`, serves until SIGTERM; the exit code.
-int serve_trivial();
+/// With `reply_bytes` > 0 the result's text is padded so the reply is about that size
+/// (the floor for large tool results).
+int serve_trivial(std::size_t reply_bytes = 0);
 /// The same, forwarding to `upstream_url` (http only).
 int serve_proxy(const std::string& upstream_url);
 
