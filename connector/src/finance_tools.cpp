@@ -211,9 +211,16 @@ boost::asio::awaitable<ToolOutcome> FinanceTools::call(const AccessIdentity& ide
   nlohmann::json structured = std::move(reply.body);
   if (!structured.is_object()) structured = nlohmann::json{{"value", std::move(structured)}};
   if (std::string_view(spec->name) == "get_kpis" && !structured.contains("entity")) structured["entity"] = identity.entity;
-  outcome.result = {{"content", {{{"type", "text"}, {"text", structured.dump()}}}},
-                    {"structuredContent", structured},
-                    {"isError", false}};
+  // Built member by member so the tenant's data moves into the result: an
+  // initializer list would copy it, which a ~1 MB reply feels.
+  nlohmann::json text = nlohmann::json::object();
+  text["type"] = "text";
+  text["text"] = structured.dump();
+  outcome.result = nlohmann::json::object();
+  outcome.result["content"] = nlohmann::json::array();
+  outcome.result["content"].push_back(std::move(text));
+  outcome.result["structuredContent"] = std::move(structured);
+  outcome.result["isError"] = false;
   co_return outcome;
 }
 
