@@ -313,8 +313,11 @@ TEST_F(OperationalLogTest, AFullStoreRefusesTheAppendAndKeepsEveryAcknowledgedRe
 // Callers waiting on `commit` at once are committed together and each resumes
 // on its own executor with its own status, its record stored.
 TEST_F(OperationalLogTest, ConcurrentCommitsAreEachStoredAndEachCallerResumesOnItsExecutor) {
-  OperationalLog log(config_, clock_);
+  // The io_context first: the log's writer thread may still be returning from
+  // its last post when the io_context runs out of work, so the log (which
+  // joins that thread) must go first.
   boost::asio::io_context io;
+  OperationalLog log(config_, clock_);
   const auto io_thread = std::this_thread::get_id();
   constexpr int callers = 40;
   int resumed_ok = 0;

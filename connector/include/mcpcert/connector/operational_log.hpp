@@ -120,7 +120,9 @@ public:
   /// own executor; the caller's thread is free meanwhile. Records arriving
   /// while a commit is under way are committed together in the next one (group
   /// commit): one sync per batch, not per record, and a record that fails
-  /// alone (a full store) fails without its batch.
+  /// alone (a full store) fails without its batch. The callers' execution
+  /// contexts must outlive this log: its writer thread posts to them until
+  /// the destructor has joined it.
   boost::asio::awaitable<LogStatus> commit(ToolCallEntry entry);
 
   /// Appends records of several calls, one transaction per store; the status
