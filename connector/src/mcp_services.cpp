@@ -51,12 +51,11 @@ bool McpServices::log_event(const std::string& event, const AccessIdentity* iden
   return log_->append(entry) == LogStatus::ok;
 }
 
-boost::asio::awaitable<bool> McpServices::log_tool_call(const AccessIdentity& identity, const RequestFacts& facts,
-                                                        const std::string& tool, const nlohmann::json& arguments,
-                                                        std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
-                                                        const std::string& outcome) {
-  if (log_ == nullptr) co_return true;
-  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) co_return true;
+bool McpServices::log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
+                                const nlohmann::json& arguments, std::int64_t started_at_ms,
+                                std::chrono::steady_clock::duration took, const std::string& outcome) {
+  if (log_ == nullptr) return true;
+  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) return true;
   ToolCallEntry entry;
   entry.request_id = facts.request_id;
   entry.tenant = identity.tenant;
@@ -69,8 +68,7 @@ boost::asio::awaitable<bool> McpServices::log_tool_call(const AccessIdentity& id
   entry.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
   entry.outcome = outcome;
   entry.arguments = arguments.is_null() ? std::string{} : arguments.dump();
-  const auto status = co_await log_->commit(std::move(entry));
-  co_return status == LogStatus::ok;
+  return log_->append(entry) == LogStatus::ok;
 }
 
 boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentity& identity, const RequestFacts& facts,
@@ -132,9 +130,7 @@ boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentit
     break;
   }
   // The record is committed before the response leaves: an acknowledged call is a logged call.
-  const bool logged =
-      co_await log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome);
-  if (!logged) {
+  if (!log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome)) {
     reply = ToolCallReply{};
     reply.kind = ToolCallReply::Kind::log_unavailable;
   }

@@ -5,17 +5,8 @@
 #include <sys/stat.h>
 
 #include <cctype>
-#include <condition_variable>
 #include <fstream>
-#include <functional>
 #include <stdexcept>
-#include <thread>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "mcpcert/config.hpp"
 #include "mcpcert/crypto.hpp"
@@ -187,99 +178,7 @@ OperationalLog::OperationalLog(OperationalLogConfig config, const Clock& clock) 
   if (!config_.keys.contains(config_.active_key_id)) throw std::invalid_argument("operational log: no active encryption key");
 }
 
-/// The writer thread behind `commit`: it takes every record queued while
-/// the previous commit was syncing and commits them in one transaction.
-struct OperationalLog::GroupCommit {
-  struct Waiting {
-    ToolCallEntry entry;
-    boost::asio::any_io_executor executor; ///< the caller's, where it resumes
-    std::function<void(LogStatus)> resume;
-  };
-
-  explicit GroupCommit(OperationalLog& log) : writer([this, &log] { write(log); }) {}
-
-  ~GroupCommit() {
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    wake.notify_one();
-    writer.join();
-  }
-
-  void enqueue(Waiting waiting) {
-    {
-      std::lock_guard lock(mutex);
-      queue.push_back(std::move(waiting));
-    }
-    wake.notify_one();
-  }
-
-  void write(OperationalLog& log) {
-    std::vector<Waiting> batch;
-    std::vector<ToolCallEntry> entries;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex);
-        wake.wait(lock, [&] { return stopping || !queue.empty(); });
-        // Stopping still commits what was queued: those callers wait for it.
-        if (queue.empty()) return;
-        batch.swap(queue);
-      }
-      entries.clear();
-      for (auto& waiting : batch) entries.push_back(std::move(waiting.entry));
-      const auto statuses = log.append_batch(entries);
-      for (std::size_t i = 0; i < batch.size(); ++i)
-        boost::asio::post(batch[i].executor, [resume = std::move(batch[i].resume), status = statuses[i]] { resume(status); });
-      batch.clear();
-    }
-  }
-
-  std::mutex mutex;
-  std::condition_variable wake;
-  std::vector<Waiting> queue;
-  bool stopping = false;
-  std::thread writer; ///< last: starts once the rest is built
-};
-
-OperationalLog::~OperationalLog() { group_commit_.reset(); }
-
-boost::asio::awaitable<LogStatus> OperationalLog::commit(ToolCallEntry entry) {
-  // The log-buffered mutant holds records in an open transaction on the caller's thread.
-  if (config_.commit_every > 1) co_return append(entry);
-  std::call_once(group_commit_started_, [this] { group_commit_ = std::make_unique<GroupCommit>(*this); });
-  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(LogStatus)>(
-      [this](auto resume, ToolCallEntry queued) {
-        auto executor = boost::asio::get_associated_executor(resume);
-        // std::function needs a copyable target; the coroutine's handler is move-only.
-        auto held = std::make_shared<decltype(resume)>(std::move(resume));
-        group_commit_->enqueue({std::move(queued), std::move(executor), [held](LogStatus status) { (*held)(status); }});
-      },
-      boost::asio::use_awaitable, std::move(entry));
-}
-
-std::vector<LogStatus> OperationalLog::append_batch(const std::vector<ToolCallEntry>& entries) {
-  std::vector<LogStatus> statuses(entries.size(), LogStatus::ok);
-  std::lock_guard lock(mutex_);
-  std::map<RegionStore*, std::vector<std::size_t>> by_store;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (auto* store = store_for(entries[i].region)) {
-      by_store[store].push_back(i);
-    } else {
-      statuses[i] = LogStatus::storage_failure;
-    }
-  }
-  for (auto& [store, indices] : by_store) {
-    bool whole = store->exec("BEGIN");
-    for (auto i : indices) whole = whole && insert(*store, entries[i]);
-    if (whole && store->exec("COMMIT")) continue;
-    if (sqlite3_get_autocommit(store->db) == 0) store->exec("ROLLBACK");
-    // Something in the batch failed (a full store): each record on its own,
-    // so only those that can't be stored are refused.
-    for (auto i : indices) statuses[i] = insert(*store, entries[i]) ? LogStatus::ok : LogStatus::storage_failure;
-  }
-  return statuses;
-}
+OperationalLog::~OperationalLog() = default;
 
 OperationalLog::RegionStore* OperationalLog::store_for(const std::string& region) {
   auto name = region.empty() ? std::string(unattributed_store) : region;
@@ -338,11 +237,14 @@ std::optional<std::string> OperationalLog::open(const std::string& sealed, const
   return key->second.open(sealed, column);
 }
 
-bool OperationalLog::insert(RegionStore& store, const ToolCallEntry& entry) {
-  auto statement = store.prepare(
+LogStatus OperationalLog::append(const ToolCallEntry& entry) {
+  std::lock_guard lock(mutex_);
+  auto* store = store_for(entry.region);
+  if (store == nullptr) return LogStatus::storage_failure;
+  auto statement = store->prepare(
       "INSERT INTO records (kind, at_ms, tenant, request_id, tool, entity, duration_ms, outcome, key_id, user_sealed, ip_sealed, arguments_sealed) "
       "VALUES ('tool_call', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!statement) return false;
+  if (!statement) return LogStatus::storage_failure;
   sqlite3_bind_int64(statement.get(), 1, entry.started_at_ms);
   bind_text(statement.get(), 2, entry.tenant);
   bind_text(statement.get(), 3, entry.request_id);
@@ -355,15 +257,8 @@ bool OperationalLog::insert(RegionStore& store, const ToolCallEntry& entry) {
   bind_blob(statement.get(), 10, seal(entry.source_ip, "source_ip"));
   const bool keep_arguments = config_.optional_fields.contains(OptionalLogField::arguments);
   bind_blob(statement.get(), 11, keep_arguments ? seal(entry.arguments, "arguments") : std::string{});
-  return sqlite3_step(statement.get()) == SQLITE_DONE;
-}
-
-LogStatus OperationalLog::append(const ToolCallEntry& entry) {
-  std::lock_guard lock(mutex_);
-  auto* store = store_for(entry.region);
-  if (store == nullptr) return LogStatus::storage_failure;
   if (config_.commit_every > 1 && store->pending == 0 && !store->exec("BEGIN")) return LogStatus::storage_failure;
-  if (!insert(*store, entry)) return LogStatus::storage_failure;
+  if (sqlite3_step(statement.get()) != SQLITE_DONE) return LogStatus::storage_failure;
   // The defect of the log-buffered mutant: the reply goes out before the record is committed.
   if (config_.commit_every > 1 && ++store->pending >= config_.commit_every) {
     store->pending = 0;

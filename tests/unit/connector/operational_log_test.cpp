@@ -1,13 +1,6 @@
 #include "mcpcert/connector/operational_log.hpp"
 
-#include <algorithm>
 #include <cstdlib>
-#include <thread>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -308,53 +301,6 @@ TEST_F(OperationalLogTest, AFullStoreRefusesTheAppendAndKeepsEveryAcknowledgedRe
   EXPECT_EQ(records.back()["user"], "alice");
   // Other regions have stores of their own.
   EXPECT_EQ(log.append(call("us-east-1", "bob", now_ms())), LogStatus::ok);
-}
-
-// Callers waiting on `commit` at once are committed together and each resumes
-// on its own executor with its own status, its record stored.
-TEST_F(OperationalLogTest, ConcurrentCommitsAreEachStoredAndEachCallerResumesOnItsExecutor) {
-  // The io_context first: the log's writer thread may still be returning from
-  // its last post when the io_context runs out of work, so the log (which
-  // joins that thread) must go first.
-  boost::asio::io_context io;
-  OperationalLog log(config_, clock_);
-  const auto io_thread = std::this_thread::get_id();
-  constexpr int callers = 40;
-  int resumed_ok = 0;
-  int resumed_elsewhere = 0;
-  for (int i = 0; i < callers; ++i) {
-    auto entry = call(i % 2 == 0 ? "eu-central-1" : "us-east-1", "user-" + std::to_string(i), now_ms());
-    boost::asio::co_spawn(
-        io,
-        [&, entry]() -> boost::asio::awaitable<void> {
-          const auto status = co_await log.commit(entry);
-          if (std::this_thread::get_id() != io_thread) ++resumed_elsewhere;
-          if (status == LogStatus::ok) ++resumed_ok;
-        },
-        boost::asio::detached);
-  }
-  io.run();
-  EXPECT_EQ(resumed_ok, callers);
-  EXPECT_EQ(resumed_elsewhere, 0);
-  EXPECT_EQ(log.export_records("eu-central-1", 0).size(), callers / 2u);
-  EXPECT_EQ(log.export_records("us-east-1", 0).size(), callers / 2u);
-}
-
-// A batch in which some records no longer fit: those are refused, the rest of
-// the batch is stored, and exactly the acknowledged records are in the store.
-TEST_F(OperationalLogTest, ABatchThatOverflowsTheStoreRefusesOnlyWhatDoesNotFit) {
-  config_.max_store_bytes = 64 * 1024;
-  config_.optional_fields.insert(OptionalLogField::arguments);
-  OperationalLog log(config_, clock_);
-  auto entry = call("eu-central-1", "alice", now_ms());
-  entry.arguments = std::string(2000, 'x');
-  const std::vector<ToolCallEntry> batch(60, entry);
-  const auto statuses = log.append_batch(batch);
-  ASSERT_EQ(statuses.size(), batch.size());
-  const auto acknowledged = std::count(statuses.begin(), statuses.end(), LogStatus::ok);
-  EXPECT_GT(acknowledged, 5);
-  EXPECT_LT(acknowledged, 60) << "the store never filled";
-  EXPECT_EQ(static_cast<std::ptrdiff_t>(log.export_records("", 0).size()), acknowledged);
 }
 
 TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {

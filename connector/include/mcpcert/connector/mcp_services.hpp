@@ -80,10 +80,9 @@ public:
   static const char* instructions();
 
 private:
-  boost::asio::awaitable<bool> log_tool_call(const AccessIdentity& identity, const RequestFacts& facts,
-                                             const std::string& tool, const nlohmann::json& arguments,
-                                             std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
-                                             const std::string& outcome);
+  bool log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
+                     const nlohmann::json& arguments, std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
+                     const std::string& outcome);
 
   const ConnectorConfig& config_;
   const Clock& clock_;

@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 #include <nlohmann/json.hpp>
 
@@ -116,19 +115,6 @@ public:
   LogStatus append(const ToolCallEntry& entry);
   LogStatus append(const AuthEventEntry& entry);
 
-  /// Commits `entry` durably and resumes the caller after the commit, on its
-  /// own executor; the caller's thread is free meanwhile. Records arriving
-  /// while a commit is under way are committed together in the next one (group
-  /// commit): one sync per batch, not per record, and a record that fails
-  /// alone (a full store) fails without its batch. The callers' execution
-  /// contexts must outlive this log: its writer thread posts to them until
-  /// the destructor has joined it.
-  boost::asio::awaitable<LogStatus> commit(ToolCallEntry entry);
-
-  /// Appends records of several calls, one transaction per store; the status
-  /// of each, in order. Used by `commit`'s writer thread.
-  std::vector<LogStatus> append_batch(const std::vector<ToolCallEntry>& entries);
-
   /// Deletes (or pseudonymises, per the retention mode) every record older than
   /// the retention, in every region, one transaction per store; returns how many.
   /// Idempotent: a pseudonymised record is not touched again.
@@ -145,9 +131,7 @@ public:
 
 private:
   struct RegionStore;
-  struct GroupCommit;
   RegionStore* store_for(const std::string& region);
-  bool insert(RegionStore& store, const ToolCallEntry& entry);
   void open_existing_stores();
   std::string key_id() const;
   std::string seal(const std::string& value, const char* column) const;
@@ -159,8 +143,6 @@ private:
   const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<RegionStore>> stores_;
-  std::unique_ptr<GroupCommit> group_commit_; ///< started by the first `commit`
-  std::once_flag group_commit_started_;
 };
 
 } // namespace mcpcert::connector
