@@ -160,10 +160,9 @@ json ratio_json(double a, double b) {
   return r ? json(*r) : json(nullptr);
 }
 
-/// A tools/call of get_kpis in a 2025-11-25 session: initialize and
-/// notifications/initialized once per session (not timed), then the call.
-/// tools/call `tool` in a 2025-11-25 session; a reply counts when it is a
-/// result, not an isError one, and carries `marker`.
+/// A tools/call of `tool` in a 2025-11-25 session: initialize and
+/// notifications/initialized once per session (not timed), then the call; a
+/// reply counts when it is a result, not an isError one, and carries `marker`.
 Workload mcp_workload(const std::string& token, const std::string& tool = "get_kpis", const std::string& marker = "\"kpis\"") {
   const std::vector<std::pair<std::string, std::string>> headers{
       {"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
