@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -42,7 +43,8 @@ using SteadyClock = std::chrono::steady_clock;
 const char* bench_usage() {
   return "usage: mcpcert bench [--json FILE] [--plot FILE.svg] [--quick] [--phase-ms SATURATION,LATENCY]\n"
          "                     [--load-fraction F] [--concurrency 1,32,256]\n"
-         "                     [--generator-threads N] [--no-micro] [--no-sdk] [--no-wrk]\n";
+         "                     [--generator-threads N] [--no-micro] [--no-sdk] [--no-wrk]\n"
+         "                     [--targets NAME,NAME...]\n";
 }
 
 std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& args, std::string& error) {
@@ -117,6 +119,23 @@ std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& 
         if (options.generator_threads < 1 || options.generator_threads > 64) {
           error = "--generator-threads must be 1..64";
           return std::nullopt;
+        }
+      } else if (arg == "--targets") {
+        auto v = value(i);
+        if (!v) return std::nullopt;
+        options.command_line += ' ' + *v;
+        options.only_targets.clear();
+        std::size_t start = 0;
+        while (start <= v->size()) {
+          const auto comma = v->find(',', start);
+          auto name = v->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (name.empty()) {
+            error = "--targets wants target names separated by commas";
+            return std::nullopt;
+          }
+          options.only_targets.push_back(std::move(name));
+          if (comma == std::string::npos) break;
+          start = comma + 1;
         }
       } else if (arg == "--no-micro") {
         options.micro = false;
@@ -498,6 +517,15 @@ int run_bench(const BenchOptions& options) {
         std::cerr << "mcpcert bench: skipping the SDK server: " << sdk_note << "\n";
         report["sdk"] = {{"skipped", sdk_note}};
       }
+    }
+
+    if (!options.only_targets.empty()) {
+      for (const auto& name : options.only_targets) {
+        if (!targets.count(name)) throw std::runtime_error("--targets: no target named '" + name + "'");
+      }
+      std::erase_if(order, [&](const std::string& name) {
+        return std::find(options.only_targets.begin(), options.only_targets.end(), name) == options.only_targets.end();
+      });
     }
 
     // Every target at every level (the guarantee variants at 1 and 32 only):

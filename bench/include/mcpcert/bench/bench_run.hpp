@@ -25,6 +25,8 @@ struct BenchOptions {
   bool micro = true;
   bool sdk = true;
   bool wrk = true;
+  /// Measure only these targets (all when empty); for profiling one of them. Ratios naming a skipped one are null.
+  std::vector<std::string> only_targets;
   std::string command_line; ///< as typed, for the report
 };
 
