@@ -7,6 +7,7 @@ McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, Oper
     : config_(config),
       clock_(clock),
       log_(log),
+      tool_call_records_(log != nullptr ? std::make_unique<LogGroupCommit>(*log) : nullptr),
       resource_metadata_url_(std::move(resource_metadata_url)),
       gateway_(config, clock),
       tools_(gateway_, config.mutants.contains(Mutant::extra_tool), config.mutants.contains(Mutant::entity_from_arguments)),
@@ -51,11 +52,12 @@ bool McpServices::log_event(const std::string& event, const AccessIdentity* iden
   return log_->append(entry) == LogStatus::ok;
 }
 
-bool McpServices::log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
-                                const nlohmann::json& arguments, std::int64_t started_at_ms,
-                                std::chrono::steady_clock::duration took, const std::string& outcome) {
-  if (log_ == nullptr) return true;
-  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) return true;
+boost::asio::awaitable<bool> McpServices::log_tool_call(const AccessIdentity& identity, const RequestFacts& facts,
+                                                       const std::string& tool, const nlohmann::json& arguments,
+                                                       std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
+                                                       std::string outcome) {
+  if (tool_call_records_ == nullptr) co_return true;
+  if (outcome != "success" && config_.mutants.contains(Mutant::failures_not_logged)) co_return true;
   ToolCallEntry entry;
   entry.request_id = facts.request_id;
   entry.tenant = identity.tenant;
@@ -66,9 +68,9 @@ bool McpServices::log_tool_call(const AccessIdentity& identity, const RequestFac
   entry.source_ip = facts.source_ip;
   entry.started_at_ms = started_at_ms;
   entry.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
-  entry.outcome = outcome;
+  entry.outcome = std::move(outcome);
   entry.arguments = arguments.is_null() ? std::string{} : arguments.dump();
-  return log_->append(entry) == LogStatus::ok;
+  co_return co_await tool_call_records_->append(std::move(entry)) == LogStatus::ok;
 }
 
 boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentity& identity, const RequestFacts& facts,
@@ -130,7 +132,9 @@ boost::asio::awaitable<ToolCallReply> McpServices::call_tool(const AccessIdentit
     break;
   }
   // The record is committed before the response leaves: an acknowledged call is a logged call.
-  if (!log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome)) {
+  const bool logged =
+      co_await log_tool_call(identity, facts, tool, arguments, started_at_ms, std::chrono::steady_clock::now() - started, logged_outcome);
+  if (!logged) {
     reply = ToolCallReply{};
     reply.kind = ToolCallReply::Kind::log_unavailable;
   }

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include "mcpcert/config.hpp"
@@ -80,6 +81,13 @@ void bind_blob(sqlite3_stmt* statement, int index, const std::string& value) {
   else sqlite3_bind_blob(statement, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
 }
 
+/// Runs a cached statement once and resets it, releasing what it holds.
+bool step_once(sqlite3_stmt* statement) {
+  const bool done = sqlite3_step(statement) == SQLITE_DONE;
+  sqlite3_reset(statement);
+  return done;
+}
+
 std::string column_text(sqlite3_stmt* statement, int index) {
   const auto* text = sqlite3_column_text(statement, index);
   return text == nullptr ? std::string{} : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(statement, index)));
@@ -104,12 +112,32 @@ void read_key_ring(const ConfigNode& root, OperationalLogConfig& into) {
   if (!into.keys.contains(into.active_key_id)) root.fail("active", "names no key of 'keys'");
 }
 
+constexpr const char* insert_tool_call_sql =
+    "INSERT INTO records (kind, at_ms, tenant, request_id, tool, entity, duration_ms, outcome, key_id, user_sealed, ip_sealed, arguments_sealed) "
+    "VALUES ('tool_call', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* insert_auth_event_sql =
+    "INSERT INTO records (kind, at_ms, tenant, event, client_id, detail, key_id, user_sealed, ip_sealed, request_id) "
+    "VALUES ('auth_event', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 } // namespace
 
 struct OperationalLog::RegionStore {
   sqlite3* db = nullptr;
+  // Prepared once: compiling the INSERT cost as much as running it.
+  Statement insert_tool_call;
+  Statement insert_auth_event;
   ~RegionStore() {
+    insert_tool_call.reset();
+    insert_auth_event.reset();
     if (db != nullptr) sqlite3_close_v2(db);
+  }
+  /// The cached statement, reset and unbound for its next use.
+  sqlite3_stmt* reuse(Statement& cached, const char* sql) {
+    if (!cached) cached = prepare(sql);
+    if (!cached) return nullptr;
+    sqlite3_reset(cached.get());
+    sqlite3_clear_bindings(cached.get());
+    return cached.get();
   }
   bool exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
   int pending = 0; ///< records in the open transaction (log-buffered mutant only)
@@ -237,54 +265,92 @@ std::optional<std::string> OperationalLog::open(const std::string& sealed, const
   return key->second.open(sealed, column);
 }
 
-LogStatus OperationalLog::append(const ToolCallEntry& entry) {
-  std::lock_guard lock(mutex_);
+bool OperationalLog::insert(RegionStore& store, const ToolCallEntry& entry) {
+  auto* statement = store.reuse(store.insert_tool_call, insert_tool_call_sql);
+  if (statement == nullptr) return false;
+  sqlite3_bind_int64(statement, 1, entry.started_at_ms);
+  bind_text(statement, 2, entry.tenant);
+  bind_text(statement, 3, entry.request_id);
+  bind_text(statement, 4, entry.tool);
+  bind_text(statement, 5, entry.entity);
+  sqlite3_bind_int64(statement, 6, entry.duration_ms);
+  bind_text(statement, 7, entry.outcome);
+  bind_text(statement, 8, key_id());
+  bind_blob(statement, 9, seal(entry.user, "user"));
+  bind_blob(statement, 10, seal(entry.source_ip, "source_ip"));
+  const bool keep_arguments = config_.optional_fields.contains(OptionalLogField::arguments);
+  bind_blob(statement, 11, keep_arguments ? seal(entry.arguments, "arguments") : std::string{});
+  return step_once(statement);
+}
+
+LogStatus OperationalLog::append_one(const ToolCallEntry& entry) {
   auto* store = store_for(entry.region);
   if (store == nullptr) return LogStatus::storage_failure;
-  auto statement = store->prepare(
-      "INSERT INTO records (kind, at_ms, tenant, request_id, tool, entity, duration_ms, outcome, key_id, user_sealed, ip_sealed, arguments_sealed) "
-      "VALUES ('tool_call', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!statement) return LogStatus::storage_failure;
-  sqlite3_bind_int64(statement.get(), 1, entry.started_at_ms);
-  bind_text(statement.get(), 2, entry.tenant);
-  bind_text(statement.get(), 3, entry.request_id);
-  bind_text(statement.get(), 4, entry.tool);
-  bind_text(statement.get(), 5, entry.entity);
-  sqlite3_bind_int64(statement.get(), 6, entry.duration_ms);
-  bind_text(statement.get(), 7, entry.outcome);
-  bind_text(statement.get(), 8, key_id());
-  bind_blob(statement.get(), 9, seal(entry.user, "user"));
-  bind_blob(statement.get(), 10, seal(entry.source_ip, "source_ip"));
-  const bool keep_arguments = config_.optional_fields.contains(OptionalLogField::arguments);
-  bind_blob(statement.get(), 11, keep_arguments ? seal(entry.arguments, "arguments") : std::string{});
   if (config_.commit_every > 1 && store->pending == 0 && !store->exec("BEGIN")) return LogStatus::storage_failure;
-  if (sqlite3_step(statement.get()) != SQLITE_DONE) return LogStatus::storage_failure;
+  if (!insert(*store, entry)) return LogStatus::storage_failure;
   // The defect of the log-buffered mutant: the reply goes out before the record is committed.
   if (config_.commit_every > 1 && ++store->pending >= config_.commit_every) {
     store->pending = 0;
     if (!store->exec("COMMIT")) return LogStatus::storage_failure;
   }
+  if (config_.commit_every <= 1) ++commits_;
   return LogStatus::ok;
+}
+
+LogStatus OperationalLog::append(const ToolCallEntry& entry) {
+  std::lock_guard lock(mutex_);
+  return append_one(entry);
+}
+
+std::vector<LogStatus> OperationalLog::append(std::span<const ToolCallEntry> entries) {
+  std::lock_guard lock(mutex_);
+  std::vector<LogStatus> statuses(entries.size(), LogStatus::storage_failure);
+  if (config_.commit_every > 1) {
+    for (std::size_t i = 0; i < entries.size(); ++i) statuses[i] = append_one(entries[i]);
+    return statuses;
+  }
+  // One transaction per region's store: one sync for every record in it.
+  std::map<RegionStore*, std::vector<std::size_t>> by_store;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (auto* store = store_for(entries[i].region)) by_store[store].push_back(i);
+  }
+  for (auto& [store, indexes] : by_store) {
+    bool whole = indexes.size() > 1 && store->exec("BEGIN IMMEDIATE");
+    for (std::size_t k = 0; whole && k < indexes.size(); ++k) whole = insert(*store, entries[indexes[k]]);
+    if (whole && store->exec("COMMIT")) {
+      ++commits_;
+      for (auto i : indexes) statuses[i] = LogStatus::ok;
+      continue;
+    }
+    // A batch that failed (a full store, say) is undone and retried record by
+    // record, so each call learns whether its own record is durable.
+    if (indexes.size() > 1) store->exec("ROLLBACK");
+    for (auto i : indexes) statuses[i] = append_one(entries[i]);
+  }
+  return statuses;
 }
 
 LogStatus OperationalLog::append(const AuthEventEntry& entry) {
   std::lock_guard lock(mutex_);
   auto* store = store_for(entry.region);
   if (store == nullptr) return LogStatus::storage_failure;
-  auto statement = store->prepare(
-      "INSERT INTO records (kind, at_ms, tenant, event, client_id, detail, key_id, user_sealed, ip_sealed, request_id) "
-      "VALUES ('auth_event', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!statement) return LogStatus::storage_failure;
-  sqlite3_bind_int64(statement.get(), 1, entry.at_ms);
-  sqlite3_bind_text(statement.get(), 2, entry.tenant.c_str(), -1, SQLITE_TRANSIENT);
-  bind_text(statement.get(), 3, entry.event);
-  bind_text(statement.get(), 4, entry.client_id);
-  bind_text(statement.get(), 5, entry.detail);
-  bind_text(statement.get(), 6, key_id());
-  bind_blob(statement.get(), 7, seal(entry.user, "user"));
-  bind_blob(statement.get(), 8, seal(entry.source_ip, "source_ip"));
-  bind_text(statement.get(), 9, entry.request_id);
-  return sqlite3_step(statement.get()) == SQLITE_DONE ? LogStatus::ok : LogStatus::storage_failure;
+  auto* statement = store->reuse(store->insert_auth_event, insert_auth_event_sql);
+  if (statement == nullptr) return LogStatus::storage_failure;
+  sqlite3_bind_int64(statement, 1, entry.at_ms);
+  sqlite3_bind_text(statement, 2, entry.tenant.c_str(), -1, SQLITE_TRANSIENT);
+  bind_text(statement, 3, entry.event);
+  bind_text(statement, 4, entry.client_id);
+  bind_text(statement, 5, entry.detail);
+  bind_text(statement, 6, key_id());
+  bind_blob(statement, 7, seal(entry.user, "user"));
+  bind_blob(statement, 8, seal(entry.source_ip, "source_ip"));
+  bind_text(statement, 9, entry.request_id);
+  return step_once(statement) ? LogStatus::ok : LogStatus::storage_failure;
+}
+
+std::uint64_t OperationalLog::tool_call_commits() const {
+  std::lock_guard lock(mutex_);
+  return commits_;
 }
 
 std::size_t OperationalLog::sweep() {

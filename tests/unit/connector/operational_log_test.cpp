@@ -303,6 +303,36 @@ TEST_F(OperationalLogTest, AFullStoreRefusesTheAppendAndKeepsEveryAcknowledgedRe
   EXPECT_EQ(log.append(call("us-east-1", "bob", now_ms())), LogStatus::ok);
 }
 
+TEST_F(OperationalLogTest, ABatchIsOneCommitPerRegionAndKeepsItsOrder) {
+  OperationalLog log(config_, clock_);
+  std::vector<ToolCallEntry> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back(call("eu-central-1", "alice-" + std::to_string(i), now_ms() + i));
+  batch.push_back(call("us-east-1", "bob", now_ms()));
+  const auto statuses = log.append(std::span<const ToolCallEntry>(batch));
+  EXPECT_THAT(statuses, testing::Each(LogStatus::ok));
+  ASSERT_EQ(statuses.size(), batch.size());
+  EXPECT_EQ(log.tool_call_commits(), 2u);
+  const auto eu = log.export_records("eu-central-1", 0);
+  ASSERT_EQ(eu.size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(eu[i]["user"], "alice-" + std::to_string(i));
+  EXPECT_EQ(log.export_records("us-east-1", 0).size(), 1u);
+}
+
+TEST_F(OperationalLogTest, ARecordThatDoesNotFitFailsAloneAndTheRestOfItsBatchIsKept) {
+  config_.max_store_bytes = 64 * 1024;
+  config_.optional_fields.insert(OptionalLogField::arguments);
+  OperationalLog log(config_, clock_);
+  auto too_big = call("eu-central-1", "mallory", now_ms());
+  too_big.arguments = std::string(256 * 1024, 'x');
+  const std::vector<ToolCallEntry> batch{call("eu-central-1", "alice", now_ms()), too_big, call("eu-central-1", "carol", now_ms())};
+  const auto statuses = log.append(std::span<const ToolCallEntry>(batch));
+  EXPECT_THAT(statuses, testing::ElementsAre(LogStatus::ok, LogStatus::storage_failure, LogStatus::ok));
+  const auto records = log.export_records("", 0);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["user"], "alice");
+  EXPECT_EQ(records[1]["user"], "carol");
+}
+
 TEST(OperationalLogKeys, KeyFileErrorsNameTheField) {
   const auto file = std::filesystem::temp_directory_path() / ("oplog-keys-" + std::to_string(::getpid()) + ".json");
   auto error_of = [&](const std::string& text) {

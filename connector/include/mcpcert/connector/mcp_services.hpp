@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -16,6 +17,7 @@
 #include "mcpcert/connector/bearer_validator.hpp"
 #include "mcpcert/connector/connector_config.hpp"
 #include "mcpcert/connector/finance_tools.hpp"
+#include "mcpcert/connector/log_group_commit.hpp"
 #include "mcpcert/connector/operational_log.hpp"
 #include "mcpcert/connector/planning_tools.hpp"
 #include "mcpcert/connector/tool_pages.hpp"
@@ -66,7 +68,8 @@ public:
     return tool_pages_.page(tool_definitions(identity), params);
   }
   /// Runs tools/call with `params` as received: a token exchange for this user, the
-  /// tenant call, then the log record, committed before this returns.
+  /// tenant call, then the log record, committed before this returns (in one
+  /// transaction with the records of calls that finish at the same time).
   boost::asio::awaitable<ToolCallReply> call_tool(const AccessIdentity& identity, const RequestFacts& facts,
                                                   const nlohmann::json& params,
                                                   const PlanningTools::ProgressSink& progress = {});
@@ -80,13 +83,14 @@ public:
   static const char* instructions();
 
 private:
-  bool log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
-                     const nlohmann::json& arguments, std::int64_t started_at_ms, std::chrono::steady_clock::duration took,
-                     const std::string& outcome);
+  boost::asio::awaitable<bool> log_tool_call(const AccessIdentity& identity, const RequestFacts& facts, const std::string& tool,
+                                             const nlohmann::json& arguments, std::int64_t started_at_ms,
+                                             std::chrono::steady_clock::duration took, std::string outcome);
 
   const ConnectorConfig& config_;
   const Clock& clock_;
   OperationalLog* log_;
+  std::unique_ptr<LogGroupCommit> tool_call_records_; ///< null without a log
   std::string resource_metadata_url_;
   TenantGateway gateway_;
   FinanceTools tools_;

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -113,7 +114,14 @@ public:
   ~OperationalLog();
 
   LogStatus append(const ToolCallEntry& entry);
+  /// Several tool calls' records, one transaction (one sync) per region's
+  /// store; a status per entry, in order. If a store's batch fails, it is
+  /// rolled back and its records are appended one by one, so a status says
+  /// whether that record, and not merely its batch, is durable.
+  std::vector<LogStatus> append(std::span<const ToolCallEntry> entries);
   LogStatus append(const AuthEventEntry& entry);
+  /// Transactions that committed tool-call records (a batch counts once).
+  std::uint64_t tool_call_commits() const;
 
   /// Deletes (or pseudonymises, per the retention mode) every record older than
   /// the retention, in every region, one transaction per store; returns how many.
@@ -132,6 +140,8 @@ public:
 private:
   struct RegionStore;
   RegionStore* store_for(const std::string& region);
+  bool insert(RegionStore& store, const ToolCallEntry& entry);
+  LogStatus append_one(const ToolCallEntry& entry);
   void open_existing_stores();
   std::string key_id() const;
   std::string seal(const std::string& value, const char* column) const;
@@ -141,8 +151,9 @@ private:
 
   OperationalLogConfig config_;
   const Clock& clock_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<RegionStore>> stores_;
+  std::uint64_t commits_ = 0;
 };
 
 } // namespace mcpcert::connector

@@ -1,0 +1,70 @@
+#include "mcpcert/connector/log_group_commit.hpp"
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace mcpcert::connector {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// One queued call: resumed by cancelling its timer once the batch is done.
+struct Waiter {
+  explicit Waiter(const asio::any_io_executor& executor) : wake(executor, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer wake;
+  LogStatus status = LogStatus::storage_failure;
+  bool done = false;
+};
+
+} // namespace
+
+// Shared with the posted commit, so a commit still queued when the connector
+// shuts down finds its queue alive.
+struct LogGroupCommit::Queue {
+  explicit Queue(OperationalLog& log) : log(log) {}
+  OperationalLog& log;
+  std::vector<ToolCallEntry> entries;
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  bool commit_posted = false;
+
+  void commit() {
+    commit_posted = false;
+    auto batch = std::exchange(entries, {});
+    auto woken = std::exchange(waiters, {});
+    const auto statuses = log.append(std::span<const ToolCallEntry>(batch));
+    for (std::size_t i = 0; i < woken.size(); ++i) {
+      woken[i]->status = statuses[i];
+      woken[i]->done = true;
+      woken[i]->wake.cancel();
+    }
+  }
+};
+
+LogGroupCommit::LogGroupCommit(OperationalLog& log) : queue_(std::make_shared<Queue>(log)) {}
+
+LogGroupCommit::~LogGroupCommit() = default;
+
+asio::awaitable<LogStatus> LogGroupCommit::append(ToolCallEntry entry) {
+  const auto executor = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<Waiter>(executor);
+  queue_->entries.push_back(std::move(entry));
+  queue_->waiters.push_back(waiter);
+  if (!queue_->commit_posted) {
+    queue_->commit_posted = true;
+    asio::post(executor, [queue = queue_] { queue->commit(); });
+  }
+  // The commit runs only after this coroutine suspends (it was posted), but
+  // a waiter woken before it waits must not wait for ever.
+  while (!waiter->done) co_await waiter->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return waiter->status;
+}
+
+} // namespace mcpcert::connector

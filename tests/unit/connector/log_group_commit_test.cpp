@@ -1,0 +1,102 @@
+#include "mcpcert/connector/log_group_commit.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace mcpcert::connector {
+namespace {
+
+namespace asio = boost::asio;
+
+class LogGroupCommitTest : public testing::Test {
+protected:
+  LogGroupCommitTest() {
+    std::filesystem::remove_all(directory_);
+    config_.directory = directory_;
+    config_.active_key_id = "k1";
+    config_.keys.emplace("k1", AeadKey::generate());
+  }
+  ~LogGroupCommitTest() override { std::filesystem::remove_all(directory_); }
+
+  ToolCallEntry call(std::string user, std::size_t argument_bytes = 0) {
+    ToolCallEntry entry;
+    entry.request_id = "req-" + user;
+    entry.tenant = "emea-finance";
+    entry.region = "eu-central-1";
+    entry.tool = "get_kpis";
+    entry.user = std::move(user);
+    entry.entity = "ent-brussels";
+    entry.source_ip = "127.0.0.42";
+    entry.outcome = "success";
+    entry.arguments = std::string(argument_bytes, 'x');
+    return entry;
+  }
+
+  /// What a second reader of the stores sees: only committed records.
+  std::size_t committed_records() {
+    OperationalLog reader(config_, clock_);
+    return reader.export_records("", 0).size();
+  }
+
+  std::filesystem::path directory_ = std::filesystem::temp_directory_path() / ("group-commit-test-" + std::to_string(::getpid()));
+  VirtualClock clock_;
+  OperationalLogConfig config_;
+  asio::io_context io_;
+};
+
+TEST_F(LogGroupCommitTest, CallsFinishingTogetherShareOneCommit) {
+  OperationalLog log(config_, clock_);
+  LogGroupCommit records(log);
+  std::vector<LogStatus> statuses;
+  for (int i = 0; i < 10; ++i) {
+    asio::co_spawn(io_, [&, i]() -> asio::awaitable<void> {
+      statuses.push_back(co_await records.append(call("user-" + std::to_string(i))));
+    }, asio::detached);
+  }
+  io_.run();
+  ASSERT_EQ(statuses.size(), 10u);
+  EXPECT_THAT(statuses, testing::Each(LogStatus::ok));
+  EXPECT_EQ(log.tool_call_commits(), 1u);
+  EXPECT_EQ(committed_records(), 10u);
+}
+
+TEST_F(LogGroupCommitTest, EachCallResumesOnlyOnceItsRecordIsCommitted) {
+  OperationalLog log(config_, clock_);
+  LogGroupCommit records(log);
+  std::vector<std::size_t> seen_by_another_reader;
+  asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(co_await records.append(call("user-" + std::to_string(i))), LogStatus::ok);
+      seen_by_another_reader.push_back(committed_records());
+    }
+  }, asio::detached);
+  io_.run();
+  EXPECT_THAT(seen_by_another_reader, testing::ElementsAre(1u, 2u, 3u));
+  EXPECT_EQ(log.tool_call_commits(), 3u);
+}
+
+TEST_F(LogGroupCommitTest, ARecordThatCannotBeStoredFailsOnlyItsOwnCall) {
+  config_.max_store_bytes = 64 * 1024;
+  config_.optional_fields.insert(OptionalLogField::arguments);
+  OperationalLog log(config_, clock_);
+  LogGroupCommit records(log);
+  std::map<std::string, LogStatus> statuses;
+  for (const auto& [user, bytes] : std::vector<std::pair<std::string, std::size_t>>{{"alice", 0}, {"mallory", 256 * 1024}, {"carol", 0}}) {
+    asio::co_spawn(io_, [&, user, bytes]() -> asio::awaitable<void> {
+      statuses[user] = co_await records.append(call(user, bytes));
+    }, asio::detached);
+  }
+  io_.run();
+  EXPECT_EQ(statuses["alice"], LogStatus::ok);
+  EXPECT_EQ(statuses["mallory"], LogStatus::storage_failure);
+  EXPECT_EQ(statuses["carol"], LogStatus::ok);
+  EXPECT_EQ(committed_records(), 2u);
+}
+
+} // namespace
+} // namespace mcpcert::connector
