@@ -32,7 +32,14 @@ std::string oauth_error_text(const std::string& body) {
 
 } // namespace
 
-TenantGateway::TenantGateway(const ConnectorConfig& config, const Clock& clock) : config_(config), clock_(clock) {}
+TenantGateway::TenantGateway(const ConnectorConfig& config, const Clock& clock)
+    : config_(config),
+      clock_(clock),
+      client_authorization_("Basic " + base64_encode(url_encode(config.client_id) + ":" + url_encode(config.client_secret))) {
+  for (const auto& route : config_.tenants) {
+    if (auto url = http::parse_url(route.token_endpoint)) token_endpoints_.emplace(&route, std::move(*url));
+  }
+}
 
 boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdentity& identity, std::string& token_out) {
   if (config_.mutants.contains(Mutant::permission_cache)) {
@@ -43,13 +50,19 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdenti
     }
   }
 
-  auto url = http::parse_url(identity.route->token_endpoint);
-  if (!url) co_return failure(UpstreamStatus::unavailable, "token endpoint misconfigured");
-  http::Request request{beast::http::verb::post, url->target, 11};
+  http::Url url;
+  if (auto endpoint = token_endpoints_.find(identity.route); endpoint != token_endpoints_.end()) {
+    url = endpoint->second;
+  } else {
+    // A route from outside this connector's configuration: parsed for this call.
+    auto parsed = http::parse_url(identity.route->token_endpoint);
+    if (!parsed) co_return failure(UpstreamStatus::unavailable, "token endpoint misconfigured");
+    url = std::move(*parsed);
+  }
+  http::Request request{beast::http::verb::post, url.target, 11};
   request.set(beast::http::field::content_type, "application/x-www-form-urlencoded");
   request.set(beast::http::field::accept, "application/json");
-  request.set(beast::http::field::authorization,
-              "Basic " + base64_encode(url_encode(config_.client_id) + ":" + url_encode(config_.client_secret)));
+  request.set(beast::http::field::authorization, client_authorization_);
   request.body() = encode_form({
       {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
       {"subject_token", identity.token},
@@ -57,7 +70,7 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdenti
       {"requested_token_type", "urn:ietf:params:oauth:token-type:access_token"},
       {"audience", identity.route->api},
   });
-  auto response = co_await upstream_.fetch(*url, std::move(request), {.timeout = config_.upstream_timeout});
+  auto response = co_await upstream_.fetch(std::move(url), std::move(request), {.timeout = config_.upstream_timeout});
   if (!response) co_return failure(UpstreamStatus::unavailable, "issuer unreachable: " + response.error().message());
   const auto status = response->result_int();
   if (status == 400 || status == 403) {

@@ -60,6 +60,10 @@ private:
 
   const ConnectorConfig& config_;
   const Clock& clock_;
+  /// The connector's own client credentials as an HTTP Basic value, built once.
+  std::string client_authorization_;
+  /// Each route's token endpoint, parsed once.
+  std::map<const TenantRoute*, http::Url> token_endpoints_;
   /// Keep-alive connections to the issuers and tenant APIs: every tool call
   /// makes two upstream calls, and a new TCP connection for each would cost
   /// more than the calls themselves on loopback.
