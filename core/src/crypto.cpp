@@ -185,6 +185,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 struct EcPublicKey::Impl {
   PkeyPtr pkey;
+  std::string point; // x || y
 };
 
 EcPublicKey::EcPublicKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -199,8 +200,10 @@ std::optional<EcPublicKey> EcPublicKey::from_jwk(const nlohmann::json& jwk) {
   if (!x || !y) return std::nullopt;
   auto pkey = import_p256(*x, *y, nullptr);
   if (!pkey) return std::nullopt;
-  return EcPublicKey(std::make_unique<Impl>(Impl{std::move(pkey)}));
+  return EcPublicKey(std::make_unique<Impl>(Impl{std::move(pkey), *x + *y}));
 }
+
+std::string_view EcPublicKey::point() const { return impl_ ? std::string_view(impl_->point) : std::string_view{}; }
 
 bool EcPublicKey::verify_es256(std::string_view signing_input, std::string_view signature) const {
   if (!impl_) return false;
@@ -277,10 +280,11 @@ nlohmann::json EcSigningKey::private_jwk() const {
 
 EcPublicKey EcSigningKey::public_key() const {
   // Imported afresh so the public key never carries the private scalar.
-  auto pkey = import_p256(bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X),
-                          bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y), nullptr);
+  auto x = bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X);
+  auto y = bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
+  auto pkey = import_p256(x, y, nullptr);
   if (!pkey) openssl_failure("public key export");
-  return EcPublicKey(std::make_unique<EcPublicKey::Impl>(EcPublicKey::Impl{std::move(pkey)}));
+  return EcPublicKey(std::make_unique<EcPublicKey::Impl>(EcPublicKey::Impl{std::move(pkey), x + y}));
 }
 
 // --- Ed25519 ------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "mcpcert/encoding.hpp"
 
@@ -138,13 +141,12 @@ const EcPublicKey* JwkSet::find(std::string_view kid) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
-boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const JwkSet& keys,
-                                                 const JwtExpectations& expect) {
-  auto decoded = decode_jwt(token);
-  if (!decoded) return decoded.error();
-  const auto& header = decoded->header;
-  const auto& claims = decoded->claims;
+namespace {
 
+// Everything verify_jwt checks before the claims: algorithm, kid, signature.
+// Returns the key that verified.
+boost::system::result<const EcPublicKey*> check_signature(const DecodedJwt& decoded, const JwkSet& keys) {
+  const auto& header = decoded.header;
   auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string()) return fail(JwtStatus::alg_not_allowed);
   const auto& alg_name = alg->get_ref<const std::string&>();
@@ -158,8 +160,14 @@ boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const J
   const auto* key = keys.find(kid->get_ref<const std::string&>());
   if (!key) return fail(JwtStatus::unknown_kid);
 
-  if (!key->verify_es256(decoded->signing_input, decoded->signature)) return fail(JwtStatus::bad_signature);
+  if (!key->verify_es256(decoded.signing_input, decoded.signature)) return fail(JwtStatus::bad_signature);
+  return key;
+}
 
+} // namespace
+
+boost::system::result<void> check_jwt_claims(const nlohmann::json& header, const nlohmann::json& claims,
+                                             const JwtExpectations& expect) {
   if (expect.type) {
     auto typ = header.find("typ");
     if (typ == header.end() || !typ->is_string() ||
@@ -187,7 +195,100 @@ boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const J
   }
 
   if (expect.audience && !audience_matches(claims, *expect.audience)) return fail(JwtStatus::wrong_audience);
+  return {};
+}
 
+boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const JwkSet& keys,
+                                                 const JwtExpectations& expect) {
+  auto decoded = decode_jwt(token);
+  if (!decoded) return decoded.error();
+  if (auto key = check_signature(*decoded, keys); !key) return key.error();
+  if (auto checked = check_jwt_claims(decoded->header, decoded->claims, expect); !checked) return checked.error();
+  return std::move(decoded->claims);
+}
+
+namespace {
+
+// A token whose signature held; immutable once made, so a hit copies only the pointer under the lock.
+struct VerifiedJwt {
+  std::string kid;
+  std::string key_point;
+  nlohmann::json header;
+  nlohmann::json claims;
+  long double expires_at = 0;
+};
+
+// The key is already a SHA-256 digest: any eight of its bytes are a fine hash.
+struct DigestHash {
+  std::size_t operator()(const std::string& digest) const noexcept {
+    std::size_t hash = 0;
+    std::memcpy(&hash, digest.data(), std::min(sizeof hash, digest.size()));
+    return hash;
+  }
+};
+
+} // namespace
+
+struct VerifiedJwtCache::State {
+  std::size_t capacity;
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const VerifiedJwt>, DigestHash> entries;
+};
+
+VerifiedJwtCache::VerifiedJwtCache(std::size_t capacity) : state_(std::make_unique<State>()) {
+  state_->capacity = std::max<std::size_t>(capacity, 1);
+}
+
+VerifiedJwtCache::~VerifiedJwtCache() = default;
+
+std::size_t VerifiedJwtCache::size() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->entries.size();
+}
+
+boost::system::result<nlohmann::json> VerifiedJwtCache::verify(std::string_view token, const JwkSet& keys,
+                                                               const JwtExpectations& expect) {
+  auto digest = sha256(token);
+  std::shared_ptr<const VerifiedJwt> seen;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (auto it = state_->entries.find(digest); it != state_->entries.end()) seen = it->second;
+  }
+  if (seen) {
+    const auto* key = keys.find(seen->kid);
+    // verify_jwt's own answer for a kid no longer in the set.
+    if (!key) return fail(JwtStatus::unknown_kid);
+    // A kid bound to another key since: verified afresh below, which refuses it.
+    if (key->point() == seen->key_point) {
+      if (auto checked = check_jwt_claims(seen->header, seen->claims, expect); !checked) return checked.error();
+      return seen->claims;
+    }
+  }
+
+  auto decoded = decode_jwt(token);
+  if (!decoded) return decoded.error();
+  auto key = check_signature(*decoded, keys);
+  if (!key) return key.error();
+  if (auto checked = check_jwt_claims(decoded->header, decoded->claims, expect); !checked) return checked.error();
+
+  auto verified = std::make_shared<VerifiedJwt>();
+  verified->kid = decoded->header["kid"].get<std::string>();
+  verified->key_point = std::string((*key)->point());
+  // check_jwt_claims refused a token without a numeric exp.
+  verified->expires_at = numeric_date(decoded->claims, "exp").value_or(0);
+  verified->header = std::move(decoded->header);
+  verified->claims = std::move(decoded->claims);
+  nlohmann::json claims = verified->claims;
+
+  std::lock_guard lock(state_->mutex);
+  auto& entries = state_->entries;
+  if (entries.size() >= state_->capacity && !entries.contains(digest)) {
+    // Expired entries first; if that frees nothing, start over rather than grow without bound.
+    const auto now = static_cast<long double>(expect.now);
+    std::erase_if(entries, [&](const auto& entry) { return entry.second->expires_at <= now; });
+    if (entries.size() >= state_->capacity) entries.clear();
+  }
+  entries.insert_or_assign(std::move(digest), std::move(verified));
   return claims;
 }
 

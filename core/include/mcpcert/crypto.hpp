@@ -29,6 +29,8 @@ public:
   static std::optional<EcPublicKey> from_jwk(const nlohmann::json& jwk);
   /// `signature` is the JOSE form: 64 bytes, r || s (RFC 7518 section 3.4).
   bool verify_es256(std::string_view signing_input, std::string_view signature) const;
+  /// The public point, x || y (64 bytes): two keys are the same key exactly when these are equal.
+  std::string_view point() const;
 
   EcPublicKey(EcPublicKey&&) noexcept;
   EcPublicKey& operator=(EcPublicKey&&) noexcept;
