@@ -993,7 +993,7 @@ boost::system::result<nlohmann::json> AuthorizationServer::verify_own_token(std:
   expect.now = clock_.unix_seconds();
   // Shared lock: key rotation may not swap the key set under a verification.
   std::shared_lock lock(keys_mutex_);
-  return verify_jwt(token, verification_keys_, expect);
+  return verified_tokens_.verify(token, verification_keys_, expect);
 }
 
 std::optional<nlohmann::json> AuthorizationServer::active_access_claims(std::string_view token) const {
