@@ -110,13 +110,30 @@ boost::system::result<DecodedJwt> decode_jwt(std::string_view token) {
   return jwt;
 }
 
-std::string sign_jwt(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ) {
+namespace {
+
+// A signed token and the JSON texts of its parts, as a verifier decodes them.
+struct SignedJwt {
+  std::string token;
+  std::string header_text;
+  std::string claims_text;
+};
+
+SignedJwt sign_parts(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ) {
   nlohmann::json header = {{"alg", "ES256"}, {"typ", typ}, {"kid", key.kid()}};
   // Claims may echo client input; replace invalid UTF-8 rather than throw.
   auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-  std::string input = base64url_encode(dump(header)) + "." + base64url_encode(dump(claims));
+  SignedJwt jwt{{}, dump(header), dump(claims)};
+  std::string input = base64url_encode(jwt.header_text) + "." + base64url_encode(jwt.claims_text);
   auto signature = key.sign_es256(input);
-  return input + "." + base64url_encode(signature);
+  jwt.token = input + "." + base64url_encode(signature);
+  return jwt;
+}
+
+} // namespace
+
+std::string sign_jwt(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ) {
+  return sign_parts(key, claims, typ).token;
 }
 
 JwkSet JwkSet::from_json(const nlohmann::json& jwks) {
@@ -233,6 +250,16 @@ struct VerifiedJwtCache::State {
   std::size_t capacity;
   mutable std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<const VerifiedJwt>, DigestHash> entries;
+
+  void remember(std::string digest, std::shared_ptr<const VerifiedJwt> verified, std::int64_t now) {
+    std::lock_guard lock(mutex);
+    if (entries.size() >= capacity && !entries.contains(digest)) {
+      // Expired entries first; if that frees nothing, start over rather than grow without bound.
+      std::erase_if(entries, [&](const auto& entry) { return entry.second->expires_at <= static_cast<long double>(now); });
+      if (entries.size() >= capacity) entries.clear();
+    }
+    entries.insert_or_assign(std::move(digest), std::move(verified));
+  }
 };
 
 VerifiedJwtCache::VerifiedJwtCache(std::size_t capacity) : state_(std::make_unique<State>()) {
@@ -279,17 +306,25 @@ boost::system::result<nlohmann::json> VerifiedJwtCache::verify(std::string_view 
   verified->header = std::move(decoded->header);
   verified->claims = std::move(decoded->claims);
   nlohmann::json claims = verified->claims;
-
-  std::lock_guard lock(state_->mutex);
-  auto& entries = state_->entries;
-  if (entries.size() >= state_->capacity && !entries.contains(digest)) {
-    // Expired entries first; if that frees nothing, start over rather than grow without bound.
-    const auto now = static_cast<long double>(expect.now);
-    std::erase_if(entries, [&](const auto& entry) { return entry.second->expires_at <= now; });
-    if (entries.size() >= state_->capacity) entries.clear();
-  }
-  entries.insert_or_assign(std::move(digest), std::move(verified));
+  state_->remember(std::move(digest), std::move(verified), expect.now);
   return claims;
+}
+
+std::string VerifiedJwtCache::sign(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ,
+                                   std::int64_t now) {
+  auto signed_jwt = sign_parts(key, claims, typ);
+  auto verified = std::make_shared<VerifiedJwt>();
+  // Parsed from the signed text, so the claims are what decoding the token gives, byte for byte.
+  verified->header = nlohmann::json::parse(signed_jwt.header_text, nullptr, false);
+  verified->claims = nlohmann::json::parse(signed_jwt.claims_text, nullptr, false);
+  auto expires_at = numeric_date(verified->claims, "exp");
+  // verify_jwt would refuse it: not a success to remember.
+  if (!expires_at) return std::move(signed_jwt.token);
+  verified->kid = key.kid();
+  verified->key_point = std::string(key.point());
+  verified->expires_at = *expires_at;
+  state_->remember(sha256(signed_jwt.token), std::move(verified), now);
+  return std::move(signed_jwt.token);
 }
 
 } // namespace mcpcert

@@ -243,7 +243,8 @@ std::optional<KeyRotation> AuthorizationServer::rotate_signing_key() {
 
 std::string AuthorizationServer::sign(const nlohmann::json& claims) const {
   std::shared_lock lock(keys_mutex_);
-  return sign_jwt(keys_.back().key, claims, "at+jwt");
+  // Remembered as verified: an exchanged token is new at each call, and its first use is at the API.
+  return verified_tokens_.sign(keys_.back().key, claims, "at+jwt", clock_.unix_seconds());
 }
 
 AuthorizationStep AuthorizationServer::authorize(const FormFields& query, std::string_view session) {

@@ -53,6 +53,8 @@ public:
   const std::string& kid() const { return kid_; }
   /// JOSE-form signature (64 bytes, r || s).
   std::string sign_es256(std::string_view signing_input) const;
+  /// The public point, x || y (64 bytes), as EcPublicKey::point().
+  std::string_view point() const;
   /// Public JWK with kid, alg ES256, use sig.
   nlohmann::json public_jwk() const;
   /// The public JWK plus `d`: only for keeping the key where from_private_jwk reads it back.

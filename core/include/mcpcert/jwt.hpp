@@ -90,7 +90,8 @@ boost::system::result<void> check_jwt_claims(const nlohmann::json& header, const
 /// A remembered token counts only while `keys` still holds its kid with the
 /// very key (same public point) that verified it, so a kid dropped or bound
 /// to another key after a rotation needs no clearing by the owner. Only
-/// successes are remembered, by the SHA-256 of the token's text; when
+/// successes (and tokens signed through `sign`) are remembered, by the
+/// SHA-256 of the token's text; when
 /// `capacity` is reached, expired entries go, and if none had, all. Thread-safe.
 class VerifiedJwtCache {
 public:
@@ -102,6 +103,10 @@ public:
   /// Exactly what verify_jwt(token, keys, expect) returns.
   boost::system::result<nlohmann::json> verify(std::string_view token, const JwkSet& keys,
                                                const JwtExpectations& expect);
+  /// sign_jwt, and the token remembered as verified under `key`'s kid and
+  /// point: an issuer's token skips the signature check from its first use.
+  /// `now` (unix seconds) only decides which entries are expired when full.
+  std::string sign(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ, std::int64_t now);
   std::size_t size() const;
 
 private:

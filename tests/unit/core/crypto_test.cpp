@@ -85,6 +85,10 @@ TEST(EcKey, PointIdentifiesTheKey) {
   ASSERT_TRUE(imported);
   EXPECT_EQ(key.public_key().point().size(), 64u);
   EXPECT_EQ(imported->point(), key.public_key().point());
+  EXPECT_EQ(key.point(), key.public_key().point());
+  auto reloaded = EcSigningKey::from_private_jwk(key.private_jwk(), "k1");
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->point(), key.point());
   EXPECT_NE(EcSigningKey::generate("k1").public_key().point(), key.public_key().point());
 }
 

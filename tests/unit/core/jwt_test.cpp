@@ -421,6 +421,35 @@ TEST_F(VerifiedJwtCacheTest, TheBoundHoldsExpiredEntriesGoFirst) {
   EXPECT_LE(cache_.size(), 8u);
 }
 
+TEST_F(VerifiedJwtCacheTest, ATokenItSignedIsRememberedAsVerifyJwtWouldSeeIt) {
+  auto c = claims();
+  c["scope"] = "finance:read \xff"; // invalid UTF-8: signed as U+FFFD, and remembered so
+  auto token = cache_.sign(key_, c, "at+jwt", now);
+  EXPECT_EQ(cache_.size(), 1u);
+  auto fresh = verify_jwt(token, keys_, expect_);
+  ASSERT_TRUE(fresh) << fresh.error().message();
+  EXPECT_EQ((*fresh)["scope"], "finance:read \xef\xbf\xbd");
+  auto hit = cache_.verify(token, keys_, expect_);
+  ASSERT_TRUE(hit) << hit.error().message();
+  EXPECT_EQ(*hit, *fresh);
+  EXPECT_EQ(cache_.size(), 1u);
+
+  expect_.audience = "https://api.example";
+  EXPECT_EQ(cached_verdict(token), JwtStatus::wrong_audience);
+  JwkSet reused;
+  reused.add("key-1", EcSigningKey::generate("key-1").public_key());
+  EXPECT_EQ(cached_verdict(token, reused), JwtStatus::bad_signature);
+  EXPECT_EQ(cached_verdict(token, JwkSet{}), JwtStatus::unknown_kid);
+}
+
+TEST_F(VerifiedJwtCacheTest, ATokenItSignedWithoutExpiryIsNotRemembered) {
+  auto c = claims();
+  c.erase("exp");
+  auto token = cache_.sign(key_, c, "at+jwt", now);
+  EXPECT_EQ(cache_.size(), 0u);
+  EXPECT_EQ(cached_verdict(token), JwtStatus::missing_claim);
+}
+
 TEST_F(VerifiedJwtCacheTest, ConcurrentVerificationsAgree) {
   std::vector<std::string> tokens;
   for (int i = 0; i < 4; ++i) {

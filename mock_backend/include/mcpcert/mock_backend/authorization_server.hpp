@@ -378,9 +378,9 @@ private:
   mutable std::shared_mutex keys_mutex_; // rotation against signing and verification
   std::vector<SigningKey> keys_;         // the last one signs
   JwkSet verification_keys_;             // every key ever used: a retired key's tokens fail on exp anyway
-  /// Spares a token presented again (a subject token at every exchange, an
-  /// API token at every call) its signature check; claims are checked each
-  /// time. It keys entries by kid and public point, so rotation needs nothing.
+  /// Spares the tokens this issuer signed (they are remembered when signed)
+  /// and any token presented again the signature check; claims are checked
+  /// each time. It keys entries by kid and public point, so rotation needs nothing.
   mutable VerifiedJwtCache verified_tokens_;
 
   std::mutex pending_mutex_; // sign-ins in progress, touched by every authorize step
