@@ -381,7 +381,9 @@ private:
   /// Spares the tokens this issuer signed (they are remembered when signed)
   /// and any token presented again the signature check; claims are checked
   /// each time. It keys entries by kid and public point, so rotation needs nothing.
-  mutable VerifiedJwtCache verified_tokens_;
+  /// Most entries are exchanged tokens used once: a small bound (about 3 MB) loses
+  /// only a re-verification per live subject token each time it fills.
+  mutable VerifiedJwtCache verified_tokens_{1024};
 
   std::mutex pending_mutex_; // sign-ins in progress, touched by every authorize step
   std::map<std::string, PendingAuthorization, std::less<>> pending_;
