@@ -185,6 +185,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 struct EcPublicKey::Impl {
   PkeyPtr pkey;
+  std::string point; // x || y
 };
 
 EcPublicKey::EcPublicKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -199,8 +200,10 @@ std::optional<EcPublicKey> EcPublicKey::from_jwk(const nlohmann::json& jwk) {
   if (!x || !y) return std::nullopt;
   auto pkey = import_p256(*x, *y, nullptr);
   if (!pkey) return std::nullopt;
-  return EcPublicKey(std::make_unique<Impl>(Impl{std::move(pkey)}));
+  return EcPublicKey(std::make_unique<Impl>(Impl{std::move(pkey), *x + *y}));
 }
+
+std::string_view EcPublicKey::point() const { return impl_ ? std::string_view(impl_->point) : std::string_view{}; }
 
 bool EcPublicKey::verify_es256(std::string_view signing_input, std::string_view signature) const {
   if (!impl_) return false;
@@ -215,6 +218,7 @@ bool EcPublicKey::verify_es256(std::string_view signing_input, std::string_view 
 
 struct EcSigningKey::Impl {
   PkeyPtr pkey;
+  std::string point; // x || y of the public key
 };
 
 EcSigningKey::EcSigningKey(std::unique_ptr<Impl> impl, std::string kid)
@@ -226,7 +230,8 @@ EcSigningKey::~EcSigningKey() = default;
 EcSigningKey EcSigningKey::generate(std::string kid) {
   PkeyPtr pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", SN_X9_62_prime256v1));
   if (!pkey) openssl_failure("EVP_PKEY_Q_keygen");
-  return {std::make_unique<Impl>(Impl{std::move(pkey)}), std::move(kid)};
+  auto point = bn_coordinate(pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X) + bn_coordinate(pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y);
+  return {std::make_unique<Impl>(Impl{std::move(pkey), std::move(point)}), std::move(kid)};
 }
 
 std::optional<EcSigningKey> EcSigningKey::from_private_jwk(const nlohmann::json& jwk, std::string kid) {
@@ -238,7 +243,7 @@ std::optional<EcSigningKey> EcSigningKey::from_private_jwk(const nlohmann::json&
   auto pkey = import_p256(*x, *y, &*d);
   OPENSSL_cleanse(d->data(), d->size());
   if (!pkey) return std::nullopt;
-  return EcSigningKey(std::make_unique<Impl>(Impl{std::move(pkey)}), std::move(kid));
+  return EcSigningKey(std::make_unique<Impl>(Impl{std::move(pkey), *x + *y}), std::move(kid));
 }
 
 std::string EcSigningKey::sign_es256(std::string_view signing_input) const {
@@ -275,12 +280,14 @@ nlohmann::json EcSigningKey::private_jwk() const {
   return jwk;
 }
 
+std::string_view EcSigningKey::point() const { return impl_ ? std::string_view(impl_->point) : std::string_view{}; }
+
 EcPublicKey EcSigningKey::public_key() const {
   // Imported afresh so the public key never carries the private scalar.
-  auto pkey = import_p256(bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_X),
-                          bn_coordinate(impl_->pkey.get(), OSSL_PKEY_PARAM_EC_PUB_Y), nullptr);
+  const auto& point = impl_->point;
+  auto pkey = import_p256(point.substr(0, coord_size), point.substr(coord_size), nullptr);
   if (!pkey) openssl_failure("public key export");
-  return EcPublicKey(std::make_unique<EcPublicKey::Impl>(EcPublicKey::Impl{std::move(pkey)}));
+  return EcPublicKey(std::make_unique<EcPublicKey::Impl>(EcPublicKey::Impl{std::move(pkey), point}));
 }
 
 // --- Ed25519 ------------------------------------------------------------------

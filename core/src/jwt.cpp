@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "mcpcert/encoding.hpp"
 
@@ -107,13 +110,30 @@ boost::system::result<DecodedJwt> decode_jwt(std::string_view token) {
   return jwt;
 }
 
-std::string sign_jwt(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ) {
+namespace {
+
+// A signed token and the JSON texts of its parts, as a verifier decodes them.
+struct SignedJwt {
+  std::string token;
+  std::string header_text;
+  std::string claims_text;
+};
+
+SignedJwt sign_parts(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ) {
   nlohmann::json header = {{"alg", "ES256"}, {"typ", typ}, {"kid", key.kid()}};
   // Claims may echo client input; replace invalid UTF-8 rather than throw.
   auto dump = [](const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-  std::string input = base64url_encode(dump(header)) + "." + base64url_encode(dump(claims));
+  SignedJwt jwt{{}, dump(header), dump(claims)};
+  std::string input = base64url_encode(jwt.header_text) + "." + base64url_encode(jwt.claims_text);
   auto signature = key.sign_es256(input);
-  return input + "." + base64url_encode(signature);
+  jwt.token = input + "." + base64url_encode(signature);
+  return jwt;
+}
+
+} // namespace
+
+std::string sign_jwt(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ) {
+  return sign_parts(key, claims, typ).token;
 }
 
 JwkSet JwkSet::from_json(const nlohmann::json& jwks) {
@@ -138,13 +158,12 @@ const EcPublicKey* JwkSet::find(std::string_view kid) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
-boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const JwkSet& keys,
-                                                 const JwtExpectations& expect) {
-  auto decoded = decode_jwt(token);
-  if (!decoded) return decoded.error();
-  const auto& header = decoded->header;
-  const auto& claims = decoded->claims;
+namespace {
 
+// Everything verify_jwt checks before the claims: algorithm, kid, signature.
+// Returns the key that verified.
+boost::system::result<const EcPublicKey*> check_signature(const DecodedJwt& decoded, const JwkSet& keys) {
+  const auto& header = decoded.header;
   auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string()) return fail(JwtStatus::alg_not_allowed);
   const auto& alg_name = alg->get_ref<const std::string&>();
@@ -158,8 +177,14 @@ boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const J
   const auto* key = keys.find(kid->get_ref<const std::string&>());
   if (!key) return fail(JwtStatus::unknown_kid);
 
-  if (!key->verify_es256(decoded->signing_input, decoded->signature)) return fail(JwtStatus::bad_signature);
+  if (!key->verify_es256(decoded.signing_input, decoded.signature)) return fail(JwtStatus::bad_signature);
+  return key;
+}
 
+} // namespace
+
+boost::system::result<void> check_jwt_claims(const nlohmann::json& header, const nlohmann::json& claims,
+                                             const JwtExpectations& expect) {
   if (expect.type) {
     auto typ = header.find("typ");
     if (typ == header.end() || !typ->is_string() ||
@@ -187,8 +212,119 @@ boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const J
   }
 
   if (expect.audience && !audience_matches(claims, *expect.audience)) return fail(JwtStatus::wrong_audience);
+  return {};
+}
 
+boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const JwkSet& keys,
+                                                 const JwtExpectations& expect) {
+  auto decoded = decode_jwt(token);
+  if (!decoded) return decoded.error();
+  if (auto key = check_signature(*decoded, keys); !key) return key.error();
+  if (auto checked = check_jwt_claims(decoded->header, decoded->claims, expect); !checked) return checked.error();
+  return std::move(decoded->claims);
+}
+
+namespace {
+
+// A token whose signature held; immutable once made, so a hit copies only the pointer under the lock.
+struct VerifiedJwt {
+  std::string kid;
+  std::string key_point;
+  nlohmann::json header;
+  nlohmann::json claims;
+  long double expires_at = 0;
+};
+
+// The key is already a SHA-256 digest: any eight of its bytes are a fine hash.
+struct DigestHash {
+  std::size_t operator()(const std::string& digest) const noexcept {
+    std::size_t hash = 0;
+    std::memcpy(&hash, digest.data(), std::min(sizeof hash, digest.size()));
+    return hash;
+  }
+};
+
+} // namespace
+
+struct VerifiedJwtCache::State {
+  std::size_t capacity;
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const VerifiedJwt>, DigestHash> entries;
+
+  void remember(std::string digest, std::shared_ptr<const VerifiedJwt> verified, std::int64_t now) {
+    std::lock_guard lock(mutex);
+    if (entries.size() >= capacity && !entries.contains(digest)) {
+      // Expired entries first; if that frees nothing, start over rather than grow without bound.
+      std::erase_if(entries, [&](const auto& entry) { return entry.second->expires_at <= static_cast<long double>(now); });
+      if (entries.size() >= capacity) entries.clear();
+    }
+    entries.insert_or_assign(std::move(digest), std::move(verified));
+  }
+};
+
+VerifiedJwtCache::VerifiedJwtCache(std::size_t capacity) : state_(std::make_unique<State>()) {
+  state_->capacity = std::max<std::size_t>(capacity, 1);
+}
+
+VerifiedJwtCache::~VerifiedJwtCache() = default;
+
+std::size_t VerifiedJwtCache::size() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->entries.size();
+}
+
+boost::system::result<nlohmann::json> VerifiedJwtCache::verify(std::string_view token, const JwkSet& keys,
+                                                               const JwtExpectations& expect) {
+  auto digest = sha256(token);
+  std::shared_ptr<const VerifiedJwt> seen;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (auto it = state_->entries.find(digest); it != state_->entries.end()) seen = it->second;
+  }
+  if (seen) {
+    const auto* key = keys.find(seen->kid);
+    // verify_jwt's own answer for a kid no longer in the set.
+    if (!key) return fail(JwtStatus::unknown_kid);
+    // A kid bound to another key since: verified afresh below, which refuses it.
+    if (key->point() == seen->key_point) {
+      if (auto checked = check_jwt_claims(seen->header, seen->claims, expect); !checked) return checked.error();
+      return seen->claims;
+    }
+  }
+
+  auto decoded = decode_jwt(token);
+  if (!decoded) return decoded.error();
+  auto key = check_signature(*decoded, keys);
+  if (!key) return key.error();
+  if (auto checked = check_jwt_claims(decoded->header, decoded->claims, expect); !checked) return checked.error();
+
+  auto verified = std::make_shared<VerifiedJwt>();
+  verified->kid = decoded->header["kid"].get<std::string>();
+  verified->key_point = std::string((*key)->point());
+  // check_jwt_claims refused a token without a numeric exp.
+  verified->expires_at = numeric_date(decoded->claims, "exp").value_or(0);
+  verified->header = std::move(decoded->header);
+  verified->claims = std::move(decoded->claims);
+  nlohmann::json claims = verified->claims;
+  state_->remember(std::move(digest), std::move(verified), expect.now);
   return claims;
+}
+
+std::string VerifiedJwtCache::sign(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ,
+                                   std::int64_t now) {
+  auto signed_jwt = sign_parts(key, claims, typ);
+  auto verified = std::make_shared<VerifiedJwt>();
+  // Parsed from the signed text, so the claims are what decoding the token gives, byte for byte.
+  verified->header = nlohmann::json::parse(signed_jwt.header_text, nullptr, false);
+  verified->claims = nlohmann::json::parse(signed_jwt.claims_text, nullptr, false);
+  auto expires_at = numeric_date(verified->claims, "exp");
+  // verify_jwt would refuse it: not a success to remember.
+  if (!expires_at) return std::move(signed_jwt.token);
+  verified->kid = key.kid();
+  verified->key_point = std::string(key.point());
+  verified->expires_at = *expires_at;
+  state_->remember(sha256(signed_jwt.token), std::move(verified), now);
+  return std::move(signed_jwt.token);
 }
 
 } // namespace mcpcert

@@ -243,7 +243,8 @@ std::optional<KeyRotation> AuthorizationServer::rotate_signing_key() {
 
 std::string AuthorizationServer::sign(const nlohmann::json& claims) const {
   std::shared_lock lock(keys_mutex_);
-  return sign_jwt(keys_.back().key, claims, "at+jwt");
+  // Remembered as verified: an exchanged token is new at each call, and its first use is at the API.
+  return verified_tokens_.sign(keys_.back().key, claims, "at+jwt", clock_.unix_seconds());
 }
 
 AuthorizationStep AuthorizationServer::authorize(const FormFields& query, std::string_view session) {
@@ -993,7 +994,7 @@ boost::system::result<nlohmann::json> AuthorizationServer::verify_own_token(std:
   expect.now = clock_.unix_seconds();
   // Shared lock: key rotation may not swap the key set under a verification.
   std::shared_lock lock(keys_mutex_);
-  return verify_jwt(token, verification_keys_, expect);
+  return verified_tokens_.verify(token, verification_keys_, expect);
 }
 
 std::optional<nlohmann::json> AuthorizationServer::active_access_claims(std::string_view token) const {

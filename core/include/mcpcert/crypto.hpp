@@ -29,6 +29,8 @@ public:
   static std::optional<EcPublicKey> from_jwk(const nlohmann::json& jwk);
   /// `signature` is the JOSE form: 64 bytes, r || s (RFC 7518 section 3.4).
   bool verify_es256(std::string_view signing_input, std::string_view signature) const;
+  /// The public point, x || y (64 bytes): two keys are the same key exactly when these are equal.
+  std::string_view point() const;
 
   EcPublicKey(EcPublicKey&&) noexcept;
   EcPublicKey& operator=(EcPublicKey&&) noexcept;
@@ -51,6 +53,8 @@ public:
   const std::string& kid() const { return kid_; }
   /// JOSE-form signature (64 bytes, r || s).
   std::string sign_es256(std::string_view signing_input) const;
+  /// The public point, x || y (64 bytes), as EcPublicKey::point().
+  std::string_view point() const;
   /// Public JWK with kid, alg ES256, use sig.
   nlohmann::json public_jwk() const;
   /// The public JWK plus `d`: only for keeping the key where from_private_jwk reads it back.

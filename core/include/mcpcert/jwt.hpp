@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,10 +74,45 @@ struct JwtExpectations {
   std::int64_t leeway_seconds = 0;      ///< tolerance on exp / nbf
 };
 
-/// Checks signature, algorithm, typ, iss, aud, exp and nbf in that order.
+/// Checks signature, algorithm, typ, exp, nbf, iss and aud in that order.
 /// Returns the claims on success.
 boost::system::result<nlohmann::json> verify_jwt(std::string_view token, const JwkSet& keys,
                                                  const JwtExpectations& expect);
+
+/// What verify_jwt checks once the signature holds: typ (in `header`), exp,
+/// nbf, iss and aud, in that order, against `expect`.
+boost::system::result<void> check_jwt_claims(const nlohmann::json& header, const nlohmann::json& claims,
+                                             const JwtExpectations& expect);
+
+/// verify_jwt that remembers tokens it verified, so a token presented again
+/// skips decoding and the signature check (the costly part), never the claim
+/// checks: each call re-runs check_jwt_claims with the caller's `expect`.
+/// A remembered token counts only while `keys` still holds its kid with the
+/// very key (same public point) that verified it, so a kid dropped or bound
+/// to another key after a rotation needs no clearing by the owner. Only
+/// successes (and tokens signed through `sign`) are remembered, by the
+/// SHA-256 of the token's text; when
+/// `capacity` is reached, expired entries go, and if none had, all. Thread-safe.
+class VerifiedJwtCache {
+public:
+  explicit VerifiedJwtCache(std::size_t capacity = 4096);
+  ~VerifiedJwtCache();
+  VerifiedJwtCache(const VerifiedJwtCache&) = delete;
+  VerifiedJwtCache& operator=(const VerifiedJwtCache&) = delete;
+
+  /// Exactly what verify_jwt(token, keys, expect) returns.
+  boost::system::result<nlohmann::json> verify(std::string_view token, const JwkSet& keys,
+                                               const JwtExpectations& expect);
+  /// sign_jwt, and the token remembered as verified under `key`'s kid and
+  /// point: an issuer's token skips the signature check from its first use.
+  /// `now` (unix seconds) only decides which entries are expired when full.
+  std::string sign(const EcSigningKey& key, const nlohmann::json& claims, std::string_view typ, std::int64_t now);
+  std::size_t size() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 } // namespace mcpcert
 

@@ -79,6 +79,19 @@ TEST(EcKey, SignVerifyAndJwkRoundTrip) {
   EXPECT_FALSE(other.public_key().verify_es256("message", signature));
 }
 
+TEST(EcKey, PointIdentifiesTheKey) {
+  auto key = EcSigningKey::generate("k1");
+  auto imported = EcPublicKey::from_jwk(key.public_jwk());
+  ASSERT_TRUE(imported);
+  EXPECT_EQ(key.public_key().point().size(), 64u);
+  EXPECT_EQ(imported->point(), key.public_key().point());
+  EXPECT_EQ(key.point(), key.public_key().point());
+  auto reloaded = EcSigningKey::from_private_jwk(key.private_jwk(), "k1");
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->point(), key.point());
+  EXPECT_NE(EcSigningKey::generate("k1").public_key().point(), key.public_key().point());
+}
+
 TEST(EcKey, VerifyRefusesBadSignatureShapes) {
   auto key = EcSigningKey::generate("k1");
   auto signature = key.sign_es256("m");

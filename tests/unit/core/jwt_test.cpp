@@ -1,5 +1,9 @@
 #include "mcpcert/jwt.hpp"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "mcpcert/encoding.hpp"
@@ -257,6 +261,214 @@ TEST(JwtDecode, ErrorCategory) {
 
 TEST_F(JwtTest, MalformedTokenReportedByVerify) {
   EXPECT_EQ(verdict("abc"), JwtStatus::malformed);
+}
+
+// --- VerifiedJwtCache ----------------------------------------------------------
+
+class VerifiedJwtCacheTest : public JwtTest {
+protected:
+  VerifiedJwtCacheTest() {
+    expect_.type = "at+jwt";
+    expect_.issuers = {"https://as.example"};
+    expect_.audience = "https://mcp.example";
+  }
+
+  JwtStatus cached_verdict(std::string_view token, const JwkSet& keys) {
+    auto result = cache_.verify(token, keys, expect_);
+    if (result) return JwtStatus::ok;
+    EXPECT_EQ(&result.error().category(), &jwt_category());
+    return static_cast<JwtStatus>(result.error().value());
+  }
+  JwtStatus cached_verdict(std::string_view token) { return cached_verdict(token, keys_); }
+
+  // A token already remembered: the second verification is the cache's answer.
+  std::string cached_token() {
+    auto token = sign_jwt(key_, claims(), "at+jwt");
+    EXPECT_EQ(cached_verdict(token), JwtStatus::ok);
+    EXPECT_EQ(cache_.size(), 1u);
+    return token;
+  }
+
+  VerifiedJwtCache cache_{8};
+};
+
+TEST_F(VerifiedJwtCacheTest, AHitGivesWhatVerifyJwtGives) {
+  auto token = cached_token();
+  auto hit = cache_.verify(token, keys_, expect_);
+  ASSERT_TRUE(hit) << hit.error().message();
+  auto fresh = verify_jwt(token, keys_, expect_);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(*hit, *fresh);
+  EXPECT_EQ(*hit, claims());
+  EXPECT_EQ(cache_.size(), 1u);
+}
+
+TEST_F(VerifiedJwtCacheTest, ExpiryIsCheckedOnEveryHitWithTheCallersClock) {
+  auto token = cached_token();
+  expect_.now = now + 59;
+  EXPECT_EQ(cached_verdict(token), JwtStatus::ok);
+  expect_.now = now + 60;
+  EXPECT_EQ(cached_verdict(token), JwtStatus::expired);
+  expect_.leeway_seconds = 5;
+  EXPECT_EQ(cached_verdict(token), JwtStatus::ok);
+  expect_.now = now + 65;
+  EXPECT_EQ(cached_verdict(token), JwtStatus::expired);
+}
+
+TEST_F(VerifiedJwtCacheTest, NotBeforeIsCheckedOnEveryHit) {
+  auto c = claims();
+  c["nbf"] = now;
+  auto token = sign_jwt(key_, c, "at+jwt");
+  ASSERT_EQ(cached_verdict(token), JwtStatus::ok);
+  expect_.now = now - 1;
+  EXPECT_EQ(cached_verdict(token), JwtStatus::not_yet_valid);
+}
+
+TEST_F(VerifiedJwtCacheTest, AudienceIssuerAndTypeAreCheckedOnEveryHit) {
+  auto token = cached_token();
+  auto expect = expect_;
+  expect_.audience = "https://api.example";
+  EXPECT_EQ(cached_verdict(token), JwtStatus::wrong_audience);
+  expect_ = expect;
+  expect_.issuers = {"https://other-as.example"};
+  EXPECT_EQ(cached_verdict(token), JwtStatus::wrong_issuer);
+  expect_ = expect;
+  expect_.type = "sso+jwt";
+  EXPECT_EQ(cached_verdict(token), JwtStatus::wrong_type);
+  expect_ = expect;
+  EXPECT_EQ(cached_verdict(token), JwtStatus::ok);
+}
+
+TEST_F(VerifiedJwtCacheTest, ATokenWithOneByteChangedIsVerifiedAfresh) {
+  auto token = cached_token();
+  // The last character of the payload, then of the signature: each a different token text.
+  auto in_payload = token;
+  auto dot = in_payload.rfind('.') - 1;
+  in_payload[dot] = in_payload[dot] == 'A' ? 'B' : 'A';
+  EXPECT_NE(cached_verdict(in_payload), JwtStatus::ok);
+  auto in_signature = token;
+  in_signature[in_signature.size() - 2] = in_signature[in_signature.size() - 2] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(cached_verdict(in_signature), JwtStatus::bad_signature);
+  EXPECT_EQ(cache_.size(), 1u);
+  EXPECT_EQ(cached_verdict(token), JwtStatus::ok);
+}
+
+TEST_F(VerifiedJwtCacheTest, AKidThatLeftTheKeySetIsRefused) {
+  auto token = cached_token();
+  JwkSet rotated;
+  auto next = EcSigningKey::generate("key-2");
+  rotated.add("key-2", next.public_key());
+  EXPECT_EQ(cached_verdict(token, rotated), JwtStatus::unknown_kid);
+  EXPECT_EQ(cached_verdict(token, keys_), JwtStatus::ok);
+}
+
+TEST_F(VerifiedJwtCacheTest, AKidBoundToAnotherKeyIsRefused) {
+  auto token = cached_token();
+  JwkSet reused;
+  reused.add("key-1", EcSigningKey::generate("key-1").public_key());
+  EXPECT_EQ(cached_verdict(token, reused), JwtStatus::bad_signature);
+  // The same key under a new object is still the same key.
+  JwkSet reloaded;
+  reloaded.add("key-1", key_.public_key());
+  EXPECT_EQ(cached_verdict(token, reloaded), JwtStatus::ok);
+}
+
+TEST_F(VerifiedJwtCacheTest, AFailureIsNotRemembered) {
+  auto token = sign_jwt(key_, claims(), "at+jwt");
+  JwkSet none;
+  EXPECT_EQ(cached_verdict(token, none), JwtStatus::unknown_kid);
+  EXPECT_EQ(cache_.size(), 0u);
+  EXPECT_EQ(cached_verdict(token, keys_), JwtStatus::ok);
+  EXPECT_EQ(cache_.size(), 1u);
+
+  // A good signature with a refused claim is not remembered either.
+  auto elsewhere = claims();
+  elsewhere["aud"] = "https://elsewhere.example";
+  EXPECT_EQ(cached_verdict(sign_jwt(key_, elsewhere, "at+jwt")), JwtStatus::wrong_audience);
+  EXPECT_EQ(cache_.size(), 1u);
+}
+
+TEST_F(VerifiedJwtCacheTest, TheBoundHoldsExpiredEntriesGoFirst) {
+  auto short_lived = claims();
+  short_lived["exp"] = now + 10;
+  for (int i = 0; i < 4; ++i) {
+    short_lived["jti"] = "short-" + std::to_string(i);
+    ASSERT_EQ(cached_verdict(sign_jwt(key_, short_lived, "at+jwt")), JwtStatus::ok);
+  }
+  std::vector<std::string> long_lived;
+  for (int i = 0; i < 4; ++i) {
+    auto c = claims();
+    c["jti"] = "long-" + std::to_string(i);
+    long_lived.push_back(sign_jwt(key_, c, "at+jwt"));
+    ASSERT_EQ(cached_verdict(long_lived.back()), JwtStatus::ok);
+  }
+  EXPECT_EQ(cache_.size(), 8u);
+
+  // Full, and the four short-lived ones have expired: only they make room.
+  expect_.now = now + 10;
+  auto c = claims();
+  c["jti"] = "ninth";
+  ASSERT_EQ(cached_verdict(sign_jwt(key_, c, "at+jwt")), JwtStatus::ok);
+  EXPECT_EQ(cache_.size(), 5u);
+
+  // Full of live entries: it starts over.
+  for (int i = 0; i < 10; ++i) {
+    c["jti"] = "more-" + std::to_string(i);
+    ASSERT_EQ(cached_verdict(sign_jwt(key_, c, "at+jwt")), JwtStatus::ok);
+    EXPECT_LE(cache_.size(), 8u);
+  }
+  for (const auto& token : long_lived) EXPECT_EQ(cached_verdict(token), JwtStatus::ok);
+  EXPECT_LE(cache_.size(), 8u);
+}
+
+TEST_F(VerifiedJwtCacheTest, ATokenItSignedIsRememberedAsVerifyJwtWouldSeeIt) {
+  auto c = claims();
+  c["scope"] = "finance:read \xff"; // invalid UTF-8: signed as U+FFFD, and remembered so
+  auto token = cache_.sign(key_, c, "at+jwt", now);
+  EXPECT_EQ(cache_.size(), 1u);
+  auto fresh = verify_jwt(token, keys_, expect_);
+  ASSERT_TRUE(fresh) << fresh.error().message();
+  EXPECT_EQ((*fresh)["scope"], "finance:read \xef\xbf\xbd");
+  auto hit = cache_.verify(token, keys_, expect_);
+  ASSERT_TRUE(hit) << hit.error().message();
+  EXPECT_EQ(*hit, *fresh);
+  EXPECT_EQ(cache_.size(), 1u);
+
+  expect_.audience = "https://api.example";
+  EXPECT_EQ(cached_verdict(token), JwtStatus::wrong_audience);
+  JwkSet reused;
+  reused.add("key-1", EcSigningKey::generate("key-1").public_key());
+  EXPECT_EQ(cached_verdict(token, reused), JwtStatus::bad_signature);
+  EXPECT_EQ(cached_verdict(token, JwkSet{}), JwtStatus::unknown_kid);
+}
+
+TEST_F(VerifiedJwtCacheTest, ATokenItSignedWithoutExpiryIsNotRemembered) {
+  auto c = claims();
+  c.erase("exp");
+  auto token = cache_.sign(key_, c, "at+jwt", now);
+  EXPECT_EQ(cache_.size(), 0u);
+  EXPECT_EQ(cached_verdict(token), JwtStatus::missing_claim);
+}
+
+TEST_F(VerifiedJwtCacheTest, ConcurrentVerificationsAgree) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 4; ++i) {
+    auto c = claims();
+    c["jti"] = "t-" + std::to_string(i);
+    tokens.push_back(sign_jwt(key_, c, "at+jwt"));
+  }
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 50; ++round)
+        for (const auto& token : tokens)
+          if (!cache_.verify(token, keys_, expect_)) ++refused;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_EQ(cache_.size(), 4u);
 }
 
 } // namespace

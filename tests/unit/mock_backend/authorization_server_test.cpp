@@ -418,6 +418,29 @@ TEST(TokenExchange, RevokedGrantIsRefused) {
   EXPECT_EQ(exchange_token(world.server(), user_token.body["access_token"]).body["error_description"], "grant revoked");
 }
 
+// The issuer remembers verified tokens to skip their signature check; what
+// it decides after verification still happens at every exchange.
+TEST(TokenExchange, SubjectTokenRevokedAfterAnExchangeIsRefusedAtTheNext) {
+  TenantWorld world;
+  auto user_token = sign_in(world.server()).body["access_token"].get<std::string>();
+  ASSERT_TRUE(exchange_token(world.server(), user_token).ok());
+  ASSERT_TRUE(exchange_token(world.server(), user_token).ok());
+  auto revoked = world.server().revoke({{"token", user_token}, {"client_id", std::string(scripted_client)}}, std::nullopt);
+  ASSERT_EQ(revoked.status, 200u);
+  EXPECT_EQ(exchange_token(world.server(), user_token).body["error_description"], "subject token revoked");
+}
+
+TEST(TokenExchange, SubjectTokenVerifiesAcrossAKeyRotation) {
+  TenantWorld world;
+  auto before = sign_in(world.server()).body["access_token"].get<std::string>();
+  ASSERT_TRUE(exchange_token(world.server(), before).ok());
+  ASSERT_TRUE(world.server().rotate_signing_key());
+  EXPECT_TRUE(exchange_token(world.server(), before).ok());
+  auto after = sign_in(world.server()).body["access_token"].get<std::string>();
+  EXPECT_NE(decode_jwt(after)->header["kid"], decode_jwt(before)->header["kid"]);
+  EXPECT_TRUE(exchange_token(world.server(), after).ok());
+}
+
 TEST(TokenExchange, AudienceMustBeThisTenantsApi) {
   TenantWorld world;
   auto user_token = sign_in(world.server());
@@ -470,6 +493,30 @@ TEST(ApiToken, RevokingTheGrantKillsExchangedTokens) {
   ASSERT_TRUE(world.server().verify_api_token(token).claims);
   world.server().revoke_grant(world.tenant.grants().grants(std::nullopt)[0].id, "test");
   EXPECT_EQ(world.server().verify_api_token(token).problem, "grant revoked");
+}
+
+TEST(ApiToken, AnExchangedTokenStillExpiresOnceVerified) {
+  TenantWorld world;
+  auto exchanged = exchange_token(world.server(), sign_in(world.server()).body["access_token"]);
+  ASSERT_TRUE(exchanged.ok());
+  auto token = exchanged.body["access_token"].get<std::string>();
+  auto lifetime = claims_of(token)["exp"].get<std::int64_t>() - world.clock.unix_seconds();
+  ASSERT_TRUE(world.server().verify_api_token(token).claims);
+  world.advance(lifetime - 1);
+  ASSERT_TRUE(world.server().verify_api_token(token).claims);
+  world.advance(1);
+  auto verdict = world.server().verify_api_token(token);
+  EXPECT_FALSE(verdict.claims);
+  EXPECT_EQ(verdict.problem, to_string(JwtStatus::expired));
+}
+
+TEST(ApiToken, AVerifiedTokenIsStillCheckedForItsAudience) {
+  TenantWorld world;
+  auto user_token = sign_in(world.server()).body["access_token"].get<std::string>();
+  // Verified (and remembered) at the exchange with the MCP resource as audience...
+  ASSERT_TRUE(exchange_token(world.server(), user_token).ok());
+  // ...it is still not a token for the API.
+  EXPECT_EQ(world.server().verify_api_token(user_token).problem, to_string(JwtStatus::wrong_audience));
 }
 
 TEST(Metadata, AdvertisesWhatTheServerDoes) {

@@ -378,6 +378,12 @@ private:
   mutable std::shared_mutex keys_mutex_; // rotation against signing and verification
   std::vector<SigningKey> keys_;         // the last one signs
   JwkSet verification_keys_;             // every key ever used: a retired key's tokens fail on exp anyway
+  /// Spares the tokens this issuer signed (they are remembered when signed)
+  /// and any token presented again the signature check; claims are checked
+  /// each time. It keys entries by kid and public point, so rotation needs nothing.
+  /// Most entries are exchanged tokens used once: a small bound (about 3 MB) loses
+  /// only a re-verification per live subject token each time it fills.
+  mutable VerifiedJwtCache verified_tokens_{1024};
 
   std::mutex pending_mutex_; // sign-ins in progress, touched by every authorize step
   std::map<std::string, PendingAuthorization, std::less<>> pending_;
