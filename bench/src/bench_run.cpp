@@ -688,7 +688,8 @@ int run_bench(const BenchOptions& options) {
            ratio_json(micro_ns("BM_LogAppend/sealed:1/real_time") - micro_ns("BM_LogAppend/sealed:0/real_time"), call_ns)},
           {"append_share_of_call_p50", ratio_json(micro_ns("BM_LogAppend/sealed:1/real_time"), call_ns)}}},
         {"durable_log_at_all",
-         {{"what", "a durable (synchronous FULL) operational log record per call, vs no log"},
+         {{"what", "a durable (synchronous FULL) operational log record per call, committed before the reply (calls finishing together "
+                   "share one commit), vs no log"},
           {"p50_with_vs_without", ratio_json(p50("connector", 1), p50("connector_no_log", 1))},
           {"rps_with_vs_without", ratio_json(rps("connector", 32), rps("connector_no_log", 32))}}},
         {"per_call_permission_check",
@@ -701,6 +702,7 @@ int run_bench(const BenchOptions& options) {
          {{"what", "ES256 verification of the bearer on every request, vs the connector's cache of verified tokens"},
           {"verify_es256_us", micro_ns("BM_JwtVerifyES256") / 1000},
           {"cached_lookup_us", micro_ns("BM_JwtCachedLookup") / 1000},
+          {"tenant_cached_verify_us", micro_ns("BM_JwtVerifyCached") / 1000},
           {"uncached_share_of_call_p50", ratio_json(micro_ns("BM_JwtVerifyES256"), call_ns)}}},
         {"tls",
          {{"what", "HTTPS between client and connector, vs plain HTTP"},

@@ -10,6 +10,18 @@
 namespace mcpcert::connector {
 namespace {
 
+// Time that moves only when the test moves it: a VirtualClock follows the
+// machine's clock, so "one second before expiry" could cross a second boundary
+// between signing and checking.
+class StoppedClock final : public Clock {
+public:
+  TimePoint now() const override { return now_; }
+  void advance(std::chrono::milliseconds by) { now_ += by; }
+
+private:
+  TimePoint now_ = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+};
+
 // An issuer that serves its JWKS from a real loopback listener, and a
 // validator configured with it; both run on the test's io_context.
 class BearerValidatorTest : public testing::Test {
@@ -48,7 +60,7 @@ protected:
   }
 
   boost::asio::io_context io_;
-  VirtualClock clock_;
+  StoppedClock clock_;
   ConnectorConfig config_;
   std::string audience_ = "https://127.0.0.1:9443/mcp";
   EcSigningKey key_ = EcSigningKey::generate("k1");
