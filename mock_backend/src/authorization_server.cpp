@@ -22,6 +22,9 @@ constexpr int max_code_attempts = 5;
 // Open registration must not exhaust memory; far above what a harness run registers.
 constexpr std::size_t max_clients = 10'000;
 constexpr std::string_view token_type_hint_refresh = "refresh_token";
+// Exchanged tokens remembered for reuse: one per live subject token and scope,
+// far more than a harness run keeps alive at once (about 1 KB each).
+constexpr std::size_t max_remembered_exchanges = 4096;
 
 // RFC 6749 3.1: a parameter sent without a value is treated as omitted.
 const std::string* field(const FormFields& form, std::string_view name) {
@@ -241,9 +244,10 @@ std::optional<KeyRotation> AuthorizationServer::rotate_signing_key() {
   return rotation;
 }
 
-std::string AuthorizationServer::sign(const nlohmann::json& claims) const {
+std::string AuthorizationServer::sign(const nlohmann::json& claims, std::string* kid) const {
   std::shared_lock lock(keys_mutex_);
-  // Remembered as verified: an exchanged token is new at each call, and its first use is at the API.
+  if (kid) *kid = keys_.back().key.kid();
+  // Remembered as verified: a newly exchanged token's first use is at the API.
   return verified_tokens_.sign(keys_.back().key, claims, "at+jwt", clock_.unix_seconds());
 }
 
@@ -835,6 +839,27 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
 
   auto now = clock_.now();
   auto iat = unix_floor(now);
+  auto answer = [&](const std::string& access_token, std::int64_t expires_in) {
+    TokenResponse response;
+    response.body = {
+        {"access_token", access_token},
+        {"issued_token_type", token_type_access_token},
+        {"token_type", "Bearer"},
+        {"expires_in", expires_in},
+        {"scope", scope},
+    };
+    return about_subject(std::move(response));
+  };
+  // Only now, every check above passed: a repeated exchange gets the token it
+  // got before (as token services do for on-behalf-of). Its audience is
+  // always this tenant's API, so these name the exchange.
+  auto exchange_key = jti + '\n' + client.id + '\n' + scope + '\n' + entity;
+  if (auto reused = reusable_exchanged_token(exchange_key, now)) {
+    log(AuthEventKind::token_issue, user, client.id,
+        "token exchange: jti " + reused->jti + " for subject token " + jti + " (reused)");
+    return answer(reused->token, unix_floor(reused->expires_at) - iat);
+  }
+
   auto subject_exp = claims.value("exp", iat);
   auto exp = std::min<std::int64_t>(subject_exp, expiry(now, lifetimes_.exchanged));
   nlohmann::json backend_claims = {
@@ -851,7 +876,8 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
       {"iat", iat},
       {"exp", exp},
   };
-  auto access_token = sign(backend_claims);
+  std::string kid;
+  auto access_token = sign(backend_claims, &kid);
   IssuedAccessToken record{backend_claims["jti"].get<std::string>(), grant->id, client.id, jti,
                            TimePoint(Seconds(exp)), false};
   switch (grants_.issue(record, std::nullopt)) {
@@ -860,16 +886,44 @@ TokenResponse AuthorizationServer::exchange(const OAuthClient& client, const For
   default: return about_subject(invalid_grant("grant revoked"));
   }
   log(AuthEventKind::token_issue, user, client.id, "token exchange: jti " + record.jti + " for subject token " + jti);
+  remember_exchanged_token(std::move(exchange_key),
+                           {access_token, record.jti, std::move(kid), TimePoint(Seconds(iat)), record.expires_at}, now);
+  return answer(access_token, exp - iat);
+}
 
-  TokenResponse response;
-  response.body = {
-      {"access_token", access_token},
-      {"issued_token_type", token_type_access_token},
-      {"token_type", "Bearer"},
-      {"expires_in", exp - iat},
-      {"scope", scope},
-  };
-  return about_subject(std::move(response));
+bool AuthorizationServer::ExchangedToken::reusable_at(TimePoint now) const {
+  return issued_at <= now && 2 * (expires_at - now) >= expires_at - issued_at;
+}
+
+std::optional<AuthorizationServer::ExchangedToken>
+AuthorizationServer::reusable_exchanged_token(const std::string& exchange_key, TimePoint now) const {
+  std::optional<ExchangedToken> remembered;
+  {
+    std::lock_guard lock(exchanged_mutex_);
+    auto it = exchanged_.find(exchange_key);
+    if (it == exchanged_.end() || !it->second.reusable_at(now)) return std::nullopt;
+    remembered = it->second;
+  }
+  {
+    // After a rotation the new key signs: the old one is only kept for verifying.
+    std::shared_lock lock(keys_mutex_);
+    if (remembered->kid != keys_.back().key.kid()) return std::nullopt;
+  }
+  // Revoked since, by its client (RFC 7009) or with its grant: never handed back.
+  // An entry found unusable stays until the exchange that follows replaces it.
+  auto issued = grants_.find_access_token(remembered->jti);
+  if (!issued || issued->revoked) return std::nullopt;
+  return remembered;
+}
+
+void AuthorizationServer::remember_exchanged_token(std::string exchange_key, ExchangedToken token, TimePoint now) {
+  std::lock_guard lock(exchanged_mutex_);
+  if (exchanged_.size() >= max_remembered_exchanges && !exchanged_.contains(exchange_key)) {
+    std::erase_if(exchanged_, [&](const auto& entry) { return !entry.second.reusable_at(now); });
+    // All still live: forgetting them costs each one a new signature, nothing else.
+    if (exchanged_.size() >= max_remembered_exchanges) exchanged_.clear();
+  }
+  exchanged_.insert_or_assign(std::move(exchange_key), std::move(token));
 }
 
 AuthorizationServer::SignedToken AuthorizationServer::client_access_token(const Grant& grant,

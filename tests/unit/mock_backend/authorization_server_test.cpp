@@ -1,5 +1,7 @@
 #include "mcpcert/mock_backend/authorization_server.hpp"
 
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "mcpcert/jwt.hpp"
@@ -19,6 +21,17 @@ nlohmann::json claims_of(const std::string& token) {
 std::string header_typ(const std::string& token) {
   auto decoded = decode_jwt(token);
   return decoded ? decoded->header.value("typ", "") : "";
+}
+
+/// alice's tokens from an authorization request with `name` set to `value`.
+TokenResponse sign_in_asking(AuthorizationServer& server, const std::string& name, const std::string& value) {
+  auto verifier = pkce_make_verifier();
+  auto query = authorization_query(pkce_s256_challenge(verifier));
+  query[name] = value;
+  auto txn = std::get<LoginForm>(server.authorize(query)).txn;
+  server.login(txn, "alice", "alice-pw");
+  auto code = location_param(std::get<Redirect>(server.consent(txn, "approve")).location, "code");
+  return redeem(server, {code, verifier});
 }
 
 // --- authorization endpoint -------------------------------------------------
@@ -458,13 +471,7 @@ TEST(TokenExchange, SubjectTokenFromAnotherIssuerIsRefused) {
 TEST(TokenExchange, SubjectAudienceMustBeAResourceOfTheConnector) {
   TenantWorld world;
   world.tenant.clients().register_resource("http://127.0.0.1:9200/other-mcp", "mcpcert-scripted-client");
-  auto verifier = pkce_make_verifier();
-  auto query = authorization_query(pkce_s256_challenge(verifier));
-  query["resource"] = "http://127.0.0.1:9200/other-mcp";
-  auto txn = std::get<LoginForm>(world.server().authorize(query)).txn;
-  world.server().login(txn, "alice", "alice-pw");
-  auto code = location_param(std::get<Redirect>(world.server().consent(txn, "approve")).location, "code");
-  auto tokens = redeem(world.server(), {code, verifier});
+  auto tokens = sign_in_asking(world.server(), "resource", "http://127.0.0.1:9200/other-mcp");
   ASSERT_TRUE(tokens.ok());
   EXPECT_EQ(exchange_token(world.server(), tokens.body["access_token"]).error(), "invalid_grant");
 }
@@ -474,6 +481,185 @@ TEST(TokenExchange, AnExchangedTokenCannotBeExchangedAgain) {
   auto backend_token = exchange_token(world.server(), sign_in(world.server()).body["access_token"]);
   ASSERT_TRUE(backend_token.ok());
   EXPECT_EQ(exchange_token(world.server(), backend_token.body["access_token"]).error(), "invalid_grant");
+}
+
+// --- a repeated exchange -------------------------------------------------------
+// The issuer hands back the token it exchanged before, only after every check
+// of the exchange passed and only while that token is still good
+// (TokenExchange.RefusedOnceMcpAccessIsRemoved and
+// SubjectTokenRevokedAfterAnExchangeIsRefusedAtTheNext exchange before the change too).
+
+TokenResponse exchange_as(AuthorizationServer& server, const std::string& subject_token, std::string_view client,
+                          std::string_view scope = {}) {
+  FormFields form{{"grant_type", std::string(grant_token_exchange)},
+                  {"subject_token", subject_token},
+                  {"subject_token_type", std::string(token_type_access_token)},
+                  {"audience", std::string(api_url)}};
+  if (!scope.empty()) form["scope"] = std::string(scope);
+  return server.token(form, ClientCredentials{std::string(client), std::string(connector_secret)});
+}
+
+std::string access_token_of(const TokenResponse& response) {
+  EXPECT_TRUE(response.ok()) << response.body.dump();
+  return response.body.value("access_token", "");
+}
+
+std::string exchanged(TenantWorld& world, const std::string& subject_token) {
+  return access_token_of(exchange_token(world.server(), subject_token));
+}
+
+std::string user_token(TenantWorld& world) { return sign_in(world.server()).body["access_token"].get<std::string>(); }
+
+TEST(ExchangeReuse, TheSameExchangeGetsTheSameTokenWithLessTimeLeft) {
+  TenantWorld world;
+  auto subject = user_token(world);
+  auto first = exchange_token(world.server(), subject);
+  world.advance(10);
+  auto second = exchange_token(world.server(), subject);
+  EXPECT_EQ(access_token_of(second), access_token_of(first));
+  EXPECT_EQ(second.body["expires_in"].get<int>(), first.body["expires_in"].get<int>() - 10);
+  EXPECT_EQ(second.body["scope"], "finance:read");
+  EXPECT_TRUE(world.server().verify_api_token(access_token_of(second)).claims);
+  // Still one log entry per exchange; the second says it handed a token back.
+  std::vector<std::string> details;
+  for (const auto& event : world.tenant.events().since(0, 1000))
+    if (event.kind == AuthEventKind::token_issue && event.detail.starts_with("token exchange"))
+      details.push_back(event.detail);
+  ASSERT_EQ(details.size(), 2u);
+  EXPECT_FALSE(details[0].ends_with("(reused)"));
+  EXPECT_TRUE(details[1].ends_with("(reused)")) << details[1];
+}
+
+TEST(ExchangeReuse, AnotherScopeGetsItsOwnToken) {
+  TenantWorld world;
+  auto subject = access_token_of(sign_in_asking(world.server(), "scope", "finance:read finance:write"));
+
+  auto read = access_token_of(exchange_as(world.server(), subject, connector_client, "finance:read"));
+  auto write = access_token_of(exchange_as(world.server(), subject, connector_client, "finance:write"));
+  EXPECT_NE(write, read);
+  EXPECT_EQ(claims_of(write)["scope"], "finance:write");
+  EXPECT_EQ(access_token_of(exchange_as(world.server(), subject, connector_client, "finance:read")), read);
+}
+
+TEST(ExchangeReuse, AnotherSubjectTokenGetsItsOwnToken) {
+  TenantWorld world;
+  auto first_subject = user_token(world);
+  auto second_subject = user_token(world);
+  auto first = exchanged(world, first_subject);
+  EXPECT_NE(exchanged(world, second_subject), first);
+  EXPECT_EQ(exchanged(world, first_subject), first);
+}
+
+TEST(ExchangeReuse, AnotherClientGetsItsOwnToken) {
+  TenantWorld world;
+  auto other = *world.tenant.clients().find(connector_client);
+  other.id = "other-connector";
+  world.tenant.clients().add_client(other);
+  world.tenant.clients().register_resource(std::string(mcp_resource), other.id);
+  auto subject = user_token(world);
+  auto first = exchanged(world, subject);
+  auto for_other = access_token_of(exchange_as(world.server(), subject, other.id));
+  EXPECT_NE(for_other, first);
+  EXPECT_EQ(claims_of(for_other)["act"]["sub"], other.id);
+}
+
+TEST(ExchangeReuse, PastHalfItsLifetimeANewTokenIsMinted) {
+  TenantWorld world;
+  auto subject = user_token(world);
+  auto first = exchanged(world, subject);
+  // 300 s (301 when issued within a second): 151 s left after 149 s, 149 s after 151 s.
+  world.advance(149);
+  EXPECT_EQ(exchanged(world, subject), first);
+  world.advance(2);
+  auto fresh = exchange_token(world.server(), subject);
+  EXPECT_NE(access_token_of(fresh), first);
+  EXPECT_GE(fresh.body["expires_in"].get<int>(), 300);
+  world.advance(1);
+  EXPECT_EQ(exchanged(world, subject), access_token_of(fresh));
+}
+
+TEST(ExchangeReuse, HalfOfTheTokensOwnLifetimeWhenTheSubjectTokenCapsIt) {
+  TokenLifetimes lifetimes;
+  lifetimes.access = Seconds(100);
+  TenantWorld world(lifetimes);
+  auto subject = user_token(world);
+  world.advance(40);
+  auto first = exchange_token(world.server(), subject); // 60 s (61), capped by the subject token
+  ASSERT_LE(first.body["expires_in"].get<int>(), 61);
+  world.advance(29);
+  EXPECT_EQ(exchanged(world, subject), access_token_of(first));
+  world.advance(2);
+  EXPECT_NE(exchanged(world, subject), access_token_of(first));
+}
+
+TEST(ExchangeReuse, AClockSteppedBackBeforeItsIssueMintsAnew) {
+  TenantWorld world;
+  auto subject = user_token(world);
+  world.advance(60);
+  auto first = exchanged(world, subject);
+  world.advance(-30);
+  EXPECT_NE(exchanged(world, subject), first);
+}
+
+// Whatever revokes the grant after an exchange, the next one is refused, not answered from memory.
+TEST(ExchangeReuse, RefusedOnceTheGrantIsRevokedWhicheverWay) {
+  using Revocation = std::function<void(TenantWorld&, const TokenResponse&)>;
+  const std::vector<std::pair<std::string, Revocation>> revocations{
+      {"the grant revoked",
+       [](TenantWorld& world, const TokenResponse&) {
+         auto grant = world.tenant.grants().grants(std::nullopt)[0].id;
+         ASSERT_EQ(world.server().revoke_grant(grant, "test"), StoreStatus::ok);
+       }},
+      {"credential rotation",
+       [](TenantWorld& world, const TokenResponse&) {
+         ASSERT_EQ(world.server().revoke_user_grants("alice", "credential rotation"), std::optional<std::size_t>(1));
+       }},
+      {"the refresh token revoked by its client (RFC 7009)",
+       [](TenantWorld& world, const TokenResponse& tokens) {
+         auto revoked = world.server().revoke(
+             {{"token", tokens.body["refresh_token"]}, {"client_id", std::string(scripted_client)}}, std::nullopt);
+         ASSERT_EQ(revoked.status, 200u);
+       }},
+      {"a rotated refresh token presented again",
+       [](TenantWorld& world, const TokenResponse& tokens) {
+         ASSERT_TRUE(refresh(world.server(), tokens.body["refresh_token"]).ok());
+         ASSERT_EQ(refresh(world.server(), tokens.body["refresh_token"]).error(), "invalid_grant");
+       }},
+  };
+  for (const auto& [name, revoke] : revocations) {
+    SCOPED_TRACE(name);
+    TenantWorld world;
+    auto tokens = sign_in(world.server());
+    auto subject = tokens.body["access_token"].get<std::string>();
+    exchanged(world, subject);
+    revoke(world, tokens);
+    EXPECT_EQ(exchange_token(world.server(), subject).body["error_description"], "grant revoked");
+  }
+}
+
+TEST(ExchangeReuse, ARevokedExchangedTokenIsNeverHandedBack) {
+  TenantWorld world;
+  auto subject = user_token(world);
+  auto first = exchanged(world, subject);
+  auto revoked = world.server().revoke({{"token", first}},
+                                       ClientCredentials{std::string(connector_client), std::string(connector_secret)});
+  ASSERT_EQ(revoked.status, 200u);
+  ASSERT_FALSE(world.server().verify_api_token(first).claims);
+  auto fresh = exchanged(world, subject);
+  EXPECT_NE(fresh, first);
+  EXPECT_TRUE(world.server().verify_api_token(fresh).claims);
+  EXPECT_EQ(exchanged(world, subject), fresh);
+}
+
+TEST(ExchangeReuse, AfterAKeyRotationTheNewKeySigns) {
+  TenantWorld world;
+  auto subject = user_token(world);
+  auto first = exchanged(world, subject);
+  auto rotation = world.server().rotate_signing_key();
+  ASSERT_TRUE(rotation);
+  auto fresh = exchanged(world, subject);
+  EXPECT_NE(fresh, first);
+  EXPECT_EQ(decode_jwt(fresh)->header["kid"], rotation->kid);
 }
 
 // --- API token verification ---------------------------------------------------

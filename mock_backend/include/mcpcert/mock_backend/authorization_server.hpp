@@ -331,6 +331,20 @@ private:
   TokenResponse redeem_code(const OAuthClient& client, const FormFields& form);
   TokenResponse refresh(const OAuthClient& client, const FormFields& form);
   TokenResponse exchange(const OAuthClient& client, const FormFields& form);
+  /// An exchanged token as this issuer remembers it, to hand it back to the same exchange.
+  struct ExchangedToken {
+    std::string token;
+    std::string jti;
+    std::string kid;
+    TimePoint issued_at;
+    TimePoint expires_at;
+    /// Not handed back once less than half its life is left (nor with the clock before its iat).
+    bool reusable_at(TimePoint now) const;
+  };
+  /// The token this issuer exchanged before for `exchange_key`, if it is still
+  /// reusable at `now`, signed with the current key and not revoked since.
+  std::optional<ExchangedToken> reusable_exchanged_token(const std::string& exchange_key, TimePoint now) const;
+  void remember_exchanged_token(std::string exchange_key, ExchangedToken token, TimePoint now);
   /// The first redemption's grant dies with a replayed code or refresh token (RFC 9700 4.14).
   TokenResponse reuse_detected(const Grant& grant, std::string_view what);
   struct SignedToken {
@@ -344,7 +358,8 @@ private:
   /// 200 with an access and a refresh token.
   TokenResponse token_pair(const Grant& grant, const SignedToken& access, const std::string& scope,
                            const std::string& refresh_token) const;
-  std::string sign(const nlohmann::json& claims) const;
+  /// Signs with the current key; `kid`, when given, receives that key's id.
+  std::string sign(const nlohmann::json& claims, std::string* kid = nullptr) const;
   /// Why the user may not (any more) use MCP on `entity`; empty when they may.
   std::string session_refusal(std::string_view user, std::string_view entity) const;
   /// session_refusal at sign-in, consent, code redemption and refresh (what
@@ -381,7 +396,7 @@ private:
   /// Spares the tokens this issuer signed (they are remembered when signed)
   /// and any token presented again the signature check; claims are checked
   /// each time. It keys entries by kid and public point, so rotation needs nothing.
-  /// Most entries are exchanged tokens used once: a small bound (about 3 MB) loses
+  /// Most entries are exchanged tokens: a small bound (about 3 MB) loses
   /// only a re-verification per live subject token each time it fills.
   mutable VerifiedJwtCache verified_tokens_{1024};
 
@@ -395,6 +410,13 @@ private:
   std::map<std::string, TimePoint, std::less<>> used_assertions_;
   /// Browser sessions by the SHA-256 of their id (guarded by pending_mutex_).
   std::map<std::string, BrowserSession, std::less<>> sessions_;
+
+  /// Exchanged tokens by subject token jti, client, scope and entity: a
+  /// repeated exchange gets the token it got before while that has half its
+  /// life left, sparing a signature and a store write per call. In memory
+  /// only: after a restart tokens are simply minted anew.
+  mutable std::mutex exchanged_mutex_;
+  std::map<std::string, ExchangedToken, std::less<>> exchanged_;
 };
 
 } // namespace mcpcert::backend
