@@ -34,6 +34,17 @@ TEST(BenchOptions, JsonPlotAndPhases) {
   EXPECT_EQ(options->command_line, "--json out.json --plot chart.svg --phase-ms 100,200 --concurrency 4,8 --no-sdk");
 }
 
+TEST(BenchOptions, TargetsNameWhatToMeasure) {
+  auto options = parse({"--targets", "connector,floor_two_hop"});
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->only_targets, (std::vector<std::string>{"connector", "floor_two_hop"}));
+  EXPECT_TRUE(parse({})->only_targets.empty());
+  std::string error;
+  EXPECT_FALSE(parse({"--targets", "connector,,sdk"}, &error));
+  EXPECT_NE(error.find("--targets"), std::string::npos);
+  EXPECT_FALSE(parse({"--targets"}, &error));
+}
+
 TEST(BenchOptions, RefusesWhatItCannotUse) {
   std::string error;
   EXPECT_FALSE(parse({"--json"}, &error));
