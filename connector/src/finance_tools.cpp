@@ -209,13 +209,24 @@ boost::asio::awaitable<ToolOutcome> FinanceTools::call(const AccessIdentity& ide
   }
 
   nlohmann::json structured = std::move(reply.body);
-  if (!structured.is_object()) structured = nlohmann::json{{"value", std::move(structured)}};
-  if (std::string_view(spec->name) == "get_kpis" && !structured.contains("entity")) structured["entity"] = identity.entity;
+  bool as_sent = true;
+  if (!structured.is_object()) {
+    structured = nlohmann::json{{"value", std::move(structured)}};
+    as_sent = false;
+  }
+  if (std::string_view(spec->name) == "get_kpis" && !structured.contains("entity")) {
+    structured["entity"] = identity.entity;
+    as_sent = false;
+  }
   // Built member by member so the tenant's data moves into the result: an
-  // initializer list would copy it, which a ~1 MB reply feels.
+  // initializer list would copy it, which a ~1 MB reply feels. The text is
+  // the tenant's own JSON when the structure is exactly what it sent.
   nlohmann::json text = nlohmann::json::object();
   text["type"] = "text";
-  text["text"] = structured.dump();
+  if (as_sent && !reply.body_text.empty())
+    text["text"] = std::move(reply.body_text);
+  else
+    text["text"] = structured.dump();
   outcome.result = nlohmann::json::object();
   outcome.result["content"] = nlohmann::json::array();
   outcome.result["content"].push_back(std::move(text));

@@ -181,6 +181,7 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::call_api(const AccessIdenti
   if (json.is_discarded()) co_return failure(UpstreamStatus::unavailable, "tenant API sent malformed JSON");
   UpstreamReply reply{UpstreamStatus::ok, std::move(json), {}};
   reply.http_status = status;
+  reply.body_text = std::move(response->body());
   co_return reply;
 }
 

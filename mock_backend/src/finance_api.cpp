@@ -37,6 +37,9 @@ private:
     return it == query_.end() ? std::string{} : it->second;
   }
   http::Response statement(Statement which, std::string_view name);
+  /// {"entity": ..., key: items}, the items moved in: a braced initialiser
+  /// would copy them, which a ~1 MB list of situations feels.
+  http::Response entity_reply(std::string_view key, Json items) const;
   http::Response put_kpi_definition(const std::string& id);
   http::Response put_table_definition(const std::string& id);
 
@@ -83,7 +86,7 @@ std::optional<http::Response> FinanceRequest::route(const std::vector<std::strin
         kpis.push_back({{"id", kpi.id}, {"name", kpi.name}, {"period", kpi.period}, {"value", kpi.value},
                         {"currency", kpi.currency}});
       }
-      return json_response(request_, 200, {{"entity", entity_}, {"kpis", kpis}});
+      return entity_reply("kpis", std::move(kpis));
     }
     if (what == "breakdowns") {
       Json out = Json::array();
@@ -96,12 +99,17 @@ std::optional<http::Response> FinanceRequest::route(const std::vector<std::strin
         out.push_back({{"kpi", breakdown.kpi}, {"dimension", breakdown.dimension}, {"period", breakdown.period},
                        {"items", items}});
       }
-      return json_response(request_, 200, {{"entity", entity_}, {"breakdowns", out}});
+      return entity_reply("breakdowns", std::move(out));
     }
     Json situations = Json::array();
-    for (const auto& situation : context_.ledger.situations(entity_))
-      situations.push_back({{"id", situation.id}, {"period", situation.period}, {"status", situation.status}});
-    return json_response(request_, 200, {{"entity", entity_}, {"situations", situations}});
+    for (const auto& situation : context_.ledger.situations(entity_)) {
+      Json item = Json::object();
+      item["id"] = situation.id;
+      item["period"] = situation.period;
+      item["status"] = situation.status;
+      situations.push_back(std::move(item));
+    }
+    return entity_reply("situations", std::move(situations));
   }
   if (what != "configuration" || rest.size() > 3 || (rest[1] != "kpis" && rest[1] != "tables")) return std::nullopt;
   const bool kpis = rest[1] == "kpis";
@@ -116,11 +124,18 @@ std::optional<http::Response> FinanceRequest::route(const std::vector<std::strin
       for (const auto& d : context_.ledger.table_definitions(entity_))
         items.push_back({{"id", d.id}, {"name", d.name}, {"columns", d.columns}});
     }
-    return json_response(request_, 200, {{"entity", entity_}, {kpis ? "kpis" : "tables", items}});
+    return entity_reply(kpis ? "kpis" : "tables", std::move(items));
   }
   if (request_.method() != bhttp::verb::put) return method_not_allowed(request_, "PUT");
   if (auto problem = authorise(true)) return problem;
   return kpis ? put_kpi_definition(rest[2]) : put_table_definition(rest[2]);
+}
+
+http::Response FinanceRequest::entity_reply(std::string_view key, Json items) const {
+  Json body = Json::object();
+  body["entity"] = entity_;
+  body[std::string(key)] = std::move(items);
+  return json_response(request_, 200, body);
 }
 
 http::Response FinanceRequest::statement(Statement which, std::string_view name) {
@@ -128,7 +143,7 @@ http::Response FinanceRequest::statement(Statement which, std::string_view name)
   auto period = query("period");
   for (const auto& line : context_.ledger.lines(entity_, which))
     if (period.empty() || line.period == period) lines.push_back(line_json(line));
-  return json_response(request_, 200, {{"entity", entity_}, {std::string(name), lines}});
+  return entity_reply(name, std::move(lines));
 }
 
 /// The body as an object with only `known` fields, each a string (or, for

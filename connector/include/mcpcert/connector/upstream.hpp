@@ -31,6 +31,9 @@ struct UpstreamReply {
   nlohmann::json body;  ///< the API's JSON on success
   std::string detail;   ///< why, on failure (safe to show to the client)
   unsigned http_status = 0; ///< the API's status on success (200, 201, 202)
+  /// The API's JSON as it was sent, on success: a tool that passes `body` on
+  /// unchanged can show it as its text without serialising it again.
+  std::string body_text{};
 };
 
 class TenantGateway {
