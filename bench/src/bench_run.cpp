@@ -47,6 +47,20 @@ const char* bench_usage() {
          "                     [--targets NAME,NAME...]\n";
 }
 
+namespace {
+// "a,b" -> {"a", "b"}; an empty part ("a,,b") stays, for the caller to refuse.
+std::vector<std::string> comma_separated(const std::string& text) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (auto comma = text.find(','); comma != std::string::npos; comma = text.find(',', start)) {
+    parts.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  parts.push_back(text.substr(start));
+  return parts;
+}
+} // namespace
+
 std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& args, std::string& error) {
   BenchOptions options;
   auto value = [&](std::size_t& i) -> std::optional<std::string> {
@@ -99,17 +113,13 @@ std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& 
         if (!v) return std::nullopt;
         options.command_line += ' ' + *v;
         options.concurrency.clear();
-        std::size_t start = 0;
-        while (start <= v->size()) {
-          const auto comma = v->find(',', start);
-          const int c = std::stoi(v->substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        for (const auto& part : comma_separated(*v)) {
+          const int c = std::stoi(part);
           if (c < 1 || c > 4096) {
             error = "--concurrency values must be 1..4096";
             return std::nullopt;
           }
           options.concurrency.push_back(c);
-          if (comma == std::string::npos) break;
-          start = comma + 1;
         }
       } else if (arg == "--generator-threads") {
         auto v = value(i);
@@ -124,18 +134,10 @@ std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& 
         auto v = value(i);
         if (!v) return std::nullopt;
         options.command_line += ' ' + *v;
-        options.only_targets.clear();
-        std::size_t start = 0;
-        while (start <= v->size()) {
-          const auto comma = v->find(',', start);
-          auto name = v->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-          if (name.empty()) {
-            error = "--targets wants target names separated by commas";
-            return std::nullopt;
-          }
-          options.only_targets.push_back(std::move(name));
-          if (comma == std::string::npos) break;
-          start = comma + 1;
+        options.only_targets = comma_separated(*v);
+        if (std::find(options.only_targets.begin(), options.only_targets.end(), "") != options.only_targets.end()) {
+          error = "--targets wants target names separated by commas";
+          return std::nullopt;
         }
       } else if (arg == "--no-micro") {
         options.micro = false;
