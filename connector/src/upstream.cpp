@@ -50,15 +50,10 @@ boost::asio::awaitable<UpstreamReply> TenantGateway::exchange(const AccessIdenti
     }
   }
 
-  http::Url url;
-  if (auto endpoint = token_endpoints_.find(identity.route); endpoint != token_endpoints_.end()) {
-    url = endpoint->second;
-  } else {
-    // A route from outside this connector's configuration: parsed for this call.
-    auto parsed = http::parse_url(identity.route->token_endpoint);
-    if (!parsed) co_return failure(UpstreamStatus::unavailable, "token endpoint misconfigured");
-    url = std::move(*parsed);
-  }
+  // Routes come from this connector's configuration; one whose URL did not parse has no entry.
+  const auto endpoint = token_endpoints_.find(identity.route);
+  if (endpoint == token_endpoints_.end()) co_return failure(UpstreamStatus::unavailable, "token endpoint misconfigured");
+  http::Url url = endpoint->second;
   http::Request request{beast::http::verb::post, url.target, 11};
   request.set(beast::http::field::content_type, "application/x-www-form-urlencoded");
   request.set(beast::http::field::accept, "application/json");
