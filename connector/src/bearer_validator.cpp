@@ -37,12 +37,23 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
   const auto now = clock_.unix_seconds();
   if (auto cached = verified_.find(digest); cached != verified_.end()) {
     const auto& entry = cached->second;
-    if (entry.identity.expires_at <= now - leeway) {
+    const auto* key = keys_by_issuer_[entry.identity.route->issuer].keys.find(entry.kid);
+    if (key == nullptr) {
+      // What verify_jwt answers for a kid the issuer no longer publishes.
       verified_.erase(cached);
-      co_return make_error_code(JwtStatus::expired);
+      co_return make_error_code(JwtStatus::unknown_kid);
     }
-    if (entry.not_before > now + config_.leeway.count()) co_return make_error_code(JwtStatus::not_yet_valid);
-    co_return entry.identity;
+    if (key->point() != entry.key_point) {
+      // The kid now names another key: verified afresh below, which refuses it.
+      verified_.erase(cached);
+    } else {
+      if (entry.identity.expires_at <= now - leeway) {
+        verified_.erase(cached);
+        co_return make_error_code(JwtStatus::expired);
+      }
+      if (entry.not_before > now + config_.leeway.count()) co_return make_error_code(JwtStatus::not_yet_valid);
+      co_return entry.identity;
+    }
   }
 
   auto decoded = decode_jwt(token);
@@ -98,7 +109,10 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
     std::erase_if(verified_, [&](const auto& entry) { return entry.second.identity.expires_at <= now; });
     if (verified_.size() >= verified_capacity) verified_.clear();
   }
-  verified_.emplace(digest, VerifiedToken{identity, verified->value("nbf", std::int64_t{0})});
+  // verify_jwt succeeded, so the header's kid names the key that verified it.
+  const auto& kid_text = kid->get_ref<const std::string&>();
+  verified_.emplace(digest, VerifiedToken{identity, verified->value("nbf", std::int64_t{0}), kid_text,
+                                          std::string(keys.keys.find(kid_text)->point())});
   co_return identity;
 }
 

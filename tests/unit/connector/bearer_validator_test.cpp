@@ -123,5 +123,29 @@ TEST_F(BearerValidatorTest, FollowsKeyRotationByRefetchingOnAnUnknownKid) {
   EXPECT_TRUE(validate(sign_jwt(key_, claims(), "at+jwt"))); // the old key still verifies its tokens
 }
 
+TEST_F(BearerValidatorTest, AKeyTheIssuerWithdrawsTakesItsCachedTokensWithIt) {
+  const auto old_token = sign_jwt(key_, claims(), "at+jwt");
+  ASSERT_TRUE(validate(old_token));
+  const auto rotated = EcSigningKey::generate("k2");
+  published_ = {&rotated};
+  clock_.advance(std::chrono::seconds(11));
+  // The new kid makes the connector refetch the JWKS, which no longer has k1.
+  ASSERT_TRUE(validate(sign_jwt(rotated, claims(), "at+jwt")));
+  EXPECT_EQ(jwks_fetches_, 2);
+  EXPECT_EQ(refusal(old_token), JwtStatus::unknown_kid);
+}
+
+TEST_F(BearerValidatorTest, AKidReboundToAnotherKeyRefusesTheTokensOfTheOldOne) {
+  const auto old_token = sign_jwt(key_, claims(), "at+jwt");
+  ASSERT_TRUE(validate(old_token));
+  const auto replacement = EcSigningKey::generate("k1");
+  const auto trigger = EcSigningKey::generate("k3");
+  published_ = {&replacement, &trigger};
+  clock_.advance(std::chrono::seconds(11));
+  ASSERT_TRUE(validate(sign_jwt(trigger, claims(), "at+jwt")));
+  EXPECT_EQ(refusal(old_token), JwtStatus::bad_signature);
+  EXPECT_TRUE(validate(sign_jwt(replacement, claims(), "at+jwt")));
+}
+
 } // namespace
 } // namespace mcpcert::connector

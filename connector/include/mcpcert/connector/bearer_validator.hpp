@@ -62,10 +62,15 @@ private:
   std::map<std::string, IssuerKeys, std::less<>> keys_by_issuer_;
   /// Tokens already verified, by SHA-256 of the token, until they expire: an
   /// ES256 verification costs far more than the rest of a call. Expiry and
-  /// not-before are still checked against the clock on every use.
+  /// not-before are still checked against the clock on every use, and a token
+  /// counts only while its issuer's key set still binds its kid to the key that
+  /// verified it: a key the issuer withdraws takes its tokens with it as soon as
+  /// the connector refetches the JWKS, as an uncached token would be refused.
   struct VerifiedToken {
     AccessIdentity identity;
     std::int64_t not_before = 0;
+    std::string kid;
+    std::string key_point;
   };
   std::map<std::string, VerifiedToken> verified_;
   static constexpr std::size_t verified_capacity = 16384;
