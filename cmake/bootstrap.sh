@@ -8,6 +8,7 @@ MCPCERT_DEBIAN_PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libcpp-httplib-dev libssl-dev libsqlite3-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev # tcmalloc_minimal, the programs' allocator (MCPCERT_ALLOCATOR)
   # interop.* and openapi.validate: npm installs the pinned MCP tooling and
   # Node 22; ip for unshare -rn. "package@command": the package is installed
   # only when the command is missing, since Node and npm often come from
