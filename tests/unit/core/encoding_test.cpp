@@ -56,6 +56,27 @@ TEST(UrlDecode, DecodesEscapesAndPlus) {
   EXPECT_FALSE(url_decode("ab%g1"));
 }
 
+TEST(UrlEncode, RoundTripsEveryByteBetweenRunsOfPlainText) {
+  std::string text;
+  for (int byte = 0; byte < 256; ++byte) {
+    text += "run";
+    text += static_cast<char>(byte);
+  }
+  const auto encoded = url_encode(text);
+  EXPECT_EQ(encoded.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%"), std::string::npos);
+  EXPECT_EQ(url_decode(encoded), text);
+  EXPECT_EQ(url_encode(""), "");
+  EXPECT_EQ(url_encode(" leading and trailing "), "%20leading%20and%20trailing%20");
+}
+
+TEST(UrlDecode, HandlesEscapesAtEitherEndAndNone) {
+  EXPECT_EQ(url_decode(""), "");
+  EXPECT_EQ(url_decode("plain"), "plain");
+  EXPECT_EQ(url_decode("%41bc%5A"), "AbcZ");
+  EXPECT_EQ(url_decode("++"), "  ");
+  EXPECT_FALSE(url_decode("abc%4"));
+}
+
 TEST(Form, ParsesFields) {
   auto form = parse_form("grant_type=authorization_code&code=abc%2B1&redirect_uri=http%3A%2F%2Fx&empty=&flag");
   ASSERT_EQ(form.status, FormStatus::ok);
