@@ -67,6 +67,7 @@ TEST(UrlEncode, RoundTripsEveryByteBetweenRunsOfPlainText) {
   EXPECT_EQ(url_decode(encoded), text);
   EXPECT_EQ(url_encode(""), "");
   EXPECT_EQ(url_encode(" leading and trailing "), "%20leading%20and%20trailing%20");
+  EXPECT_EQ(url_encode("ends plain"), "ends%20plain");
 }
 
 TEST(UrlDecode, HandlesEscapesAtEitherEndAndNone) {
