@@ -214,26 +214,38 @@ OperationalLog::RegionStore* OperationalLog::store_for(const std::string& region
   if (auto it = stores_.find(name); it != stores_.end()) return it->second.get();
   auto store = std::make_unique<RegionStore>();
   const auto path = config_.directory / (name + ".sqlite");
-  if (sqlite3_open_v2(path.c_str(), &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+  const auto refuse = [&](const char* what) -> RegionStore* {
+    unopened_[name] = std::string(what) + ": " + (store->db != nullptr ? sqlite3_errmsg(store->db) : "out of memory");
     return nullptr;
+  };
+  if (sqlite3_open_v2(path.c_str(), &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    return refuse("cannot open");
   }
   // FULL synchronous WAL: a committed record survives a kill -9 or a power cut.
   // secure_delete: a swept record's bytes are overwritten, not left in free pages.
-  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;") || !store->exec(schema)) {
-    return nullptr;
+  // Exclusive locking: this process is the store's only user (readers go
+  // through the control plane), so each commit skips its six lock calls and
+  // the WAL index lives in memory; the lock dies with the process, kill -9
+  // included.
+  if (!store->exec("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                   "PRAGMA secure_delete=ON;") ||
+      !store->exec(schema)) {
+    return refuse(sqlite3_errcode(store->db) == SQLITE_BUSY ? "held by another process (a running connector?)"
+                                                             : "cannot prepare");
   }
   // Stores written before pseudonymisation existed gain its marker, every old record unmarked.
   if (!store->has_column("pseudonymised") &&
       !store->exec("ALTER TABLE records ADD COLUMN pseudonymised INTEGER NOT NULL DEFAULT 0")) {
-    return nullptr;
+    return refuse("cannot add the pseudonymised column");
   }
   if (config_.max_store_bytes > 0) {
     // A quota per region: past it an append fails with SQLITE_FULL, as on a full disk.
     auto page_size = store->prepare("PRAGMA page_size");
     if (!page_size || sqlite3_step(page_size.get()) != SQLITE_ROW) return nullptr;
     const auto pages = std::max<std::int64_t>(1, config_.max_store_bytes / sqlite3_column_int64(page_size.get(), 0));
-    if (!store->exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str())) return nullptr;
+    if (!store->exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str())) return refuse("cannot set the quota");
   }
+  unopened_.erase(name);
   auto* raw = store.get();
   stores_.emplace(name, std::move(store));
   return raw;
@@ -425,6 +437,12 @@ ReencryptReport OperationalLog::reencrypt() {
   std::lock_guard lock(mutex_);
   open_existing_stores();
   ReencryptReport report;
+  // A store left unopened would keep its old-key records while the report
+  // said none were left, and the old key might then be deleted.
+  if (!unopened_.empty()) {
+    report.failure = "store " + unopened_.begin()->first + ": " + unopened_.begin()->second;
+    return report;
+  }
   const auto& active = config_.keys.at(config_.active_key_id);
   for (auto& [name, store] : stores_) {
     if (!store->exec("BEGIN IMMEDIATE")) {

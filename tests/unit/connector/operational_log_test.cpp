@@ -257,13 +257,33 @@ TEST_F(OperationalLogTest, ReencryptWithAMissingKeyChangesNothingInThatStore) {
   lost.keys.clear();
   lost.keys.emplace("k2", AeadKey::generate());
   lost.active_key_id = "k2";
-  OperationalLog log(lost, clock_);
-  const auto report = log.reencrypt();
-  EXPECT_THAT(report.failure, testing::HasSubstr("key k1 is not in the key ring"));
-  EXPECT_EQ(report.records, 0u);
+  {
+    OperationalLog log(lost, clock_);
+    const auto report = log.reencrypt();
+    EXPECT_THAT(report.failure, testing::HasSubstr("key k1 is not in the key ring"));
+    EXPECT_EQ(report.records, 0u);
+  }
   // The record still names k1: put the key back and it opens.
   OperationalLog restored(config_, clock_);
   EXPECT_EQ(restored.export_records("", 0)[0]["user"], "alice");
+}
+
+TEST_F(OperationalLogTest, ReencryptRefusesAStoreARunningConnectorHolds) {
+  OperationalLog running(config_, clock_);
+  ASSERT_EQ(running.append(call("eu-central-1", "alice", now_ms())), LogStatus::ok);
+  auto rotated = config_;
+  rotated.keys.emplace("k2", AeadKey::generate());
+  rotated.active_key_id = "k2";
+  {
+    OperationalLog maintenance(rotated, clock_);
+    const auto report = maintenance.reencrypt();
+    // Not "0 re-encrypted, all clean": the old key still seals that record.
+    EXPECT_THAT(report.failure, testing::HasSubstr("store eu-central-1: held by another process"));
+    EXPECT_EQ(report.records, 0u);
+  }
+  // The running connector went on undisturbed.
+  EXPECT_EQ(running.append(call("eu-central-1", "bob", now_ms())), LogStatus::ok);
+  EXPECT_EQ(running.export_records("", 0).size(), 2u);
 }
 
 TEST(OperationalLogKeys, RotateAddsAnActiveKeyAndKeepsTheOldOnes) {

@@ -153,6 +153,7 @@ private:
   const Clock& clock_;
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<RegionStore>> stores_;
+  std::map<std::string, std::string> unopened_; ///< store name -> why it could not be opened
   std::uint64_t commits_ = 0;
 };
 
