@@ -1,5 +1,6 @@
 // mcpcert-bench: `mcpcert bench`'s executable. Also runs the floor servers it
-// starts as child processes (--serve-trivial [REPLY_BYTES], --serve-proxy URL).
+// starts as child processes (--serve-trivial [REPLY_BYTES], --serve-proxy URL,
+// --serve-call-shape URL RECORD_FILE).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
     if (args.size() == 1 && args[0] == "--serve-trivial") return mcpcert::bench::serve_trivial();
     if (args.size() == 2 && args[0] == "--serve-trivial") return mcpcert::bench::serve_trivial(std::stoul(args[1]));
     if (args.size() == 2 && args[0] == "--serve-proxy") return mcpcert::bench::serve_proxy(args[1]);
+    if (args.size() == 3 && args[0] == "--serve-call-shape") return mcpcert::bench::serve_call_shape(args[1], args[2]);
     if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
       std::cout << mcpcert::bench::bench_usage();
       return 0;

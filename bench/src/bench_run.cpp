@@ -491,7 +491,13 @@ int run_bench(const BenchOptions& options) {
     targets.emplace("floor_two_hop",
                     Target{"floor_two_hop", "trivial keep-alive proxy in front of the trivial handler: client -> proxy -> server",
                            proxy, floor_workload(any_token), {proxy.pid, trivial.pid}, -1});
-    order.insert(order.end(), {"floor_one_hop", "floor_two_hop"});
+    auto call_shape = world.start_call_shape(trivial.url);
+    targets.emplace("floor_call_shape",
+                    Target{"floor_call_shape",
+                           "the connector's call shape with none of its work: a proxy making two sequential calls to the trivial "
+                           "handler, then one durable (fdatasync, group-committed) 512-byte record, per request",
+                           call_shape, floor_workload(any_token), {call_shape.pid, trivial.pid}, -1});
+    order.insert(order.end(), {"floor_one_hop", "floor_two_hop", "floor_call_shape"});
     auto trivial_large = world.start_trivial(large_reply_bytes);
     auto proxy_large = world.start_proxy(trivial_large.url, "proxy-large");
     targets.emplace("floor_two_hop_large",
@@ -656,6 +662,13 @@ int run_bench(const BenchOptions& options) {
         {"plain_http_rps_vs_two_hop_floor", ratio_json(rps("connector_http", 32), rps("floor_two_hop", 32))},
         {"plain_http_rps_vs_sdk", ratio_json(rps("connector_http", 32), rps("sdk", 32))},
         {"two_hop_floor_p50_vs_one_hop_floor", ratio_json(p50("floor_two_hop", 1), p50("floor_one_hop", 1))},
+        // Against the least any connector with this call shape (per-call
+        // exchange, durable record before the reply) could cost.
+        {"p50_vs_call_shape_floor", ratio_json(p50("connector", 1), p50("floor_call_shape", 1))},
+        {"rps_vs_call_shape_floor", ratio_json(rps("connector", 32), rps("floor_call_shape", 32))},
+        {"plain_http_p50_vs_call_shape_floor", ratio_json(p50("connector_http", 1), p50("floor_call_shape", 1))},
+        {"plain_http_rps_vs_call_shape_floor", ratio_json(rps("connector_http", 32), rps("floor_call_shape", 32))},
+        {"call_shape_floor_p50_vs_two_hop_floor", ratio_json(p50("floor_call_shape", 1), p50("floor_two_hop", 1))},
     };
     ratios["large_p50_vs_two_hop_floor"] = ratio_json(p50("connector_large", 1), p50("floor_two_hop_large", 1));
     ratios["large_p50_vs_sdk"] = ratio_json(p50("connector_large", 1), p50("sdk_large", 1));
@@ -666,6 +679,8 @@ int run_bench(const BenchOptions& options) {
       ratios["p50_vs_sdk_at_" + std::to_string(c)] = ratio_json(p50("connector", c), p50("sdk", c));
       ratios["rps_vs_two_hop_floor_at_" + std::to_string(c)] = ratio_json(rps("connector", c), rps("floor_two_hop", c));
       ratios["rps_vs_sdk_at_" + std::to_string(c)] = ratio_json(rps("connector", c), rps("sdk", c));
+      ratios["p50_vs_call_shape_floor_at_" + std::to_string(c)] = ratio_json(p50("connector", c), p50("floor_call_shape", c));
+      ratios["rps_vs_call_shape_floor_at_" + std::to_string(c)] = ratio_json(rps("connector", c), rps("floor_call_shape", c));
     }
     report["ratios"] = ratios;
 
@@ -724,6 +739,7 @@ int run_bench(const BenchOptions& options) {
       add("connector", 1, "connector HTTPS, c=1", "#d62728", false);
       add("connector_http", 1, "connector HTTP, c=1", "#ff7f0e", false);
       add("floor_two_hop", 1, "two-hop floor, c=1", "#2ca02c", false);
+      add("floor_call_shape", 1, "call-shape floor, c=1", "#9467bd", false);
       add("floor_one_hop", 1, "one-hop floor, c=1", "#98df8a", false);
       add("sdk", 1, "TypeScript SDK, c=1", "#1f77b4", false);
       add("connector", 32, "connector HTTPS, c=32", "#d62728", true);

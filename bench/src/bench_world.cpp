@@ -200,6 +200,11 @@ RunningServer BenchWorld::start_proxy(const std::string& upstream_url, const std
   return spawn(name, paths_.self_binary, {"--serve-proxy", upstream_url}, {}, "url");
 }
 
+RunningServer BenchWorld::start_call_shape(const std::string& upstream_url) {
+  return spawn("call-shape", paths_.self_binary, {"--serve-call-shape", upstream_url, (directory_ / "call-shape.records").string()}, {},
+               "url");
+}
+
 RunningServer BenchWorld::start_sdk_server() {
   auto server = spawn("sdk", paths_.node_binary, {paths_.sdk_script.string()},
                       {"MCPCERT_SDK_MODULES=" + paths_.node_modules.string(), "MCPCERT_ISSUER=" + issuer_, "MCPCERT_API=" + api_,

@@ -179,9 +179,15 @@ std::optional<std::string> OperationalLogConfig::parse_hex_key(std::string_view 
 std::string OperationalLogConfig::rotate_key_file(const std::filesystem::path& key_file) {
   OperationalLogConfig current;
   load_keys(key_file, current);
+  // Appended rather than "k" + ...: g++ 12 -O2 misreports that form (-Wrestrict, GCC bug 105651).
+  const auto key_name = [](std::size_t number) {
+    std::string name = "k";
+    name += std::to_string(number);
+    return name;
+  };
   std::size_t number = current.keys.size() + 1;
-  while (current.keys.contains("k" + std::to_string(number))) ++number;
-  const auto id = "k" + std::to_string(number);
+  while (current.keys.contains(key_name(number))) ++number;
+  const auto id = key_name(number);
   nlohmann::json ring = {{"active", id}, {"keys", nlohmann::json::object()}};
   for (const auto& [old_id, key] : current.keys) ring["keys"][old_id] = hex_encode(key.bytes());
   ring["keys"][id] = hex_encode(random_bytes(32));

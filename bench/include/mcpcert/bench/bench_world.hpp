@@ -70,6 +70,8 @@ public:
   /// `reply_bytes` > 0: a trivial server whose reply is about that large.
   RunningServer start_trivial(std::size_t reply_bytes = 0);
   RunningServer start_proxy(const std::string& upstream_url, const std::string& name = "proxy");
+  /// The call-shape floor (floor_servers.hpp) in front of `upstream_url`, its records in the run directory.
+  RunningServer start_call_shape(const std::string& upstream_url);
   /// The official SDK's Streamable HTTP server with get_kpis in front of the backend.
   RunningServer start_sdk_server();
   /// Alice's access token for the MCP URL `resource` (authorization code + PKCE, through the forms).

@@ -4,10 +4,18 @@
 /// http::Server answering a tiny JSON-RPC result, and a trivial reverse proxy
 /// on the same server that forwards every request over a pool of keep-alive
 /// upstream connections. Client -> proxy -> trivial server is the shape of
-/// client -> connector -> backend with none of the work.
+/// client -> connector -> backend with none of the work; the call-shape
+/// proxy adds what every call of the connector must do whatever its code:
+/// a second upstream call and a durable record.
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 namespace mcpcert::bench {
 
@@ -15,11 +23,52 @@ namespace mcpcert::bench {
 inline constexpr const char* floor_reply =
     R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"ok"}],"isError":false}})";
 
+/// The durable half of the call-shape floor: fixed-size records written
+/// into a file filled once at start (so a sync flushes data, never the
+/// file's size or extents), the records of calls that finish in the same
+/// turn of the event loop sharing one write pass and one fdatasync, as the
+/// connector's group commit does, with none of its encoding, sealing or
+/// indexing: the least a durable record per call can cost.
+class DurableRecordRing {
+public:
+  static constexpr std::size_t record_bytes = 512;
+  static constexpr std::size_t ring_bytes = 16u << 20;
+
+  /// Creates (truncating) and fills `path`; throws naming it if it can't.
+  explicit DurableRecordRing(const std::string& path);
+  ~DurableRecordRing();
+  DurableRecordRing(const DurableRecordRing&) = delete;
+  DurableRecordRing& operator=(const DurableRecordRing&) = delete;
+
+  /// Resumes once the record (cut or padded to record_bytes) is on disk
+  /// (true) or could not be written. `self` keeps the ring alive for the
+  /// posted commit. Callers share one thread's executor.
+  boost::asio::awaitable<bool> append(std::string_view record, std::shared_ptr<DurableRecordRing> self);
+  /// fdatasync calls so far (one per batch).
+  std::uint64_t syncs() const { return syncs_; }
+
+private:
+  struct Waiter;
+  void commit();
+
+  int fd_;
+  std::size_t offset_ = 0;
+  std::uint64_t syncs_ = 0;
+  std::vector<std::string> pending_;
+  std::vector<std::shared_ptr<Waiter>> waiters_;
+  bool commit_posted_ = false;
+};
+
 /// Listens on 127.0.0.1:0, prints `READY {"url": ".../mcp"}`, serves until SIGTERM; the exit code.
 /// With `reply_bytes` > 0 the result's text is padded so the reply is about that size
 /// (the floor for large tool results).
 int serve_trivial(std::size_t reply_bytes = 0);
 /// The same, forwarding to `upstream_url` (http only).
 int serve_proxy(const std::string& upstream_url);
+/// The connector's call shape with none of its work: per request, two
+/// sequential calls to `upstream_url` (the exchange, the API call), then a
+/// durable record in `record_file` (group-committed, one fdatasync per
+/// batch), then the second call's reply.
+int serve_call_shape(const std::string& upstream_url, const std::string& record_file);
 
 } // namespace mcpcert::bench
