@@ -76,14 +76,29 @@ asio::awaitable<bool> DurableRecordRing::append(std::string_view record, std::sh
   waiters_.push_back(waiter);
   if (!commit_posted_) {
     commit_posted_ = true;
-    asio::post(executor, [self = std::move(self)] { self->commit(); });
+    schedule(std::move(self), executor);
   }
   while (!waiter->done) co_await waiter->wake.async_wait(asio::as_tuple(asio::use_awaitable));
   co_return waiter->written;
 }
 
+void DurableRecordRing::schedule(std::shared_ptr<DurableRecordRing> self, const asio::any_io_executor& executor) {
+  asio::post(executor, [self = std::move(self), executor]() mutable {
+    // The connector's batching rule (LogGroupCommit): wait while turns bring records.
+    if (self->turns_waited_ < max_turns_waited && self->pending_.size() > self->records_at_last_turn_) {
+      ++self->turns_waited_;
+      self->records_at_last_turn_ = self->pending_.size();
+      schedule(std::move(self), executor);
+      return;
+    }
+    self->commit();
+  });
+}
+
 void DurableRecordRing::commit() {
   commit_posted_ = false;
+  turns_waited_ = 0;
+  records_at_last_turn_ = 0;
   auto batch = std::exchange(pending_, {});
   auto woken = std::exchange(waiters_, {});
   bool written = true;

@@ -34,9 +34,33 @@ struct LogGroupCommit::Queue {
   std::vector<ToolCallEntry> entries;
   std::vector<std::shared_ptr<Waiter>> waiters;
   bool commit_posted = false;
+  int turns_waited = 0;
+  std::size_t records_at_last_turn = 0;
+  std::uint64_t commits = 0;
+
+  /// The batch's commit runs at the end of a turn of the event loop that
+  /// brought it no new record, or after `max_turns_waited` turns. Each turn
+  /// polls the sockets once, so calls whose replies are already in are
+  /// still picked up and join; a lone call waits one turn. Committing on
+  /// the first turn made batches of about three at 32 sessions, and the
+  /// syncs cost a third of the connector's CPU per call.
+  static void schedule(const std::shared_ptr<Queue>& queue, const asio::any_io_executor& executor) {
+    asio::post(executor, [queue, executor] {
+      if (queue->turns_waited < LogGroupCommit::max_turns_waited && queue->entries.size() > queue->records_at_last_turn) {
+        ++queue->turns_waited;
+        queue->records_at_last_turn = queue->entries.size();
+        schedule(queue, executor);
+        return;
+      }
+      queue->commit();
+    });
+  }
 
   void commit() {
     commit_posted = false;
+    turns_waited = 0;
+    records_at_last_turn = 0;
+    ++commits;
     auto batch = std::exchange(entries, {});
     auto woken = std::exchange(waiters, {});
     const auto statuses = log.append(std::span<const ToolCallEntry>(batch));
@@ -52,6 +76,8 @@ LogGroupCommit::LogGroupCommit(OperationalLog& log) : queue_(std::make_shared<Qu
 
 LogGroupCommit::~LogGroupCommit() = default;
 
+std::uint64_t LogGroupCommit::commits() const { return queue_->commits; }
+
 asio::awaitable<LogStatus> LogGroupCommit::append(ToolCallEntry entry) {
   const auto executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(executor);
@@ -59,7 +85,7 @@ asio::awaitable<LogStatus> LogGroupCommit::append(ToolCallEntry entry) {
   queue_->waiters.push_back(waiter);
   if (!queue_->commit_posted) {
     queue_->commit_posted = true;
-    asio::post(executor, [queue = queue_] { queue->commit(); });
+    Queue::schedule(queue_, executor);
   }
   // The commit runs only after this coroutine suspends (it was posted), but
   // a waiter woken before it waits must not wait for ever.

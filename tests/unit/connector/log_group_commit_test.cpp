@@ -2,9 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -79,6 +84,49 @@ TEST_F(LogGroupCommitTest, EachCallResumesOnlyOnceItsRecordIsCommitted) {
   EXPECT_THAT(commits_when_resumed, testing::ElementsAre(1u, 2u, 3u));
   EXPECT_THAT(records_when_resumed, testing::ElementsAre(1u, 2u, 3u));
   EXPECT_EQ(log.tool_call_commits(), 3u);
+}
+
+/// Resumes after `turns` further turns of the event loop, as a call whose
+/// upstream reply comes in that much later.
+asio::awaitable<void> after_turns(int turns) {
+  for (int i = 0; i < turns; ++i) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+}
+
+TEST_F(LogGroupCommitTest, ACallFinishingATurnLaterStillJoinsTheBatch) {
+  OperationalLog log(config_, clock_);
+  LogGroupCommit records(log);
+  std::vector<LogStatus> statuses;
+  for (int delay : {0, 1, 2}) {
+    asio::co_spawn(io_, [&, delay]() -> asio::awaitable<void> {
+      co_await after_turns(delay);
+      statuses.push_back(co_await records.append(call("user-" + std::to_string(delay))));
+    }, asio::detached);
+  }
+  io_.run();
+  EXPECT_THAT(statuses, testing::ElementsAre(LogStatus::ok, LogStatus::ok, LogStatus::ok));
+  EXPECT_EQ(log.tool_call_commits(), 1u);
+  EXPECT_EQ(records.commits(), 1u);
+}
+
+TEST_F(LogGroupCommitTest, AStreamOfCallsDoesNotHoldTheFirstOneBack) {
+  OperationalLog log(config_, clock_);
+  LogGroupCommit records(log);
+  // One new call every turn, for far longer than a batch may wait.
+  constexpr int calls = 6 * LogGroupCommit::max_turns_waited;
+  std::vector<std::string> events;
+  for (int i = 0; i < calls; ++i) {
+    asio::co_spawn(io_, [&, i]() -> asio::awaitable<void> {
+      co_await after_turns(i);
+      events.push_back("append " + std::to_string(i));
+      EXPECT_EQ(co_await records.append(call("user-" + std::to_string(i))), LogStatus::ok);
+      events.push_back("resume " + std::to_string(i));
+    }, asio::detached);
+  }
+  io_.run();
+  const auto at = [&](const std::string& event) { return std::find(events.begin(), events.end(), event) - events.begin(); };
+  EXPECT_LT(at("resume 0"), at("append " + std::to_string(2 * LogGroupCommit::max_turns_waited)));
+  EXPECT_GE(records.commits(), 3u);
+  EXPECT_EQ(committed_records(log), static_cast<std::size_t>(calls));
 }
 
 TEST_F(LogGroupCommitTest, ARecordThatCannotBeStoredFailsOnlyItsOwnCall) {

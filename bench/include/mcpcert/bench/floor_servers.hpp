@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 namespace mcpcert::bench {
@@ -25,14 +26,16 @@ inline constexpr const char* floor_reply =
 
 /// The durable half of the call-shape floor: fixed-size records written
 /// into a file filled once at start (so a sync flushes data, never the
-/// file's size or extents), the records of calls that finish in the same
-/// turn of the event loop sharing one write pass and one fdatasync, as the
-/// connector's group commit does, with none of its encoding, sealing or
-/// indexing: the least a durable record per call can cost.
+/// file's size or extents), the records of calls that finish close together
+/// sharing one write pass and one fdatasync, batched by the connector's rule
+/// (a batch waits turns of the event loop while they bring records, at most
+/// max_turns_waited), with none of its encoding, sealing or indexing: the
+/// least a durable record per call can cost.
 class DurableRecordRing {
 public:
   static constexpr std::size_t record_bytes = 512;
   static constexpr std::size_t ring_bytes = 16u << 20;
+  static constexpr int max_turns_waited = 8;
 
   /// Creates (truncating) and fills `path`; throws naming it if it can't.
   explicit DurableRecordRing(const std::string& path);
@@ -49,6 +52,7 @@ public:
 
 private:
   struct Waiter;
+  static void schedule(std::shared_ptr<DurableRecordRing> self, const boost::asio::any_io_executor& executor);
   void commit();
 
   int fd_;
@@ -57,6 +61,8 @@ private:
   std::vector<std::string> pending_;
   std::vector<std::shared_ptr<Waiter>> waiters_;
   bool commit_posted_ = false;
+  int turns_waited_ = 0;
+  std::size_t records_at_last_turn_ = 0;
 };
 
 /// Listens on 127.0.0.1:0, prints `READY {"url": ".../mcp"}`, serves until SIGTERM; the exit code.

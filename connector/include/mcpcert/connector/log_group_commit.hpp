@@ -5,11 +5,13 @@
 /// (LOG-DURABLE), and each durable commit costs a sync of the store. Calls
 /// that finish together share one: a call queues its record and waits; the
 /// first record of a batch posts the commit behind whatever the thread has
-/// ready to run, so every call that completes in the same turn of the event
-/// loop joins it. Nothing moves to another thread (a writer thread cost more
-/// in hand-offs, under a saturated CPU, than the syncs it saved), and a lone
-/// call pays one post.
+/// ready to run, and the commit waits further turns of the event loop while
+/// each brings new records (at most `max_turns_waited`), so every call whose
+/// upstream reply is already in joins it. Nothing moves to another thread (a
+/// writer thread cost more in hand-offs, under a saturated CPU, than the
+/// syncs it saved), and a lone call pays two posts.
 
+#include <cstdint>
 #include <memory>
 
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +30,12 @@ public:
   /// Resumes once the record is committed (or could not be). All callers
   /// must run on one thread's executor, as the connector's I/O does.
   boost::asio::awaitable<LogStatus> append(ToolCallEntry entry);
+  /// Batches committed so far.
+  std::uint64_t commits() const;
+
+  /// Turns of the event loop a batch may wait for more records: bounds the
+  /// wait under a never-ending stream of calls.
+  static constexpr int max_turns_waited = 8;
 
 private:
   struct Queue;
