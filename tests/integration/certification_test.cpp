@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -114,16 +116,38 @@ TEST_P(ShippedProfile, CertifiesTheReferenceConnectorAndSignsAReportThatCannotBe
 
 INSTANTIATE_TEST_SUITE_P(Notices, ShippedProfile, testing::Values("emasphere-2026-05-28", "pyplan-2026-06-15"));
 
+/// A loopback port free now, for a server that binds it by number later (a
+/// vendor's connector is configured with its backend's fixed addresses).
+/// Taken below the kernel's ephemeral range, so no connect() or bind to
+/// port 0 by a test running beside this one can take it in between, as
+/// happened with a port the kernel had handed out; at random among
+/// thousands, so two such tests rarely pick the same one.
 std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  int ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  const int first = 10000;
+  const int last = std::min(ephemeral_low - 1, 65535);
+  EXPECT_GT(last - first, 1000) << "the ephemeral port range leaves no room below it";
+  static std::set<std::uint16_t> handed_out; // none twice in one run, though each is free until bound
+  std::random_device seed;
+  std::uniform_int_distribution<int> pick(first, last);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(pick(seed));
+    if (handed_out.contains(port)) continue;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    if (bound) {
+      handed_out.insert(port);
+      return port;
+    }
+  }
+  ADD_FAILURE() << "no free loopback port between " << first << " and " << last;
+  return 0;
 }
 
 TEST(ExternalTarget, WithheldCapabilitiesSkipTheirClaimsByName) {
