@@ -42,7 +42,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 const char* bench_usage() {
   return "usage: mcpcert bench [--json FILE] [--plot FILE.svg] [--quick] [--phase-ms SATURATION,LATENCY]\n"
-         "                     [--load-fraction F] [--concurrency 1,32,256]\n"
+         "                     [--load-fraction F] [--latency-rounds N] [--concurrency 1,32,256]\n"
          "                     [--generator-threads N] [--no-micro] [--no-sdk] [--no-wrk]\n"
          "                     [--targets NAME,NAME...]\n";
 }
@@ -83,6 +83,7 @@ std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& 
       } else if (arg == "--quick") {
         options.saturation_phase = std::chrono::milliseconds(500);
         options.latency_phase = std::chrono::milliseconds(700);
+        options.latency_rounds = 1;
         options.memory_repetitions = 2;
       } else if (arg == "--phase-ms") {
         auto v = value(i);
@@ -97,6 +98,15 @@ std::optional<BenchOptions> parse_bench_options(const std::vector<std::string>& 
         options.latency_phase = std::chrono::milliseconds(std::stol(v->substr(comma + 1)));
         if (options.saturation_phase.count() <= 0 || options.latency_phase.count() <= 0) {
           error = "--phase-ms values must be positive";
+          return std::nullopt;
+        }
+      } else if (arg == "--latency-rounds") {
+        auto v = value(i);
+        if (!v) return std::nullopt;
+        options.command_line += ' ' + *v;
+        options.latency_rounds = std::stoi(*v);
+        if (options.latency_rounds < 1 || options.latency_rounds > 64) {
+          error = "--latency-rounds must be between 1 and 64";
           return std::nullopt;
         }
       } else if (arg == "--load-fraction") {
@@ -270,12 +280,23 @@ void measure_saturation(const Target& target, LevelFigures& figures, const Bench
 }
 
 /// Open loop at `rate`: the latency distribution, coordinated omission corrected.
-void measure_latency(const Target& target, LevelFigures& figures, double rate, const BenchOptions& options) {
+/// One round of a target's open-loop latency phase, merged into its figures.
+void measure_latency_round(const Target& target, LevelFigures& figures, double rate, const BenchOptions& options) {
+  const auto rounds = static_cast<unsigned>(options.latency_rounds);
+  auto round = run_phase(endpoint_of(target), target.workload,
+                         {figures.concurrency, rate, options.latency_phase / rounds, std::max<std::uint64_t>(1, options.max_requests / rounds),
+                          options.generator_threads});
   figures.offered_rate = rate;
-  figures.latency = run_phase(endpoint_of(target), target.workload,
-                              {figures.concurrency, rate, options.latency_phase, options.max_requests, options.generator_threads});
+  figures.latency.latency.merge(round.latency);
+  figures.latency.ok += round.ok;
+  figures.latency.errors += round.errors;
+  figures.latency.elapsed_seconds += round.elapsed_seconds;
+  if (figures.latency.first_error.empty()) figures.latency.first_error = round.first_error;
+}
+
+void print_latency(const Target& target, const LevelFigures& figures) {
   std::fprintf(stderr, "  %-24s c=%-3d open loop at %6.0f req/s: p50 %8.1f us  p90 %8.1f us  p99 %9.1f us  max %9.1f us | errors %llu\n",
-               target.name.c_str(), figures.concurrency, rate, us(figures.latency.latency.percentile(50)),
+               target.name.c_str(), figures.concurrency, figures.offered_rate, us(figures.latency.latency.percentile(50)),
                us(figures.latency.latency.percentile(90)), us(figures.latency.latency.percentile(99)), us(figures.latency.latency.max()),
                static_cast<unsigned long long>(figures.latency.errors));
   if (!figures.latency.first_error.empty()) std::fprintf(stderr, "    first error: %s\n", figures.latency.first_error.c_str());
@@ -399,6 +420,7 @@ int run_bench(const BenchOptions& options) {
                  {"settings",
                   {{"saturation_phase_ms", options.saturation_phase.count()},
                    {"latency_phase_ms", options.latency_phase.count()},
+                   {"latency_rounds", options.latency_rounds},
                    {"load_fraction", options.load_fraction},
                    {"generator_threads", options.generator_threads},
                    {"max_requests_per_phase", options.max_requests},
@@ -572,9 +594,14 @@ int run_bench(const BenchOptions& options) {
         const double rate = std::max(1.0, slowest * options.load_fraction);
         common_rates[std::to_string(c) + (large ? "_large" : "")] = rate;
         std::cerr << "mcpcert bench: latency at c=" << c << (large ? " (large results)" : "") << ", open loop at " << rate
-                  << " req/s for " << options.latency_phase.count() << " ms\n";
+                  << " req/s for " << options.latency_phase.count() << " ms, in " << options.latency_rounds << " interleaved rounds\n";
+        for (int round = 0; round < options.latency_rounds; ++round) {
+          for (const auto& name : order) {
+            if (figures[name].count(c) && is_large(name) == large) measure_latency_round(targets.at(name), figures[name][c], rate, options);
+          }
+        }
         for (const auto& name : order) {
-          if (figures[name].count(c) && is_large(name) == large) measure_latency(targets.at(name), figures[name][c], rate, options);
+          if (figures[name].count(c) && is_large(name) == large) print_latency(targets.at(name), figures[name][c]);
         }
       }
     }

@@ -20,6 +20,8 @@ TEST(BenchOptions, DefaultsMeasureOneThirtyTwoAndTwoFiftySix) {
   EXPECT_FALSE(options->json_file);
   EXPECT_FALSE(options->plot_file);
   EXPECT_EQ(options->memory_repetitions, 5);
+  EXPECT_EQ(options->latency_rounds, 4);
+  EXPECT_EQ(parse({"--quick"})->latency_rounds, 1);
 }
 
 TEST(BenchOptions, JsonPlotAndPhases) {
@@ -51,6 +53,10 @@ TEST(BenchOptions, RefusesWhatItCannotUse) {
   EXPECT_NE(error.find("--json"), std::string::npos);
   EXPECT_FALSE(parse({"--phase-ms", "100"}, &error));
   EXPECT_FALSE(parse({"--load-fraction", "1.5"}, &error));
+  EXPECT_FALSE(parse({"--latency-rounds", "0"}, &error));
+  EXPECT_NE(error.find("--latency-rounds"), std::string::npos);
+  EXPECT_FALSE(parse({"--latency-rounds", "65"}, &error));
+  EXPECT_EQ(parse({"--latency-rounds", "2"})->latency_rounds, 2);
   EXPECT_FALSE(parse({"--concurrency", "0"}, &error));
   EXPECT_FALSE(parse({"--concurrency", "x"}, &error));
   EXPECT_FALSE(parse({"--frobnicate"}, &error));

@@ -16,6 +16,10 @@ struct BenchOptions {
   std::optional<std::filesystem::path> plot_file;
   std::chrono::milliseconds saturation_phase{3000}; ///< closed loop, per target and concurrency
   std::chrono::milliseconds latency_phase{8000};    ///< open loop, per target and concurrency
+  /// The latency phase runs as this many rounds, each giving every target at
+  /// the level its share in turn, so a drift of the machine over the phase
+  /// weighs on every target alike rather than on whichever ran then.
+  int latency_rounds = 4;
   /// The open-loop rate of every target at a level, as a fraction of the slowest target's saturation throughput there.
   double load_fraction = 0.5;
   int generator_threads = 2;
