@@ -35,4 +35,6 @@ if(MCPCERT_ALLOCATOR STREQUAL "tcmalloc" AND NOT MCPCERT_SANITIZE AND NOT MCPCER
   # --no-as-needed: the programs never name a tcmalloc symbol, and the
   # linker's default --as-needed could otherwise drop the library.
   target_link_libraries(mcpcert_allocator INTERFACE "-Wl,--push-state,--no-as-needed" "${MCPCERT_TCMALLOC_LIBRARY}" "-Wl,--pop-state")
+  # For the tests that check what tcmalloc does (mcpcert/heap.hpp).
+  target_compile_definitions(mcpcert_allocator INTERFACE MCPCERT_ALLOCATOR_TCMALLOC=1)
 endif()

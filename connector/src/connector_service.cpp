@@ -2,6 +2,7 @@
 
 #include "mcpcert/connector/mcp_endpoint.hpp"
 #include "mcpcert/connector/operational_log.hpp"
+#include "mcpcert/heap.hpp"
 #include "mcpcert/http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,20 +43,20 @@ ConnectorService::~ConnectorService() {
 
 void ConnectorService::start() {
   server_->start();
-  if (log_) {
-    // The retention sweep also runs on its own, so records age out even when nobody asks.
-    boost::asio::co_spawn(
-        executor_,
-        [](OperationalLog& log, boost::asio::steady_timer& timer) -> boost::asio::awaitable<void> {
-          for (;;) {
-            log.sweep();
-            timer.expires_after(std::chrono::minutes(1));
-            auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-            if (ec) co_return;
-          }
-        }(*log_, *sweep_timer_),
-        boost::asio::detached);
-  }
+  // Once a minute: the retention sweep, so records age out even when nobody
+  // asks, and the heap's free pages go back to the system (mcpcert/heap.hpp).
+  boost::asio::co_spawn(
+      executor_,
+      [](OperationalLog* log, boost::asio::steady_timer& timer) -> boost::asio::awaitable<void> {
+        for (;;) {
+          if (log != nullptr) log->sweep();
+          return_free_heap_to_os();
+          timer.expires_after(std::chrono::minutes(1));
+          auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+          if (ec) co_return;
+        }
+      }(log_.get(), *sweep_timer_),
+      boost::asio::detached);
 }
 void ConnectorService::stop() {
   server_->stop();
