@@ -355,6 +355,7 @@ LogStatus OperationalLog::append(const AuthEventEntry& entry) {
   auto* statement = store->reuse(store->insert_auth_event, insert_auth_event_sql);
   if (statement == nullptr) return LogStatus::storage_failure;
   sqlite3_bind_int64(statement, 1, entry.at_ms);
+  // Not bind_text: an event before any tenant is known has an empty tenant, and the column is NOT NULL.
   sqlite3_bind_text(statement, 2, entry.tenant.c_str(), -1, SQLITE_TRANSIENT);
   bind_text(statement, 3, entry.event);
   bind_text(statement, 4, entry.client_id);

@@ -91,8 +91,8 @@ boost::system::result<void> check_jwt_claims(const nlohmann::json& header, const
 /// very key (same public point) that verified it, so a kid dropped or bound
 /// to another key after a rotation needs no clearing by the owner. Only
 /// successes (and tokens signed through `sign`) are remembered, by the
-/// SHA-256 of the token's text; when
-/// `capacity` is reached, expired entries go, and if none had, all. Thread-safe.
+/// SHA-256 of the token's text; when `capacity` is reached, expired entries
+/// go, and if none had, all. Thread-safe.
 class VerifiedJwtCache {
 public:
   explicit VerifiedJwtCache(std::size_t capacity = 4096);
