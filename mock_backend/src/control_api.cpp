@@ -96,6 +96,14 @@ http::Response wrong_method(const http::Request& request, std::string_view allow
   return response;
 }
 
+/// A directory change is saved before it is acknowledged, so it outlives a
+/// restart; nullopt when it was, else the 500 that says it was not.
+std::optional<http::Response> standing_not_saved(const http::Request& request, Tenant& tenant, const std::string& user) {
+  if (tenant.save_standing(user) == StoreStatus::ok) return std::nullopt;
+  return problem_response(request, 500, "storage-failure",
+                          "the change to user " + user + " holds but could not be saved; a restart of the backend would undo it");
+}
+
 } // namespace
 
 ControlApi::ControlApi(std::string secret, VirtualClock& clock, AuditTrail& audit, TenantLookup tenants)
@@ -296,6 +304,7 @@ http::Response ControlApi::change_mcp_access(const http::Request& request, Tenan
   case DirectoryChange::changed:
   case DirectoryChange::unchanged: break;
   }
+  if (auto problem = standing_not_saved(request, tenant, user)) return *problem;
   // The caller holds the tenant's admin lock exclusively, so every audit
   // record after this seq was decided with the new permission.
   return json_response(request, 200, {{"audit_seq", audit_.last_seq()}});
@@ -338,6 +347,7 @@ http::Response ControlApi::change_role(const http::Request& request, Tenant& ten
     return problem_response(request, 400, "bad-request", "role is required: a role id, or null to remove the role");
   auto change = tenant.directory().set_role(user, entity, role->is_null() ? "" : role->get<std::string>());
   if (auto problem = directory_problem(request, change, user)) return *problem;
+  if (auto problem = standing_not_saved(request, tenant, user)) return *problem;
   return json_response(request, 200, {{"changed", change == DirectoryChange::changed}, {"audit_seq", audit_.last_seq()}});
 }
 
@@ -362,6 +372,7 @@ http::Response ControlApi::change_membership(const http::Request& request, Tenan
     change = tenant.directory().set_team_membership(user, team->get<std::string>(), member->get<bool>());
   }
   if (auto problem = directory_problem(request, change, user)) return *problem;
+  if (auto problem = standing_not_saved(request, tenant, user)) return *problem;
   return json_response(request, 200, {{"changed", change == DirectoryChange::changed}, {"audit_seq", audit_.last_seq()}});
 }
 
@@ -490,6 +501,7 @@ http::Response ControlApi::suspend_user(const http::Request& request, Tenant& te
     return problem_response(request, 400, "bad-request", "suspended is required and must be true or false");
   if (!tenant.directory().set_suspended(user, suspended->get<bool>()))
     return problem_response(request, 404, "unknown-user", "unknown user " + user);
+  if (auto problem = standing_not_saved(request, tenant, user)) return *problem;
   std::size_t revoked = 0;
   // Lifting a suspension revives nothing: the user signs in and consents again.
   if (suspended->get<bool>()) {

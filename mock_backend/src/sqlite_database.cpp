@@ -7,7 +7,7 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 
 // Times are nanoseconds since the epoch: the clock's own resolution, so a
 // value read back compares exactly with the one written.
@@ -83,6 +83,12 @@ CREATE TABLE IF NOT EXISTS clients (
   grant_types TEXT NOT NULL,
   secret_sha256 TEXT NOT NULL,
   registered_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS user_standings (
+  user_id TEXT PRIMARY KEY,
+  standing TEXT NOT NULL,
+  changed_at INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS auth_events (
@@ -162,7 +168,7 @@ std::shared_ptr<SqliteDatabase> SqliteDatabase::open(const std::filesystem::path
   execute_or_refuse(connection, what, "BEGIN IMMEDIATE");
   execute_or_refuse(connection, what, schema);
   // Version 2 records when a refresh token was rotated (the refresh grace
-  // window); version 3 only adds tables, which the schema creates if missing.
+  // window); versions 3 and 4 only add tables, which the schema creates if missing.
   if (version == 1) execute_or_refuse(connection, what, "ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER");
   execute_or_refuse(connection, what, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
   execute_or_refuse(connection, what, "COMMIT");

@@ -24,11 +24,23 @@ Tenant::Tenant(IssuerIdentity identity, TokenLifetimes lifetimes, TenantFixture 
       grants_(std::move(storage.grants)),
       events_(std::move(storage.events)),
       issuer_state_(std::move(storage.issuer_state)),
+      directory_state_(std::move(storage.directory_state)),
       authorization_server_(for_domain(std::move(identity), domain_), lifetimes, clock, directory_, clients_, *grants_, *events_,
                             *issuer_state_, std::move(policy)),
       credentials_(std::move(fixture.credentials)) {
   // Registered at run time after the fixture was written: they replace a fixture client of the same id.
   for (auto& client : issuer_state_->clients()) clients_.add_client(std::move(client));
+  // An administrator's changes before a restart stand over the fixture.
+  for (auto& [user, standing] : directory_state_->standings()) {
+    if (auto problem = directory_.restore(user, std::move(standing)); !problem.empty())
+      throw StorageError("state database: the saved standing of user " + user + " no longer fits the fixture: " + problem);
+  }
+}
+
+StoreStatus Tenant::save_standing(std::string_view user) {
+  auto standing = directory_.standing(user);
+  if (!standing) return StoreStatus::failed;
+  return directory_state_->save(std::string(user), *standing, clock_.now());
 }
 
 void Tenant::remember_password(std::string_view user, std::string password) {

@@ -247,4 +247,28 @@ bool TenantDirectory::set_suspended(std::string_view user, bool suspended) {
   return true;
 }
 
+std::optional<UserStanding> TenantDirectory::standing(std::string_view user) const {
+  const auto* found = find_user(user);
+  if (found == nullptr) return std::nullopt;
+  return UserStanding{found->suspended, found->roles, found->department, found->teams};
+}
+
+std::string TenantDirectory::restore(std::string_view user, UserStanding standing) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return "unknown user";
+  for (const auto& assignment : standing.roles) {
+    if (!find_entity(assignment.entity)) return "unknown entity " + assignment.entity;
+    if (!find_role(assignment.role)) return "unknown role " + assignment.role;
+  }
+  if (!standing.department.empty() && !find_department(standing.department)) return "unknown department " + standing.department;
+  for (const auto& team : standing.teams)
+    if (!find_team(team)) return "unknown team " + team;
+  auto& restored = it->second;
+  restored.suspended = standing.suspended;
+  restored.roles = std::move(standing.roles);
+  restored.department = std::move(standing.department);
+  restored.teams = std::move(standing.teams);
+  return {};
+}
+
 } // namespace mcpcert::backend

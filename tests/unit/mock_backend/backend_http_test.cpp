@@ -3,6 +3,9 @@
 // plane's admin switch taking effect on the next exchange.
 #include "mcpcert/mock_backend/backend.hpp"
 
+#include <algorithm>
+#include <fstream>
+#include <map>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -15,6 +18,7 @@
 
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/pkce.hpp"
+#include "state_directory.hpp"
 #include "tenant_world.hpp"
 
 namespace mcpcert::backend {
@@ -271,6 +275,128 @@ TEST_F(BackendOverHttp, ControlErrorsAreProblemDetails) {
   auto unknown_user = control(bhttp::verb::post, "/control/tenants/emea-finance/admin/mcp-access",
                               {{"user", "mallory"}, {"entity", "ent-brussels"}, {"granted", false}});
   EXPECT_EQ(unknown_user.result_int(), 404u);
+}
+
+/// A backend on its own thread, for tests that stop and restart one.
+class RunningBackend {
+public:
+  explicit RunningBackend(const BackendConfig& config) : backend_(std::make_unique<Backend>(io_.get_executor(), config)) {
+    backend_->start();
+    thread_ = std::thread([this] { io_.run(); });
+    control_ = nlohmann::json::parse(backend_->ready_line().substr(6))["control"];
+  }
+  ~RunningBackend() {
+    boost::asio::post(io_, [this] {
+      backend_->stop();
+      io_.stop();
+    });
+    thread_.join();
+  }
+  RunningBackend(const RunningBackend&) = delete;
+  RunningBackend& operator=(const RunningBackend&) = delete;
+
+  http::Response control(bhttp::verb verb, const std::string& target, const nlohmann::json& body = nullptr) {
+    return send(control_, verb, target, body.is_null() ? "" : body.dump(), body.is_null() ? "" : "application/json",
+                "Bearer " + std::string(control_secret));
+  }
+  nlohmann::json user(const std::string& id, const std::string& tenant = "emea-finance") {
+    const auto listed = json_of(control(bhttp::verb::get, "/control/tenants/" + tenant + "/users"));
+    for (const auto& user : listed["users"])
+      if (user["id"] == id) return user;
+    return nullptr;
+  }
+
+private:
+  boost::asio::io_context io_;
+  std::unique_ptr<Backend> backend_;
+  std::thread thread_;
+  std::string control_;
+};
+
+TEST(BackendRestart, AnAdministratorsDirectoryChangesOutliveARestart) {
+  test_world::StateDirectory state;
+  auto config = test_world::one_tenant_backend(shipped_fixture, control_secret, "http://127.0.0.1:45799/mcp");
+  config.state_dir = state.file("state");
+  // One user per kind of change, so each change must have been saved itself.
+  std::map<std::string, nlohmann::json> changed;
+  {
+    RunningBackend backend(config);
+    std::map<std::string, nlohmann::json> before;
+    for (const char* user : {"alice", "bob", "carol"}) before[user] = backend.user(user);
+    ASSERT_EQ(backend.control(bhttp::verb::post, "/control/tenants/emea-finance/admin/mcp-access",
+                              {{"user", "bob"}, {"entity", "ent-brussels"}, {"granted", false}})
+                  .result_int(),
+              200u);
+    ASSERT_EQ(backend.control(bhttp::verb::post, "/control/tenants/emea-finance/admin/suspend", {{"user", "carol"}, {"suspended", true}})
+                  .result_int(),
+              200u);
+    ASSERT_EQ(backend.control(bhttp::verb::post, "/control/tenants/emea-finance/admin/role",
+                              {{"user", "alice"}, {"entity", "ent-lyon"}, {"role", "editor"}})
+                  .result_int(),
+              200u);
+    for (const char* user : {"alice", "bob", "carol"}) {
+      changed[user] = backend.user(user);
+      EXPECT_NE(changed[user], before[user]) << user;
+    }
+  }
+  RunningBackend restarted(config);
+  // Everything the control plane shows of them, as the administrator left it.
+  for (const char* user : {"alice", "bob", "carol"}) EXPECT_EQ(restarted.user(user), changed[user]) << user;
+}
+
+TEST(BackendRestart, DepartmentAndTeamChangesOutliveARestart) {
+  test_world::StateDirectory state;
+  auto config = test_world::one_tenant_backend(std::filesystem::path(MCPCERT_TEST_SOURCE_ROOT) / "mock_backend/fixtures/us-planning.json",
+                                               control_secret, "http://127.0.0.1:45799/mcp");
+  config.tenants[0].id = "us-planning";
+  config.tenants[0].region = "us-east-1";
+  config.state_dir = state.file("state");
+  nlohmann::json changed;
+  {
+    RunningBackend backend(config);
+    const auto before = backend.user("paul", "us-planning");
+    ASSERT_EQ(backend.control(bhttp::verb::post, "/control/tenants/us-planning/admin/membership",
+                              {{"user", "paul"}, {"department", "dep-sales"}})
+                  .result_int(),
+              200u);
+    ASSERT_EQ(backend.control(bhttp::verb::post, "/control/tenants/us-planning/admin/membership",
+                              {{"user", "paul"}, {"team", "team-forecast"}, {"member", false}})
+                  .result_int(),
+              200u);
+    changed = backend.user("paul", "us-planning");
+    EXPECT_EQ(changed["department"], "dep-sales");
+    EXPECT_EQ(changed["teams"], nlohmann::json::array());
+    EXPECT_NE(changed, before);
+  }
+  RunningBackend restarted(config);
+  EXPECT_EQ(restarted.user("paul", "us-planning"), changed);
+}
+
+TEST(BackendRestart, RefusesToStartWhenASavedStandingNoLongerFitsTheFixture) {
+  test_world::StateDirectory state;
+  auto config = test_world::one_tenant_backend(shipped_fixture, control_secret, "http://127.0.0.1:45799/mcp");
+  config.state_dir = state.file("state");
+  {
+    RunningBackend backend(config);
+    ASSERT_EQ(backend.control(bhttp::verb::post, "/control/tenants/emea-finance/admin/suspend", {{"user", "alice"}, {"suspended", true}})
+                  .result_int(),
+              200u);
+  }
+  // The tenant's fixture changed since: alice is no longer in it.
+  auto fixture = nlohmann::json::parse(std::ifstream(shipped_fixture), nullptr, true, /*ignore_comments=*/true);
+  auto& users = fixture["users"];
+  ASSERT_TRUE(users.is_array());
+  users.erase(std::remove_if(users.begin(), users.end(), [](const nlohmann::json& user) { return user["id"] == "alice"; }), users.end());
+  const auto edited = state.file("emea-finance-without-alice.json");
+  std::ofstream(edited) << fixture.dump();
+  config.tenants[0].fixture = edited;
+  boost::asio::io_context io;
+  try {
+    Backend backend(io.get_executor(), config);
+    FAIL() << "started over a saved standing of a user the fixture no longer has";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("user alice"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(BackendOverHttp, ConnectorCanBeReKeyedForOneRun) {

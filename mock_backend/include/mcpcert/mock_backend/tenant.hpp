@@ -51,6 +51,12 @@ public:
   const IssuerIdentity& identity() const { return authorization_server_.identity(); }
   TenantDomain domain() const { return domain_; }
   TenantDirectory& directory() { return directory_; }
+  /// Saves the user's standing after a control-plane change of the directory,
+  /// so it outlives a restart. The password is not part of it: a rotated
+  /// password is not kept (the fixture's returns with a restart, as the
+  /// harness's credentials do), while the grants the rotation revoked stay
+  /// revoked in the grant store.
+  StoreStatus save_standing(std::string_view user);
   const FinanceLedger& ledger() const { return ledger_; }
   FinanceLedger& ledger() { return ledger_; }
   /// Planning and finance data reads and writes hold data_lock() (requests run in parallel).
@@ -106,6 +112,7 @@ private:
   std::unique_ptr<GrantStore> grants_;
   std::unique_ptr<AuthEventLog> events_;
   std::unique_ptr<IssuerStateStore> issuer_state_;
+  std::unique_ptr<DirectoryStateStore> directory_state_;
   AuthorizationServer authorization_server_;
   std::vector<FixtureCredential> credentials_;
   std::shared_mutex admin_lock_;

@@ -76,6 +76,15 @@ struct UserSpec {
   bool sso_only = false;   ///< signs in only through the identity provider; `password` is unused
 };
 
+/// What an administrator can change about a user through the control plane
+/// (not the password: see Tenant::save_standing); kept across restarts.
+struct UserStanding {
+  bool suspended = false;
+  std::vector<RoleAssignment> roles;
+  std::string department;
+  std::vector<std::string> teams;
+};
+
 struct User {
   std::string id;
   std::string display_name;
@@ -158,6 +167,13 @@ public:
   bool set_password(std::string_view user, std::string_view password);
   /// false for an unknown user.
   bool set_suspended(std::string_view user, bool suspended);
+
+  /// The user's standing now; nullopt for an unknown user.
+  std::optional<UserStanding> standing(std::string_view user) const;
+  /// Puts back a standing saved earlier. Changes nothing and names the
+  /// problem (an unknown user, entity, role, department or team: the fixture
+  /// changed since) when it can't; empty when it did.
+  std::string restore(std::string_view user, UserStanding standing);
 
 private:
   std::string tenant_;

@@ -1,6 +1,7 @@
 #pragma once
 /// Where a tenant keeps what must outlive a response: its grants and tokens,
-/// its auth event log, its signing keys and run-time clients, in one SQLite database.
+/// its auth event log, its signing keys and run-time clients, the users' standing
+/// as the control plane left it, in one SQLite database.
 
 #include <filesystem>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "mcpcert/clock.hpp"
 #include "mcpcert/mock_backend/auth_event_log.hpp"
+#include "mcpcert/mock_backend/directory_state_store.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
 #include "mcpcert/mock_backend/issuer_state_store.hpp"
 
@@ -24,6 +26,7 @@ struct TenantStorage {
   std::unique_ptr<GrantStore> grants;
   std::unique_ptr<AuthEventLog> events;
   std::unique_ptr<IssuerStateStore> issuer_state;
+  std::unique_ptr<DirectoryStateStore> directory_state;
 };
 
 /// Opens (creating) `file`; an empty path gives a private in-memory database,
