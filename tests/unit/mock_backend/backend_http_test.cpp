@@ -75,34 +75,63 @@ std::string query_param(std::string_view location, std::string_view name) {
   return it == parsed.fields.end() ? std::string{} : it->second;
 }
 
-class BackendOverHttp : public ::testing::Test {
-protected:
-  void SetUp() override {
-    // The shipped fixture, and an MCP resource none of these tests names (each registers its own).
-    const auto config = test_world::one_tenant_backend(shipped_fixture, control_secret, "http://127.0.0.1:45799/mcp");
-    backend_ = std::make_unique<Backend>(io_.get_executor(), config);
+/// A backend on its own thread, from start to stop.
+class RunningBackend {
+public:
+  explicit RunningBackend(const BackendConfig& config) : backend_(std::make_unique<Backend>(io_.get_executor(), config)) {
     backend_->start();
     thread_ = std::thread([this] { io_.run(); });
-
-    auto ready = nlohmann::json::parse(backend_->ready_line().substr(6));
-    control_ = ready["control"];
-    issuer_ = ready["tenants"]["emea-finance"]["issuer"];
-    api_ = ready["tenants"]["emea-finance"]["api"];
+    ready_ = nlohmann::json::parse(backend_->ready_line().substr(6));
+    control_ = ready_["control"];
   }
-
-  void TearDown() override {
+  ~RunningBackend() {
     boost::asio::post(io_, [this] {
       backend_->stop();
       io_.stop();
     });
     thread_.join();
   }
+  RunningBackend(const RunningBackend&) = delete;
+  RunningBackend& operator=(const RunningBackend&) = delete;
+
+  http::Response control(bhttp::verb verb, const std::string& target, const nlohmann::json& body = nullptr) {
+    return send(control_, verb, target, body.is_null() ? "" : body.dump(), body.is_null() ? "" : "application/json",
+                "Bearer " + std::string(control_secret));
+  }
+  /// The READY line's JSON: the control URL and each tenant's issuer and API.
+  const nlohmann::json& ready() const { return ready_; }
+  nlohmann::json user(const std::string& id, const std::string& tenant = "emea-finance") {
+    const auto listed = json_of(control(bhttp::verb::get, "/control/tenants/" + tenant + "/users"));
+    for (const auto& user : listed["users"])
+      if (user["id"] == id) return user;
+    return nullptr;
+  }
+
+private:
+  boost::asio::io_context io_{1};
+  std::unique_ptr<Backend> backend_;
+  std::thread thread_;
+  nlohmann::json ready_;
+  std::string control_;
+};
+
+class BackendOverHttp : public ::testing::Test {
+protected:
+  void SetUp() override {
+    // The shipped fixture, and an MCP resource none of these tests names (each registers its own).
+    backend_ = std::make_unique<RunningBackend>(
+        test_world::one_tenant_backend(shipped_fixture, control_secret, "http://127.0.0.1:45799/mcp"));
+    control_ = backend_->ready()["control"];
+    issuer_ = backend_->ready()["tenants"]["emea-finance"]["issuer"];
+    api_ = backend_->ready()["tenants"]["emea-finance"]["api"];
+  }
+
+  void TearDown() override { backend_.reset(); }
 
   std::string control_auth() const { return "Bearer " + std::string(control_secret); }
 
   http::Response control(bhttp::verb verb, const std::string& target, const nlohmann::json& body = nullptr) {
-    return send(control_, verb, target, body.is_null() ? "" : body.dump(), body.is_null() ? "" : "application/json",
-                control_auth());
+    return backend_->control(verb, target, body);
   }
 
   /// authorize -> login -> consent -> token for the scripted client; returns the token response.
@@ -149,9 +178,7 @@ protected:
                      "Basic bWNwY2VydC1jb25uZWN0b3I6Y29ubmVjdG9yLXNlY3JldC1lbWVhLWZpbmFuY2UtMDAwMQ==");
   }
 
-  boost::asio::io_context io_{1};
-  std::unique_ptr<Backend> backend_;
-  std::thread thread_;
+  std::unique_ptr<RunningBackend> backend_;
   std::string control_;
   std::string issuer_;
   std::string api_;
@@ -276,42 +303,6 @@ TEST_F(BackendOverHttp, ControlErrorsAreProblemDetails) {
                               {{"user", "mallory"}, {"entity", "ent-brussels"}, {"granted", false}});
   EXPECT_EQ(unknown_user.result_int(), 404u);
 }
-
-/// A backend on its own thread, for tests that stop and restart one.
-class RunningBackend {
-public:
-  explicit RunningBackend(const BackendConfig& config) : backend_(std::make_unique<Backend>(io_.get_executor(), config)) {
-    backend_->start();
-    thread_ = std::thread([this] { io_.run(); });
-    control_ = nlohmann::json::parse(backend_->ready_line().substr(6))["control"];
-  }
-  ~RunningBackend() {
-    boost::asio::post(io_, [this] {
-      backend_->stop();
-      io_.stop();
-    });
-    thread_.join();
-  }
-  RunningBackend(const RunningBackend&) = delete;
-  RunningBackend& operator=(const RunningBackend&) = delete;
-
-  http::Response control(bhttp::verb verb, const std::string& target, const nlohmann::json& body = nullptr) {
-    return send(control_, verb, target, body.is_null() ? "" : body.dump(), body.is_null() ? "" : "application/json",
-                "Bearer " + std::string(control_secret));
-  }
-  nlohmann::json user(const std::string& id, const std::string& tenant = "emea-finance") {
-    const auto listed = json_of(control(bhttp::verb::get, "/control/tenants/" + tenant + "/users"));
-    for (const auto& user : listed["users"])
-      if (user["id"] == id) return user;
-    return nullptr;
-  }
-
-private:
-  boost::asio::io_context io_;
-  std::unique_ptr<Backend> backend_;
-  std::thread thread_;
-  std::string control_;
-};
 
 TEST(BackendRestart, AnAdministratorsDirectoryChangesOutliveARestart) {
   test_world::StateDirectory state;
