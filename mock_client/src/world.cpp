@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -360,6 +361,20 @@ std::string World::run_restart_command(bool crash) {
   return {};
 }
 
+bool World::start_again(bool (World::*start)(std::string&), std::string& error) {
+  // The ports were the kernel's pick at the first start, so while they were
+  // free another socket on this machine (the connector dialling the dead
+  // backend, a test beside this one) may hold one as its own local port for
+  // a moment. That passes; anything longer fails here, after 5 s.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    error.clear();
+    if ((this->*start)(error)) return true;
+    if (error.find("Address already in use") == std::string::npos || std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 std::string World::restart_connector(HttpAgent& agent, bool crash) {
   if (target_) {
     if (auto problem = run_restart_command(crash); !problem.empty()) return problem;
@@ -381,7 +396,7 @@ std::string World::restart_connector(HttpAgent& agent, bool crash) {
     connector_config_["control"]["listen"] = control_plane->host + ":" + std::to_string(control_plane->port);
   }
   std::string error;
-  if (!start_connector(error)) return "restarting the connector failed: " + error;
+  if (!start_again(&World::start_connector, error)) return "restarting the connector failed: " + error;
   if (mcp_url_ != previous_mcp_url) return "the connector came back at " + mcp_url_ + ", not at " + previous_mcp_url;
   // A new process starts its virtual clock at the machine's time; the world's time has moved on.
   if (auto problem = shift_clock(agent, true, advanced_seconds_); !problem.empty()) return problem + " (to the world's time, after the restart)";
@@ -611,7 +626,7 @@ std::string World::restart_backend(HttpAgent& agent, bool crash) {
     tenant["issuer_listen"] = *issuer;
   }
   std::string error;
-  if (!start_backend(error)) return "restarting the backend failed: " + error;
+  if (!start_again(&World::start_backend, error)) return "restarting the backend failed: " + error;
   ++backend_restarts_;
   if (control_url_ != previous_control) return "the backend's control plane came back at " + control_url_ + ", not at " + previous_control;
   for (const auto& [id, tenant] : previous_tenants) {

@@ -191,6 +191,9 @@ private:
   void take_target_addresses();
   /// Starts the backend from backend_config_ and reads its READY line.
   bool start_backend(std::string& error);
+  /// A restart's `start` (start_backend or start_connector) on the ports the
+  /// process had, tried again for a few seconds while one is still in use.
+  bool start_again(bool (World::*start)(std::string&), std::string& error);
   /// Registers the connector's (or the target's) confidential client at every issuer.
   bool register_connector_client(HttpAgent& agent, std::string& error);
   /// Registers the MCP URL (and the decoy resource) at every issuer.
