@@ -501,7 +501,6 @@ http::Response ControlApi::suspend_user(const http::Request& request, Tenant& te
     return problem_response(request, 400, "bad-request", "suspended is required and must be true or false");
   if (!tenant.directory().set_suspended(user, suspended->get<bool>()))
     return problem_response(request, 404, "unknown-user", "unknown user " + user);
-  if (auto problem = standing_not_saved(request, tenant, user)) return *problem;
   std::size_t revoked = 0;
   // Lifting a suspension revives nothing: the user signs in and consents again.
   if (suspended->get<bool>()) {
@@ -510,6 +509,8 @@ http::Response ControlApi::suspend_user(const http::Request& request, Tenant& te
       return problem_response(request, 500, "storage-failure", "the user is suspended but the grants could not be revoked");
     revoked = *count;
   }
+  // Saved after the revocation, so a store that refuses the standing still leaves no grant standing.
+  if (auto problem = standing_not_saved(request, tenant, user)) return *problem;
   return json_response(request, 200,
                        {{"user", user}, {"suspended", suspended->get<bool>()}, {"revoked_grants", revoked},
                         {"audit_seq", audit_.last_seq()}});
