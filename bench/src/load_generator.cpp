@@ -77,7 +77,9 @@ HttpResult to_result(BeastResponse& response) {
 class Connection {
 public:
   Connection(asio::io_context& io, asio::ssl::context* tls, const Endpoint& endpoint)
-      : io_(io), tls_(tls), endpoint_(endpoint) {}
+      : io_(io), tls_(tls), endpoint_(endpoint) {
+    buffer_.reserve(http::initial_read_room);
+  }
 
   bool open(std::string& error) {
     try {

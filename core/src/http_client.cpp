@@ -89,6 +89,7 @@ asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request,
   if (write_ec) co_return write_ec;
 
   beast::flat_buffer buffer;
+  buffer.reserve(initial_read_room);
   beast::http::response_parser<beast::http::string_body> parser;
   parser.body_limit(options.body_limit);
   auto [read_ec, read] = co_await beast::http::async_read(stream, buffer, parser, use_tuple);
@@ -100,7 +101,7 @@ asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request,
 }
 
 struct ConnectionPool::Connection {
-  explicit Connection(asio::any_io_executor executor) : stream(std::move(executor)) {}
+  explicit Connection(asio::any_io_executor executor) : stream(std::move(executor)) { buffer.reserve(initial_read_room); }
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;

@@ -189,6 +189,7 @@ template <class Stream>
 asio::awaitable<void> Server::State::exchange_loop(Stream& stream, Connection& connection, const RequestContext& context) {
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
+  buffer.reserve(initial_read_room);
   for (;;) {
     beast::http::request_parser<beast::http::string_body> parser;
     parser.body_limit(limits.body_limit);

@@ -50,6 +50,12 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request&, const R
 using SyncHandler = std::function<Response(Request&, const RequestContext&)>;
 Handler make_async(SyncHandler handler);
 
+/// Room a connection's read buffer starts with. Beast reads into whatever
+/// room the buffer has, at least 512 bytes, and grows it only as far as one
+/// message needs; left at that, a 1 KiB request or reply arrives in three
+/// reads, each one more turn of the event loop. With this room it is one.
+inline constexpr std::size_t initial_read_room = 8 * 1024;
+
 struct ServerLimits {
   /// Larger bodies get 413 before the handler runs.
   std::size_t body_limit = 1024 * 1024;
