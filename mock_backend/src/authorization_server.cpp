@@ -406,15 +406,30 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
   auto client = clients_.find(pending->client_id);
   std::string client_name = client ? client->name : pending->client_id;
 
+  // A locked account's password is not even checked: a guess during the
+  // lockout must learn nothing, right or wrong.
+  if (auto until = lockout_.locked_until(username)) {
+    const std::string detail = "password sign-in refused: the account is locked after too many failed attempts";
+    if (++pending->failed_logins >= max_login_attempts)
+      return abandon_sign_in(txn, *pending, username, detail + "; too many attempts, sign-in abandoned",
+                             "too many failed sign-in attempts");
+    log(AuthEventKind::sign_in_failure, username, pending->client_id, detail);
+    return login_form(txn, *pending, lockout_notice(*until, clock_.now()));
+  }
+
   if (!directory_.verify_password(username, password)) {
     const User* named = directory_.find_user(username);
     const bool sso_only = named && named->sso_only;
     std::string detail = sso_only ? "password sign-in refused: the user signs in through the identity provider only"
                                   : "unknown user name or wrong password";
+    const auto locked = lockout_.record_failure(username);
+    if (locked) detail += "; account locked after " + std::to_string(lockout_.policy().max_consecutive_failures) +
+                          " failed attempts in a row";
     if (++pending->failed_logins >= max_login_attempts)
       return abandon_sign_in(txn, *pending, username, detail + "; too many attempts, sign-in abandoned",
                              "too many failed sign-in attempts");
     log(AuthEventKind::sign_in_failure, username, pending->client_id, detail);
+    if (locked) return login_form(txn, *pending, lockout_notice(*locked, clock_.now()));
     return login_form(txn, *pending,
                       sso_only && identity_provider_ ? "This account signs in with " + identity_provider_->name + "."
                                                      : "Unknown user name or wrong password.");
@@ -422,9 +437,12 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
 
   const User* user = directory_.find_user(username);
   if (user->has_second_factor()) {
+    // The count starts again only once both factors passed: otherwise each
+    // new sign-in with a known password would buy more code guesses.
     pending->awaiting_code_of = user->id;
     return SecondFactorForm{std::string(txn), client_name, {}};
   }
+  lockout_.record_success(user->id);
   return complete_sign_in(txn, *pending, *user, "password", true);
 }
 
@@ -439,6 +457,11 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
     return abandon_sign_in(txn, *pending, pending->awaiting_code_of, "the user's second factor is gone",
                            "the account changed during sign-in");
 
+  if (auto until = lockout_.locked_until(user->id))
+    return abandon_sign_in(txn, *pending, user->id,
+                           "one-time code refused: the account is locked after too many failed attempts",
+                           lockout_notice(*until, clock_.now()));
+
   std::string problem;
   auto step = totp_match(user->totp_secret, code, clock_.now());
   auto last = last_totp_step_.find(user->id);
@@ -449,6 +472,12 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
     problem = "one-time code already used";
   }
   if (!problem.empty()) {
+    if (auto locked = lockout_.record_failure(user->id))
+      return abandon_sign_in(txn, *pending, user->id,
+                             problem + "; account locked after " +
+                                 std::to_string(lockout_.policy().max_consecutive_failures) +
+                                 " failed attempts in a row",
+                             lockout_notice(*locked, clock_.now()));
     if (++pending->failed_codes >= max_code_attempts)
       return abandon_sign_in(txn, *pending, user->id, problem + "; too many attempts, sign-in abandoned",
                              "too many wrong one-time codes");
@@ -458,6 +487,7 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
     return SecondFactorForm{std::string(txn), client ? client->name : pending->client_id, problem + "."};
   }
   last_totp_step_[user->id] = *step;
+  lockout_.record_success(user->id);
   pending->awaiting_code_of.clear();
   return complete_sign_in(txn, *pending, *user, "password and one-time code", true);
 }

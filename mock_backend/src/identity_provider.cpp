@@ -18,7 +18,8 @@ IdentityProvider::IdentityProvider(IdentityProviderSpec spec, std::string base_u
       relying_party_(std::move(relying_party)),
       clock_(clock),
       users_(id_, Company{id_, name_}),
-      key_(EcSigningKey::generate(id_ + "-" + random_token(6))) {
+      key_(EcSigningKey::generate(id_ + "-" + random_token(6))),
+      lockout_(clock) {
   for (auto& user : spec.users) {
     UserSpec account;
     account.id = std::move(user.id);
@@ -61,10 +62,16 @@ IdentityProviderStep IdentityProvider::login(const FormFields& form_fields) {
   auto problem = check_hand_off(form_fields, form);
   if (!problem.message.empty()) return problem;
   const auto username = value_of(form_fields, "username");
-  if (!users_.verify_password(username, value_of(form_fields, "password"))) {
-    form.error = "Unknown user name or wrong password.";
+  if (auto until = lockout_.locked_until(username)) {
+    form.error = lockout_notice(*until, clock_.now());
     return form;
   }
+  if (!users_.verify_password(username, value_of(form_fields, "password"))) {
+    auto locked = lockout_.record_failure(username);
+    form.error = locked ? lockout_notice(*locked, clock_.now()) : "Unknown user name or wrong password.";
+    return form;
+  }
+  lockout_.record_success(username);
   return AssertionPost{relying_party_ + "/authorize/sso", assertion(username, form.nonce), form.relay_state};
 }
 

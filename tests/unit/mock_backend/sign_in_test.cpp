@@ -203,6 +203,83 @@ TEST(SecondFactorFixture, KeepsTheBase32TextForTheControlPlane) {
   EXPECT_FALSE(fixture.directory.find_user("alice")->has_second_factor());
 }
 
+// --- account lockout -------------------------------------------------------------
+
+std::string login_error(const AuthorizationStep& step) {
+  const auto* form = std::get_if<LoginForm>(&step);
+  return form ? form->error : "(no login form)";
+}
+
+constexpr std::string_view locked_for_15_minutes =
+    "Too many failed sign-in attempts: this account is locked for 15 more minutes.";
+
+TEST(SignInLockout, WrongPasswordsAcrossSignInsLockTheAccount) {
+  TenantWorld world;
+  // A sign-in allows five attempts, but starting another is free: the count
+  // that stops guessing is the account's.
+  for (int i = 0; i < 10; ++i) world.server().login(start(world), "alice", "guess-" + std::to_string(i));
+  EXPECT_EQ(login_error(world.server().login(start(world), "alice", "alice-pw")), locked_for_15_minutes);
+  auto failures = events_of(world, AuthEventKind::sign_in_failure);
+  ASSERT_EQ(failures.size(), 11u);
+  EXPECT_EQ(failures[9].detail, "unknown user name or wrong password; account locked after 10 failed attempts in a row");
+  EXPECT_EQ(failures[10].detail, "password sign-in refused: the account is locked after too many failed attempts");
+  EXPECT_TRUE(events_of(world, AuthEventKind::sign_in).empty());
+
+  // Nobody else is locked out, and the lockout ends on the issuer's clock.
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(world.server().login(start(world), "bob", "bob-pw")));
+  world.advance(14 * 60);
+  EXPECT_EQ(login_error(world.server().login(start(world), "alice", "alice-pw")),
+            "Too many failed sign-in attempts: this account is locked for 1 more minute.");
+  world.advance(60);
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(world.server().login(start(world), "alice", "alice-pw")));
+}
+
+TEST(SignInLockout, ASignInBeforeTheLimitStartsTheCountAgain) {
+  TenantWorld world;
+  for (int i = 0; i < 9; ++i) world.server().login(start(world), "alice", "guess");
+  ASSERT_TRUE(std::holds_alternative<ConsentForm>(world.server().login(start(world), "alice", "alice-pw")));
+  for (int i = 0; i < 9; ++i) world.server().login(start(world), "alice", "guess");
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(world.server().login(start(world), "alice", "alice-pw")));
+}
+
+TEST(SignInLockout, WrongCodesLockTheAccountThoughThePasswordIsRight) {
+  TenantWorld world;
+  const auto wrong = code_at(world, 3600);
+  // The right password each time must not start the count again, or each
+  // new sign-in would buy five more code guesses.
+  for (int i = 0; i < 9; ++i) {
+    auto txn = start(world);
+    ASSERT_TRUE(std::holds_alternative<SecondFactorForm>(world.server().login(txn, "erin", "erin-pw")));
+    EXPECT_EQ(form_error(world.server().second_factor(txn, wrong)), "Wrong one-time code.");
+  }
+  auto txn = start(world);
+  world.server().login(txn, "erin", "erin-pw");
+  auto step = world.server().second_factor(txn, wrong);
+  ASSERT_TRUE(std::holds_alternative<Redirect>(step));
+  EXPECT_EQ(location_param(std::get<Redirect>(step).location, "error"), "access_denied");
+  EXPECT_EQ(location_param(std::get<Redirect>(step).location, "error_description"), locked_for_15_minutes);
+  EXPECT_EQ(events_of(world, AuthEventKind::sign_in_failure).back().detail,
+            "wrong one-time code; account locked after 10 failed attempts in a row");
+  // Locked: the password is not even checked now.
+  EXPECT_EQ(login_error(world.server().login(start(world), "erin", "erin-pw")), locked_for_15_minutes);
+  world.advance(15 * 60);
+  txn = start(world);
+  world.server().login(txn, "erin", "erin-pw");
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(world.server().second_factor(txn, code_at(world))));
+}
+
+TEST(SignInLockout, ALockoutDuringTheCodeStepEndsThatSignIn) {
+  TenantWorld world;
+  auto txn = start(world);
+  ASSERT_TRUE(std::holds_alternative<SecondFactorForm>(world.server().login(txn, "erin", "erin-pw")));
+  // Someone else guesses erin's password meanwhile until the account locks.
+  for (int i = 0; i < 10; ++i) world.server().login(start(world), "erin", "guess");
+  auto step = world.server().second_factor(txn, code_at(world));
+  ASSERT_TRUE(std::holds_alternative<Redirect>(step));
+  EXPECT_EQ(location_param(std::get<Redirect>(step).location, "error_description"), locked_for_15_minutes);
+  EXPECT_TRUE(events_of(world, AuthEventKind::sign_in).empty());
+}
+
 // --- single sign-on --------------------------------------------------------------
 
 constexpr std::string_view idp_url = "http://127.0.0.1:9003";
@@ -252,6 +329,22 @@ struct SsoWorld {
   TenantWorld world;
   IdentityProvider provider;
 };
+
+TEST(SingleSignOn, TheProviderLocksItsAccountsAfterTooManyWrongPasswords) {
+  SsoWorld sso;
+  auto offer = sso.start();
+  auto error_of = [](const IdentityProviderStep& step) {
+    const auto* form = std::get_if<IdpLoginForm>(&step);
+    return form ? form->error : "(no login form)";
+  };
+  for (int i = 0; i < 9; ++i)
+    EXPECT_EQ(error_of(sso.sign_in_at_provider(offer, "gina@test-id.example", "guess")), "Unknown user name or wrong password.");
+  EXPECT_EQ(error_of(sso.sign_in_at_provider(offer, "gina@test-id.example", "guess")), locked_for_15_minutes);
+  EXPECT_EQ(error_of(sso.sign_in_at_provider(offer, "gina@test-id.example", "gina-idp-pw")), locked_for_15_minutes);
+  EXPECT_TRUE(std::holds_alternative<AssertionPost>(sso.sign_in_at_provider(offer, "hank@test-id.example", "hank-idp-pw")));
+  sso.world.advance(15 * 60);
+  EXPECT_TRUE(std::holds_alternative<AssertionPost>(sso.sign_in_at_provider(offer, "gina@test-id.example", "gina-idp-pw")));
+}
 
 TEST(SingleSignOn, LoginPageOffersTheProviderBoundToThisSignIn) {
   SsoWorld sso;

@@ -27,6 +27,7 @@
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/jwt.hpp"
+#include "mcpcert/mock_backend/account_lockout.hpp"
 #include "mcpcert/mock_backend/auth_event_log.hpp"
 #include "mcpcert/mock_backend/client_metadata_documents.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
@@ -405,6 +406,8 @@ private:
   /// Per user, the newest TOTP step accepted: that code and older ones are
   /// spent (RFC 6238 5.2). Guarded by pending_mutex_.
   std::map<std::string, std::uint64_t, std::less<>> last_totp_step_;
+  /// Wrong passwords and one-time codes in a row, per account, across sign-ins.
+  AccountLockout lockout_{clock_};
   std::optional<IdentityProviderTrust> identity_provider_; // set before serving, read-only after
   /// Assertion ids already used, until their expiry (guarded by pending_mutex_).
   std::map<std::string, TimePoint, std::less<>> used_assertions_;

@@ -19,6 +19,7 @@
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/jwt.hpp"
+#include "mcpcert/mock_backend/account_lockout.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
 namespace mcpcert::backend {
@@ -95,6 +96,7 @@ private:
   const Clock& clock_;
   TenantDirectory users_; // the provider's own accounts, passwords salted and hashed
   EcSigningKey key_;
+  AccountLockout lockout_; // an identity provider guards its accounts as the tenant does
 };
 
 } // namespace mcpcert::backend
