@@ -169,7 +169,10 @@ protected:
     std::ofstream(file) << fixture.dump();
     BackendConfig config;
     config.simulation = true;
-    config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
+    // Filled in place: g++ 12 -O2 wrongly sees a copied temporary as uninitialized.
+    auto& control = config.control.emplace();
+    control.listen = {"127.0.0.1", 0};
+    control.secret = std::string(control_secret);
     TenantConfig tenant;
     tenant.id = tenant_id;
     tenant.region = "eu-central-1";

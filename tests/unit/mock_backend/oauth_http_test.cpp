@@ -94,7 +94,10 @@ protected:
 
     BackendConfig config;
     config.simulation = true;
-    config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
+    // Filled in place: g++ 12 -O2 wrongly sees a copied temporary as uninitialized.
+    auto& control = config.control.emplace();
+    control.listen = {"127.0.0.1", 0};
+    control.secret = std::string(control_secret);
     config.state_dir = dir_ / "state";
     for (auto [id, region] : {std::pair{tenant_a, "eu-central-1"}, std::pair{tenant_b, "ap-southeast-2"}}) {
       auto fixture = test_world::test_fixture();

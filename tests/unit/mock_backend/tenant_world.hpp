@@ -94,7 +94,10 @@ inline BackendConfig one_tenant_backend(const std::filesystem::path& fixture, st
                                         std::string_view mcp_resource_url) {
   BackendConfig config;
   config.simulation = true;
-  config.control = ControlConfig{{"127.0.0.1", 0}, std::string(control_secret)};
+  // Filled in place: g++ 12 -O2 wrongly sees a copied temporary as uninitialized.
+  auto& control = config.control.emplace();
+  control.listen = {"127.0.0.1", 0};
+  control.secret = std::string(control_secret);
   TenantConfig tenant;
   tenant.id = "emea-finance";
   tenant.region = "eu-central-1";
