@@ -19,7 +19,9 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 }
 
 std::string attribute(std::string_view name, std::string_view value) {
-  return " " + std::string(name) + "=\"" + escape_markup(value, false) + "\"";
+  std::string out(" ");
+  out.append(name).append("=\"").append(escape_markup(value, false)).append("\"");
+  return out;
 }
 
 // A world that never started is the harness's trouble, not the connector's:
