@@ -16,6 +16,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
 #include "mcpcert/http_server.hpp"
+#include "mcpcert/mock_client/restartable_ports.hpp"
 #include "mcpcert/totp.hpp"
 
 #ifndef MCPCERT_BACKEND_BIN
@@ -149,6 +150,7 @@ World::~World() {
     std::lock_guard lock(external_world_mutex);
     last_external_world_end = std::chrono::steady_clock::now();
   }
+  for (auto port : picked_ports_) release_restartable_port(port);
   if (remove_directory_ && !directory_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(directory_, ignored);
@@ -361,11 +363,48 @@ std::string World::run_restart_command(bool crash) {
   return {};
 }
 
+bool World::pick_listen_port(nlohmann::json& listen, std::string& error) {
+  const auto port = pick_restartable_port();
+  if (!port) {
+    error = "no free loopback port below the kernel's ephemeral range (see /proc/sys/net/ipv4/ip_local_port_range)";
+    return false;
+  }
+  picked_ports_.push_back(*port);
+  listen = "127.0.0.1:" + std::to_string(*port);
+  return true;
+}
+
+bool World::pick_backend_ports(std::string& error) {
+  if (target_) return true;
+  if (!pick_listen_port(backend_config_["control"]["listen"], error)) return false;
+  for (auto& tenant : backend_config_["tenants"])
+    if (!pick_listen_port(tenant["api_listen"], error) || !pick_listen_port(tenant["issuer_listen"], error)) return false;
+  return true;
+}
+
+bool World::pick_connector_ports(std::string& error) {
+  return pick_listen_port(connector_config_["listen"], error) &&
+         pick_listen_port(connector_config_["control"]["listen"], error);
+}
+
+bool World::start_first_time(bool (World::*pick_ports)(std::string&), bool (World::*start)(std::string&),
+                             std::string& error) {
+  // Between the check that a port is free and the server's bind, another
+  // process may bind it on purpose (a world in a test beside this one, or an
+  // external target's backend); fresh picks settle that.
+  for (int attempt = 1;; ++attempt) {
+    error.clear();
+    if (!(this->*pick_ports)(error)) return false;
+    if ((this->*start)(error)) return true;
+    if (attempt == 3 || error.find("Address already in use") == std::string::npos) return false;
+  }
+}
+
 bool World::start_again(bool (World::*start)(std::string&), std::string& error) {
-  // The ports were the kernel's pick at the first start, so while they were
-  // free another socket on this machine (the connector dialling the dead
-  // backend, a test beside this one) may hold one as its own local port for
-  // a moment. That passes; anything longer fails here, after 5 s.
+  // Restartable ports are outside the kernel's ephemeral range, so no
+  // connection holds one as its local port; an external target's fixed
+  // ports, or a server that has not let go of its socket yet, may still be
+  // busy for a moment. That passes; anything longer fails here, after 5 s.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
     error.clear();
@@ -470,7 +509,7 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   backend_binary_ = installation.backend_binary;
   for (const auto& mutant : options.backend_mutants) backend_mutants_.insert(backend_mutants_.end(), {"--test-only-mutant", mutant});
   start_timeout_ = options.start_timeout;
-  if (!start_backend(error)) return false;
+  if (!start_first_time(&World::pick_backend_ports, &World::start_backend, error)) return false;
 
   // The connector is a confidential client of every tenant's issuer (for
   // token exchange), with a secret made for this world alone.
@@ -535,7 +574,7 @@ bool World::launch(const WorldOptions& options, std::string& error) {
   connector_config_ = std::move(connector_config);
   connector_binary_ = installation.connector_binary;
   for (const auto& mutant : options.connector_mutants) connector_mutants_.insert(connector_mutants_.end(), {"--test-only-mutant", mutant});
-  if (!start_connector(error)) return false;
+  if (!start_first_time(&World::pick_connector_ports, &World::start_connector, error)) return false;
   return register_resources(agent, connector_client_id, error);
 }
 

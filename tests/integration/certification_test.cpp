@@ -2,16 +2,13 @@
 // reference connector, a signed report verifies until someone edits it, and
 // an external connector (ours, started by hand) with the clock and the log
 // export withheld gets exactly those claims SKIPPED, naming the capability.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <set>
 #include <sstream>
 
@@ -23,6 +20,7 @@
 #include "mcpcert/mock_client/child_process.hpp"
 #include "mcpcert/mock_client/cli.hpp"
 #include "mcpcert/mock_client/profile.hpp"
+#include "mcpcert/mock_client/restartable_ports.hpp"
 #include "mcpcert/mock_client/world.hpp"
 
 namespace mcpcert::client {
@@ -116,38 +114,13 @@ TEST_P(ShippedProfile, CertifiesTheReferenceConnectorAndSignsAReportThatCannotBe
 
 INSTANTIATE_TEST_SUITE_P(Notices, ShippedProfile, testing::Values("emasphere-2026-05-28", "pyplan-2026-06-15"));
 
-/// A loopback port free now, for a server that binds it by number later (a
-/// vendor's connector is configured with its backend's fixed addresses).
-/// Taken below the kernel's ephemeral range, so no connect() or bind to
-/// port 0 by a test running beside this one can take it in between, as
-/// happened with a port the kernel had handed out; at random among
-/// thousands, so two such tests rarely pick the same one.
+/// A fixed port for the external target's backend (restartable_ports.hpp:
+/// below the kernel's ephemeral range, so no connection beside this test can
+/// hold it between the pick and the bind, as happened with a kernel-picked one).
 std::uint16_t free_port() {
-  int ephemeral_low = 32768;
-  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
-  const int first = 10000;
-  const int last = std::min(ephemeral_low - 1, 65535);
-  EXPECT_GT(last - first, 1000) << "the ephemeral port range leaves no room below it";
-  static std::set<std::uint16_t> handed_out; // none twice in one run, though each is free until bound
-  std::random_device seed;
-  std::uniform_int_distribution<int> pick(first, last);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const auto port = static_cast<std::uint16_t>(pick(seed));
-    if (handed_out.contains(port)) continue;
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    if (bound) {
-      handed_out.insert(port);
-      return port;
-    }
-  }
-  ADD_FAILURE() << "no free loopback port between " << first << " and " << last;
-  return 0;
+  auto port = pick_restartable_port();
+  EXPECT_TRUE(port) << "no free loopback port below the ephemeral range";
+  return port.value_or(0);
 }
 
 TEST(ExternalTarget, WithheldCapabilitiesSkipTheirClaimsByName) {

@@ -194,6 +194,17 @@ private:
   /// A restart's `start` (start_backend or start_connector) on the ports the
   /// process had, tried again for a few seconds while one is still in use.
   bool start_again(bool (World::*start)(std::string&), std::string& error);
+  /// A first start: `pick_ports` gives the process's listeners restartable
+  /// ports, then `start`; fresh ports again if another process took one.
+  bool start_first_time(bool (World::*pick_ports)(std::string&), bool (World::*start)(std::string&), std::string& error);
+  /// Restartable ports (restartable_ports.hpp) for our backend's control
+  /// plane and every tenant's API and issuer; an external connector's backend
+  /// keeps the fixed ports its target file gives.
+  bool pick_backend_ports(std::string& error);
+  /// The same for our connector's MCP listener and control plane.
+  bool pick_connector_ports(std::string& error);
+  /// Replaces `listen` ("host:port") with a fresh restartable port, kept in picked_ports_.
+  bool pick_listen_port(nlohmann::json& listen, std::string& error);
   /// Registers the connector's (or the target's) confidential client at every issuer.
   bool register_connector_client(HttpAgent& agent, std::string& error);
   /// Registers the MCP URL (and the decoy resource) at every issuer.
@@ -234,6 +245,7 @@ private:
   std::chrono::milliseconds start_timeout_{20'000};
   std::int64_t advanced_seconds_ = 0; ///< how far advance_clock has moved the world's time
   bool real_time_ = false;
+  std::vector<std::uint16_t> picked_ports_; ///< released when the world ends
   std::mutex totp_mutex_; ///< sign-ins of several users may run at once (the soak)
   std::map<std::string, std::uint64_t> last_totp_step_; ///< per user id: the newest step whose code was used
 };
