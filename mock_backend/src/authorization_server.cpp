@@ -187,6 +187,8 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
     keys_.push_back({std::move(key), std::nullopt});
   }
   for (const auto& key : keys_) verification_keys_.add(key.key.kid(), key.key.public_key());
+  // A code used just before a restart stays spent after it (RFC 6238 5.2).
+  last_totp_step_ = state_.spent_totp_steps();
 }
 
 nlohmann::json AuthorizationServer::metadata() const {
@@ -485,6 +487,15 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
     auto client = clients_.find(pending->client_id);
     problem[0] = static_cast<char>(problem[0] - 'a' + 'A');
     return SecondFactorForm{std::string(txn), client ? client->name : pending->client_id, problem + "."};
+  }
+  // On disk before the code counts: otherwise a crash right after this
+  // sign-in would let the same code sign in again.
+  if (state_.spend_totp_step(user->id, *step) != StoreStatus::ok) {
+    log(AuthEventKind::sign_in_failure, user->id, pending->client_id,
+        "one-time code right but not recorded: the state database refused it");
+    auto location = error_redirect(*pending, "server_error", "the one-time code could not be recorded");
+    pending_.erase(pending_.find(txn));
+    return Redirect{location};
   }
   last_totp_step_[user->id] = *step;
   lockout_.record_success(user->id);

@@ -119,4 +119,32 @@ StoreStatus IssuerStateStore::save_client(const OAuthClient& client, TimePoint r
   return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
 }
 
+std::map<std::string, std::uint64_t, std::less<>> IssuerStateStore::spent_totp_steps() const {
+  SqliteSession session(*database_);
+  auto query = session.statement("SELECT user_id, step FROM spent_totp_steps");
+  std::map<std::string, std::uint64_t, std::less<>> out;
+  for (;;) {
+    switch (query.step()) {
+    case SqliteStatement::Step::row: {
+      const auto step = query.integer(1);
+      if (step < 0) unreadable("one-time code step of user " + query.text(0));
+      out[query.text(0)] = static_cast<std::uint64_t>(step);
+      continue;
+    }
+    case SqliteStatement::Step::done: return out;
+    case SqliteStatement::Step::error: throw StorageError("state database: cannot read the spent one-time code steps");
+    }
+  }
+}
+
+StoreStatus IssuerStateStore::spend_totp_step(std::string_view user, std::uint64_t step) {
+  SqliteSession session(*database_);
+  if (!session.begin()) return StoreStatus::failed;
+  bool ok = session.statement("INSERT OR REPLACE INTO spent_totp_steps (user_id, step) VALUES (?, ?)")
+                .bind(user)
+                .bind(static_cast<std::int64_t>(step))
+                .run();
+  return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
+}
+
 } // namespace mcpcert::backend

@@ -174,7 +174,7 @@ TEST(IssuerState, MigratesADatabaseOfSchemaVersionTwo) {
   sqlite3_close(connection);
 
   auto before = issue_and_register(file);
-  EXPECT_EQ(user_version(file), 4);
+  EXPECT_EQ(user_version(file), 5);
   ASSERT_EQ(before.kids.size(), 2u);
   TenantWorld restarted({}, file);
   EXPECT_EQ(kids(restarted.server()), before.kids);

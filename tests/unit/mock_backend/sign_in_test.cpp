@@ -4,12 +4,15 @@
 
 #include <functional>
 
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
 
 #include "mcpcert/config.hpp"
 #include "mcpcert/jwt.hpp"
 #include "mcpcert/mock_backend/identity_provider.hpp"
 #include "mcpcert/totp.hpp"
+#include "state_directory.hpp"
 #include "tenant_world.hpp"
 
 namespace mcpcert::backend {
@@ -120,6 +123,48 @@ TEST(SecondFactor, ACodeIsAcceptedOnceOnly) {
   EXPECT_EQ(failures[0].detail, "one-time code already used");
   // The next step's code is fresh.
   EXPECT_TRUE(std::holds_alternative<ConsentForm>(world.server().second_factor(second, code_at(world, 30))));
+}
+
+TEST(SecondFactor, ACodeStaysSpentAcrossARestart) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  std::string code;
+  {
+    TenantWorld world({}, file);
+    code = code_at(world);
+    auto txn = start(world);
+    world.server().login(txn, "erin", "erin-pw");
+    ASSERT_TRUE(std::holds_alternative<ConsentForm>(world.server().second_factor(txn, code)));
+  }
+  // The same tenant restarted on its state: the code it accepted is spent.
+  TenantWorld restarted({}, file);
+  auto txn = start(restarted);
+  restarted.server().login(txn, "erin", "erin-pw");
+  EXPECT_EQ(form_error(restarted.server().second_factor(txn, code)), "One-time code already used.");
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(restarted.server().second_factor(txn, code_at(restarted, 30))));
+}
+
+TEST(SecondFactor, ACodeTheStoreCannotRecordSignsNobodyIn) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  TenantWorld world({}, file);
+  // The database refuses the write, as a full or failing disk would.
+  sqlite3* connection = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(connection,
+                         "CREATE TRIGGER refuse BEFORE INSERT ON spent_totp_steps BEGIN SELECT RAISE(ABORT, 'disk'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(connection);
+
+  auto txn = start(world);
+  world.server().login(txn, "erin", "erin-pw");
+  auto step = world.server().second_factor(txn, code_at(world));
+  ASSERT_TRUE(std::holds_alternative<Redirect>(step));
+  EXPECT_EQ(location_param(std::get<Redirect>(step).location, "error"), "server_error");
+  EXPECT_TRUE(events_of(world, AuthEventKind::sign_in).empty());
+  EXPECT_EQ(events_of(world, AuthEventKind::sign_in_failure).back().detail,
+            "one-time code right but not recorded: the state database refused it");
 }
 
 TEST(SecondFactor, MalformedCodesAreSaidToBeMalformed) {

@@ -404,7 +404,7 @@ private:
   std::mutex pending_mutex_; // sign-ins in progress, touched by every authorize step
   std::map<std::string, PendingAuthorization, std::less<>> pending_;
   /// Per user, the newest TOTP step accepted: that code and older ones are
-  /// spent (RFC 6238 5.2). Guarded by pending_mutex_.
+  /// spent (RFC 6238 5.2); kept in the state store too. Guarded by pending_mutex_.
   std::map<std::string, std::uint64_t, std::less<>> last_totp_step_;
   /// Wrong passwords and one-time codes in a row, per account, across sign-ins.
   AccountLockout lockout_{clock_};

@@ -1,9 +1,13 @@
 #pragma once
 /// What the authorization server must keep across restarts besides grants:
-/// its signing keys (so tokens it issued still verify) and the clients
-/// registered at run time (RFC 7591 and the control API), in the tenant's
-/// SQLite database. Fixture clients are not stored: the fixture has them.
+/// its signing keys (so tokens it issued still verify), the clients
+/// registered at run time (RFC 7591 and the control API) and each user's
+/// newest one-time-code step accepted (so a code used just before a restart
+/// can't be used again after it), in the tenant's SQLite database. Fixture
+/// clients are not stored: the fixture has them.
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +51,11 @@ public:
   std::vector<OAuthClient> clients() const;
   /// Adds the client or replaces the one of the same id. Only the secret's digest is kept.
   StoreStatus save_client(const OAuthClient& client, TimePoint registered_at);
+
+  /// Per user, the newest TOTP step accepted. Throws StorageError: read at start-up only.
+  std::map<std::string, std::uint64_t, std::less<>> spent_totp_steps() const;
+  /// Records that `user`'s codes of `step` and older are spent.
+  StoreStatus spend_totp_step(std::string_view user, std::uint64_t step);
 
 private:
   std::shared_ptr<SqliteDatabase> database_;
