@@ -484,6 +484,7 @@ http::Response ControlApi::rotate_credentials(const http::Request& request, Tena
   auto password = random_token(18);
   tenant.directory().set_password(user, password);
   tenant.remember_password(user, password);
+  tenant.authorization_server().forget_failed_sign_ins(user);
   auto revoked = tenant.authorization_server().revoke_user_grants(user, "credentials rotated");
   if (!revoked)
     return problem_response(request, 500, "storage-failure", "the password changed but the grants could not be revoked");

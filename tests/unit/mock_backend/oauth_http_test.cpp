@@ -874,6 +874,25 @@ TEST_F(OAuthOverHttp, CredentialRotationRevokesEveryGrantOfTheUser) {
             404u);
 }
 
+TEST_F(OAuthOverHttp, CredentialRotationEndsALockout) {
+  // Someone guesses alice's password until her account locks.
+  for (int i = 0; i < 10; ++i) {
+    auto login = authorize(authorization_query(pkce_s256_challenge(pkce_make_verifier())));
+    post_form(issuer_, "/authorize/login", {{"txn", txn_of(login.body())}, {"username", "alice"}, {"password", "guess"}});
+  }
+  auto login = authorize(authorization_query(pkce_s256_challenge(pkce_make_verifier())));
+  auto locked = post_form(issuer_, "/authorize/login",
+                          {{"txn", txn_of(login.body())}, {"username", "alice"}, {"password", "alice-pw"}});
+  EXPECT_EQ(locked.result_int(), 400u);
+  EXPECT_NE(locked.body().find("this account is locked"), std::string::npos) << locked.body();
+
+  // Her administrator gives her a new password, as after a reported attack:
+  // she can sign in with it at once.
+  auto rotated = control(bhttp::verb::post, "/control/tenants/emea-finance/admin/rotate-credentials", {{"user", "alice"}});
+  ASSERT_EQ(rotated.result_int(), 200u) << rotated.body();
+  EXPECT_FALSE(sign_in("alice", json_of(rotated)["password"].get<std::string>()).access.empty());
+}
+
 TEST_F(OAuthOverHttp, SuspensionRevokesEveryGrantAndLiftingItRevivesNone) {
   auto tokens = sign_in("bob", "bob-pw");
   auto suspended =

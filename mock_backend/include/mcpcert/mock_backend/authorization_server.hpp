@@ -283,6 +283,9 @@ public:
   /// Credential rotation and suspension: every standing grant of `user`; how
   /// many were revoked, or nullopt when the store refused.
   std::optional<std::size_t> revoke_user_grants(std::string_view user, std::string_view reason);
+  /// An administrator set a new password: wrong guesses of the old one no
+  /// longer count, and a lockout they caused ends.
+  void forget_failed_sign_ins(std::string_view user) { lockout_.record_success(user); }
 
 private:
   struct PendingAuthorization {
