@@ -410,31 +410,24 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
 
   // A locked account's password is not even checked: a guess during the
   // lockout must learn nothing, right or wrong.
-  if (auto until = lockout_.locked_until(username)) {
-    const std::string detail = "password sign-in refused: the account is locked after too many failed attempts";
+  auto locked = lockout_.locked_until(username);
+  if (locked || !directory_.verify_password(username, password)) {
+    std::string detail = "password sign-in refused: the account is locked after too many failed attempts";
+    std::string page_error = "Unknown user name or wrong password.";
+    if (!locked) {
+      const User* named = directory_.find_user(username);
+      const bool sso_only = named && named->sso_only;
+      detail = sso_only ? "password sign-in refused: the user signs in through the identity provider only"
+                        : "unknown user name or wrong password";
+      if (sso_only && identity_provider_) page_error = "This account signs in with " + identity_provider_->name + ".";
+      locked = lockout_.record_failure(username);
+      if (locked) detail += lockout_started_note();
+    }
     if (++pending->failed_logins >= max_login_attempts)
       return abandon_sign_in(txn, *pending, username, detail + "; too many attempts, sign-in abandoned",
                              "too many failed sign-in attempts");
     log(AuthEventKind::sign_in_failure, username, pending->client_id, detail);
-    return login_form(txn, *pending, lockout_notice(*until, clock_.now()));
-  }
-
-  if (!directory_.verify_password(username, password)) {
-    const User* named = directory_.find_user(username);
-    const bool sso_only = named && named->sso_only;
-    std::string detail = sso_only ? "password sign-in refused: the user signs in through the identity provider only"
-                                  : "unknown user name or wrong password";
-    const auto locked = lockout_.record_failure(username);
-    if (locked) detail += "; account locked after " + std::to_string(lockout_.policy().max_consecutive_failures) +
-                          " failed attempts in a row";
-    if (++pending->failed_logins >= max_login_attempts)
-      return abandon_sign_in(txn, *pending, username, detail + "; too many attempts, sign-in abandoned",
-                             "too many failed sign-in attempts");
-    log(AuthEventKind::sign_in_failure, username, pending->client_id, detail);
-    if (locked) return login_form(txn, *pending, lockout_notice(*locked, clock_.now()));
-    return login_form(txn, *pending,
-                      sso_only && identity_provider_ ? "This account signs in with " + identity_provider_->name + "."
-                                                     : "Unknown user name or wrong password.");
+    return login_form(txn, *pending, locked ? lockout_notice(*locked, clock_.now()) : page_error);
   }
 
   const User* user = directory_.find_user(username);
@@ -475,10 +468,7 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
   }
   if (!problem.empty()) {
     if (auto locked = lockout_.record_failure(user->id))
-      return abandon_sign_in(txn, *pending, user->id,
-                             problem + "; account locked after " +
-                                 std::to_string(lockout_.policy().max_consecutive_failures) +
-                                 " failed attempts in a row",
+      return abandon_sign_in(txn, *pending, user->id, problem + lockout_started_note(),
                              lockout_notice(*locked, clock_.now()));
     if (++pending->failed_codes >= max_code_attempts)
       return abandon_sign_in(txn, *pending, user->id, problem + "; too many attempts, sign-in abandoned",
@@ -501,6 +491,11 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
   lockout_.record_success(user->id);
   pending->awaiting_code_of.clear();
   return complete_sign_in(txn, *pending, *user, "password and one-time code", true);
+}
+
+std::string AuthorizationServer::lockout_started_note() const {
+  return "; account locked after " + std::to_string(lockout_.policy().max_consecutive_failures) +
+         " failed attempts in a row";
 }
 
 AuthorizationStep AuthorizationServer::abandon_sign_in(std::string_view txn, const PendingAuthorization& pending,

@@ -372,6 +372,8 @@ private:
   /// The claims of an unexpired, unrevoked access token of this issuer whose grant stands.
   std::optional<nlohmann::json> active_access_claims(std::string_view token) const;
   void log(AuthEventKind kind, std::string_view user, std::string_view client, std::string_view detail);
+  /// Appended to the event of the failure that locks an account.
+  std::string lockout_started_note() const;
 
   struct SigningKey {
     EcSigningKey key;
