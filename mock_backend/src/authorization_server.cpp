@@ -19,6 +19,9 @@ constexpr std::size_t max_pending_authorizations = 10'000;
 constexpr int max_login_attempts = 5;
 // Wrong one-time codes before the sign-in is abandoned: guessing 6 digits stays hopeless.
 constexpr int max_code_attempts = 5;
+// The failure still counts until the process ends; the event says what a
+// restart would lose.
+constexpr std::string_view unkept_failure_note = "; not recorded in the state database, a restart forgets it";
 // Open registration must not exhaust memory; far above what a harness run registers.
 constexpr std::size_t max_clients = 10'000;
 constexpr std::string_view token_type_hint_refresh = "refresh_token";
@@ -173,7 +176,9 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
       grants_(grants),
       events_(events),
       state_(state),
-      documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {}) {
+      documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {}),
+      // A lockout running at a restart runs on, and counted guesses stay counted.
+      lockout_(clock_, AccountLockout::Policy{}, &state_, state_.lockout_standings()) {
   // A restarted issuer keeps its keys: tokens it issued before still verify.
   for (auto& stored : state_.signing_keys()) {
     auto key = EcSigningKey::from_private_jwk(stored.private_jwk, stored.kid);
@@ -420,8 +425,10 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
       detail = sso_only ? "password sign-in refused: the user signs in through the identity provider only"
                         : "unknown user name or wrong password";
       if (sso_only && identity_provider_) page_error = "This account signs in with " + identity_provider_->name + ".";
-      locked = lockout_.record_failure(username);
+      auto failure = lockout_.record_failure(username);
+      locked = failure.lockout_until;
       if (locked) detail += lockout_started_note();
+      if (!failure.kept) detail += unkept_failure_note;
     }
     if (++pending->failed_logins >= max_login_attempts)
       return abandon_sign_in(txn, *pending, username, detail + "; too many attempts, sign-in abandoned",
@@ -437,7 +444,9 @@ AuthorizationStep AuthorizationServer::login(std::string_view txn, std::string_v
     pending->awaiting_code_of = user->id;
     return SecondFactorForm{std::string(txn), client_name, {}};
   }
-  lockout_.record_success(user->id);
+  // A count the store fails to clear only brings a lockout sooner after a
+  // restart; it lets nobody in, so the sign-in goes on.
+  (void)lockout_.record_success(user->id);
   return complete_sign_in(txn, *pending, *user, "password", true);
 }
 
@@ -467,9 +476,11 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
     problem = "one-time code already used";
   }
   if (!problem.empty()) {
-    if (auto locked = lockout_.record_failure(user->id))
+    auto failure = lockout_.record_failure(user->id);
+    if (!failure.kept) problem += unkept_failure_note;
+    if (failure.lockout_until)
       return abandon_sign_in(txn, *pending, user->id, problem + lockout_started_note(),
-                             lockout_notice(*locked, clock_.now()));
+                             lockout_notice(*failure.lockout_until, clock_.now()));
     if (++pending->failed_codes >= max_code_attempts)
       return abandon_sign_in(txn, *pending, user->id, problem + "; too many attempts, sign-in abandoned",
                              "too many wrong one-time codes");
@@ -488,7 +499,7 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
     return Redirect{location};
   }
   last_totp_step_[user->id] = *step;
-  lockout_.record_success(user->id);
+  (void)lockout_.record_success(user->id); // as after a password alone
   pending->awaiting_code_of.clear();
   return complete_sign_in(txn, *pending, *user, "password and one-time code", true);
 }

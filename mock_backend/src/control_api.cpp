@@ -484,10 +484,14 @@ http::Response ControlApi::rotate_credentials(const http::Request& request, Tena
   auto password = random_token(18);
   tenant.directory().set_password(user, password);
   tenant.remember_password(user, password);
-  tenant.authorization_server().forget_failed_sign_ins(user);
+  const bool lockout_cleared = tenant.authorization_server().forget_failed_sign_ins(user);
   auto revoked = tenant.authorization_server().revoke_user_grants(user, "credentials rotated");
   if (!revoked)
     return problem_response(request, 500, "storage-failure", "the password changed but the grants could not be revoked");
+  if (!lockout_cleared)
+    return problem_response(request, 500, "storage-failure",
+                            "the password changed and the grants were revoked, but the account's failed sign-ins "
+                            "could not be cleared in the state database: a restart would bring them back");
   return json_response(request, 200,
                        {{"user", user}, {"password", password}, {"revoked_grants", *revoked}, {"audit_seq", audit_.last_seq()}});
 }

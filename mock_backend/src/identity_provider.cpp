@@ -67,11 +67,11 @@ IdentityProviderStep IdentityProvider::login(const FormFields& form_fields) {
     return form;
   }
   if (!users_.verify_password(username, value_of(form_fields, "password"))) {
-    auto locked = lockout_.record_failure(username);
+    auto locked = lockout_.record_failure(username).lockout_until;
     form.error = locked ? lockout_notice(*locked, clock_.now()) : "Unknown user name or wrong password.";
     return form;
   }
-  lockout_.record_success(username);
+  (void)lockout_.record_success(username); // no journal: always true
   return AssertionPost{relying_party_ + "/authorize/sso", assertion(username, form.nonce), form.relay_state};
 }
 

@@ -1,5 +1,6 @@
 // AccountLockout alone, on a virtual clock: how many failures lock, what
-// clears the count, when a lockout ends, and the bound on what it tracks.
+// clears the count, when a lockout ends, the bound on what it tracks, and
+// what it tells its journal.
 
 #include <gtest/gtest.h>
 
@@ -20,10 +21,10 @@ struct LockoutWorld {
 TEST(AccountLockout, LocksOnTheLastFailureAllowedAndNotBefore) {
   LockoutWorld world;
   const auto before = world.clock.now();
-  EXPECT_FALSE(world.lockout.record_failure("alice"));
-  EXPECT_FALSE(world.lockout.record_failure("alice"));
+  EXPECT_FALSE(world.lockout.record_failure("alice").lockout_until);
+  EXPECT_FALSE(world.lockout.record_failure("alice").lockout_until);
   EXPECT_FALSE(world.lockout.locked_until("alice"));
-  auto until = world.lockout.record_failure("alice");
+  auto until = world.lockout.record_failure("alice").lockout_until;
   ASSERT_TRUE(until);
   // The virtual clock runs on with real time: the lockout is 600 s from the last failure.
   EXPECT_GE(*until, before + Seconds(600));
@@ -38,7 +39,7 @@ TEST(AccountLockout, ASuccessStartsTheCountAgain) {
   world.lockout.record_success("alice");
   world.fail("alice", 2);
   EXPECT_FALSE(world.lockout.locked_until("alice"));
-  EXPECT_TRUE(world.lockout.record_failure("alice"));
+  EXPECT_TRUE(world.lockout.record_failure("alice").lockout_until);
 }
 
 TEST(AccountLockout, EndsOnTheClockAndCountsAnewAfter) {
@@ -66,6 +67,77 @@ TEST(AccountLockout, AFloodOfNamesKeepsTheRunningLockouts) {
   world.fail("alice", 3);
   for (std::size_t i = 0; i < AccountLockout::max_tracked_accounts + 10; ++i) world.lockout.record_failure("guess-" + std::to_string(i));
   EXPECT_TRUE(world.lockout.locked_until("alice"));
+}
+
+/// A journal in memory: what a restart would find.
+struct KeptStandings : AccountLockout::Journal {
+  AccountLockout::Standings kept;
+  bool refuse = false;
+  int forgets = 0;
+
+  bool save(std::string_view account, const AccountLockout::Standing& standing,
+            const std::vector<std::string>& dropped) override {
+    if (refuse) return false;
+    for (const auto& gone : dropped) kept.erase(gone);
+    kept[std::string(account)] = standing;
+    return true;
+  }
+  bool forget(std::string_view account) override {
+    ++forgets;
+    if (refuse) return false;
+    kept.erase(std::string(account));
+    return true;
+  }
+};
+
+TEST(AccountLockout, ARestartOnTheJournalKeepsCountsAndLockouts) {
+  VirtualClock clock;
+  KeptStandings journal;
+  const AccountLockout::Policy policy{3, Seconds(600)};
+  {
+    AccountLockout lockout(clock, policy, &journal);
+    lockout.record_failure("alice");
+    lockout.record_failure("alice");
+    for (int i = 0; i < 3; ++i) lockout.record_failure("bob");
+  }
+  AccountLockout restarted(clock, policy, &journal, journal.kept);
+  EXPECT_TRUE(restarted.locked_until("bob"));
+  // alice's two guesses still count: the third locks.
+  EXPECT_FALSE(restarted.locked_until("alice"));
+  EXPECT_TRUE(restarted.record_failure("alice").lockout_until);
+}
+
+TEST(AccountLockout, TheJournalForgetsWhatTheLockoutForgets) {
+  VirtualClock clock;
+  KeptStandings journal;
+  AccountLockout lockout(clock, {3, Seconds(600)}, &journal);
+  lockout.record_failure("alice");
+  EXPECT_TRUE(lockout.record_success("alice"));
+  EXPECT_TRUE(journal.kept.empty());
+  // An account with nothing counted costs the journal nothing.
+  EXPECT_TRUE(lockout.record_success("bob"));
+  EXPECT_EQ(journal.forgets, 1);
+
+  // Names dropped to make room leave the journal too, or it would grow
+  // with every made-up name and refill the lockout after a restart.
+  for (std::size_t i = 0; i < AccountLockout::max_tracked_accounts + 10; ++i)
+    lockout.record_failure("guess-" + std::to_string(i));
+  EXPECT_EQ(journal.kept.size(), AccountLockout::max_tracked_accounts);
+}
+
+TEST(AccountLockout, ARefusedJournalStillCountsTheFailure) {
+  VirtualClock clock;
+  KeptStandings journal;
+  journal.refuse = true;
+  AccountLockout lockout(clock, {3, Seconds(600)}, &journal);
+  auto first = lockout.record_failure("alice");
+  EXPECT_FALSE(first.kept);
+  lockout.record_failure("alice");
+  auto third = lockout.record_failure("alice");
+  EXPECT_FALSE(third.kept);
+  EXPECT_TRUE(third.lockout_until);
+  EXPECT_TRUE(lockout.locked_until("alice"));
+  EXPECT_FALSE(lockout.record_success("alice"));
 }
 
 TEST(AccountLockout, TheNoticeGivesTheWaitInWholeMinutes) {

@@ -14,6 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using test_world::edit_state_file;
 using test_world::StateDirectory;
 
 struct Fixture {
@@ -181,16 +182,11 @@ TEST(SqliteGrantStore, ARotationRecordsWhenTheTokenWasUsed) {
 TEST(SqliteGrantStore, MigratesADatabaseOfSchemaVersionOne) {
   StateDirectory dir;
   auto file = dir.file("t.sqlite");
-  sqlite3* connection = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
   // The refresh_tokens table as version 1 had it, without used_at.
-  ASSERT_EQ(sqlite3_exec(connection,
-                         "CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, "
-                         "client_id TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER NOT NULL, "
-                         "expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0); PRAGMA user_version=1;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(connection);
+  ASSERT_TRUE(edit_state_file(file,
+                              "CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, "
+                              "client_id TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER NOT NULL, "
+                              "expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0); PRAGMA user_version=1;"));
   Fixture migrated(file);
   migrated.add("g1");
   ASSERT_EQ(migrated.store().rotate_refresh_token("rt-g1", migrated.refresh("rt-next", "g1"), migrated.access("at-next", "g1")),
@@ -201,10 +197,7 @@ TEST(SqliteGrantStore, MigratesADatabaseOfSchemaVersionOne) {
 TEST(SqliteGrantStore, RefusesADatabaseFromANewerBackend) {
   StateDirectory dir;
   auto file = dir.file("t.sqlite");
-  sqlite3* connection = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
-  sqlite3_exec(connection, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
-  sqlite3_close(connection);
+  ASSERT_TRUE(edit_state_file(file, "PRAGMA user_version=99"));
   VirtualClock clock;
   EXPECT_THROW(open_tenant_storage(file, "t", clock), StorageError);
   EXPECT_THROW(open_tenant_storage(dir.file("missing-dir/t.sqlite"), "t", clock), StorageError);

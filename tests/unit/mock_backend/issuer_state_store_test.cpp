@@ -161,20 +161,15 @@ TEST(IssuerState, WithoutAStateFileEveryStartHasANewKey) {
 TEST(IssuerState, MigratesADatabaseOfSchemaVersionTwo) {
   StateDirectory dir;
   auto file = dir.file("emea-finance.sqlite");
-  sqlite3* connection = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
   // Version 2 had grants and tokens but kept neither keys nor clients.
-  ASSERT_EQ(sqlite3_exec(connection,
-                         "CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, "
-                         "client_id TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER NOT NULL, "
-                         "expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, used_at INTEGER); "
-                         "PRAGMA user_version=2;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(connection);
+  ASSERT_TRUE(edit_state_file(file,
+                              "CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, grant_id TEXT NOT NULL, "
+                              "client_id TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER NOT NULL, "
+                              "expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0, used_at INTEGER); "
+                              "PRAGMA user_version=2;"));
 
   auto before = issue_and_register(file);
-  EXPECT_EQ(user_version(file), 5);
+  EXPECT_EQ(user_version(file), 6);
   ASSERT_EQ(before.kids.size(), 2u);
   TenantWorld restarted({}, file);
   EXPECT_EQ(kids(restarted.server()), before.kids);
@@ -185,11 +180,38 @@ TEST(IssuerState, AnUnreadableKeyStopsTheStart) {
   StateDirectory dir;
   auto file = dir.file("emea-finance.sqlite");
   { TenantWorld world({}, file); }
-  sqlite3* connection = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(connection, "UPDATE signing_keys SET private_jwk = '{\"kty\":\"EC\"}'", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(connection);
+  ASSERT_TRUE(edit_state_file(file, "UPDATE signing_keys SET private_jwk = '{\"kty\":\"EC\"}'"));
+  EXPECT_THROW(TenantWorld({}, file), StorageError);
+}
+
+TEST(IssuerState, KeepsWhatTheLockoutJournalIsTold) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  VirtualClock clock;
+  const auto failed_at = clock.now();
+  const AccountLockout::Standing locked{0, failed_at, failed_at + Seconds(900)};
+  {
+    auto storage = open_tenant_storage(file, "emea-finance", clock);
+    auto& store = *storage.issuer_state;
+    ASSERT_TRUE(store.save("alice", {4, failed_at, {}}, {}));
+    ASSERT_TRUE(store.save("bob", {1, failed_at, {}}, {}));
+    // carol's entry makes room by dropping alice's; bob's count is cleared.
+    ASSERT_TRUE(store.save("carol", locked, {"alice"}));
+    ASSERT_TRUE(store.forget("bob"));
+  }
+  auto kept = open_tenant_storage(file, "emea-finance", clock).issuer_state->lockout_standings();
+  ASSERT_EQ(kept.size(), 1u);
+  const auto& carol = kept.at("carol");
+  EXPECT_EQ(carol.consecutive_failures, 0);
+  EXPECT_EQ(carol.last_failure, locked.last_failure);
+  EXPECT_EQ(carol.locked_until, locked.locked_until);
+}
+
+TEST(IssuerState, AnUnreadableFailedSignInCountStopsTheStart) {
+  StateDirectory dir;
+  auto file = dir.file("emea-finance.sqlite");
+  { TenantWorld world({}, file); }
+  ASSERT_TRUE(edit_state_file(file, "INSERT INTO failed_sign_ins VALUES ('alice', -1, 0, 0)"));
   EXPECT_THROW(TenantWorld({}, file), StorageError);
 }
 

@@ -4,8 +4,6 @@
 
 #include <functional>
 
-#include <sqlite3.h>
-
 #include <gtest/gtest.h>
 
 #include "mcpcert/config.hpp"
@@ -148,14 +146,7 @@ TEST(SecondFactor, ACodeTheStoreCannotRecordSignsNobodyIn) {
   StateDirectory dir;
   const auto file = dir.file("emea-finance.sqlite");
   TenantWorld world({}, file);
-  // The database refuses the write, as a full or failing disk would.
-  sqlite3* connection = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &connection), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(connection,
-                         "CREATE TRIGGER refuse BEFORE INSERT ON spent_totp_steps BEGIN SELECT RAISE(ABORT, 'disk'); END;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(connection);
+  ASSERT_TRUE(refuse_inserts_into(file, "spent_totp_steps"));
 
   auto txn = start(world);
   world.server().login(txn, "erin", "erin-pw");
@@ -323,6 +314,48 @@ TEST(SignInLockout, ALockoutDuringTheCodeStepEndsThatSignIn) {
   ASSERT_TRUE(std::holds_alternative<Redirect>(step));
   EXPECT_EQ(location_param(std::get<Redirect>(step).location, "error_description"), locked_for_15_minutes);
   EXPECT_TRUE(events_of(world, AuthEventKind::sign_in).empty());
+}
+
+TEST(SignInLockout, ARestartNeitherEndsALockoutNorForgetsTheCount) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  {
+    TenantWorld world({}, file);
+    for (int i = 0; i < 10; ++i) world.server().login(start(world), "alice", "guess");
+    for (int i = 0; i < 9; ++i) world.server().login(start(world), "bob", "guess");
+  }
+  TenantWorld restarted({}, file);
+  EXPECT_EQ(login_error(restarted.server().login(start(restarted), "alice", "alice-pw")), locked_for_15_minutes);
+  // bob's nine guesses still count: the tenth locks.
+  restarted.server().login(start(restarted), "bob", "guess");
+  EXPECT_EQ(login_error(restarted.server().login(start(restarted), "bob", "bob-pw")), locked_for_15_minutes);
+}
+
+TEST(SignInLockout, ACompletedSignInClearsTheStoredCount) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  {
+    TenantWorld world({}, file);
+    for (int i = 0; i < 9; ++i) world.server().login(start(world), "alice", "guess");
+    ASSERT_TRUE(std::holds_alternative<ConsentForm>(world.server().login(start(world), "alice", "alice-pw")));
+  }
+  TenantWorld restarted({}, file);
+  for (int i = 0; i < 9; ++i) restarted.server().login(start(restarted), "alice", "guess");
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(restarted.server().login(start(restarted), "alice", "alice-pw")));
+}
+
+TEST(SignInLockout, AFailureTheStoreCannotRecordStillCountsAndIsLogged) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  TenantWorld world({}, file);
+  ASSERT_TRUE(refuse_inserts_into(file, "failed_sign_ins"));
+
+  for (int i = 0; i < 10; ++i) world.server().login(start(world), "alice", "guess");
+  EXPECT_EQ(login_error(world.server().login(start(world), "alice", "alice-pw")), locked_for_15_minutes);
+  auto failures = events_of(world, AuthEventKind::sign_in_failure);
+  ASSERT_EQ(failures.size(), 11u);
+  EXPECT_EQ(failures[0].detail,
+            "unknown user name or wrong password; not recorded in the state database, a restart forgets it");
 }
 
 // --- single sign-on --------------------------------------------------------------

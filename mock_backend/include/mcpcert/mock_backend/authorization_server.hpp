@@ -284,8 +284,9 @@ public:
   /// many were revoked, or nullopt when the store refused.
   std::optional<std::size_t> revoke_user_grants(std::string_view user, std::string_view reason);
   /// An administrator set a new password: wrong guesses of the old one no
-  /// longer count, and a lockout they caused ends.
-  void forget_failed_sign_ins(std::string_view user) { lockout_.record_success(user); }
+  /// longer count, and a lockout they caused ends. False when the state
+  /// store refused: they end now but would be back after a restart.
+  bool forget_failed_sign_ins(std::string_view user) { return lockout_.record_success(user); }
 
 private:
   struct PendingAuthorization {
@@ -411,8 +412,9 @@ private:
   /// Per user, the newest TOTP step accepted: that code and older ones are
   /// spent (RFC 6238 5.2); kept in the state store too. Guarded by pending_mutex_.
   std::map<std::string, std::uint64_t, std::less<>> last_totp_step_;
-  /// Wrong passwords and one-time codes in a row, per account, across sign-ins.
-  AccountLockout lockout_{clock_};
+  /// Wrong passwords and one-time codes in a row, per account, across sign-ins
+  /// and restarts (journaled in state_).
+  AccountLockout lockout_;
   std::optional<IdentityProviderTrust> identity_provider_; // set before serving, read-only after
   /// Assertion ids already used, until their expiry (guarded by pending_mutex_).
   std::map<std::string, TimePoint, std::less<>> used_assertions_;

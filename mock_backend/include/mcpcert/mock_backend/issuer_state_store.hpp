@@ -1,10 +1,11 @@
 #pragma once
 /// What the authorization server must keep across restarts besides grants:
 /// its signing keys (so tokens it issued still verify), the clients
-/// registered at run time (RFC 7591 and the control API) and each user's
+/// registered at run time (RFC 7591 and the control API), each user's
 /// newest one-time-code step accepted (so a code used just before a restart
-/// can't be used again after it), in the tenant's SQLite database. Fixture
-/// clients are not stored: the fixture has them.
+/// can't be used again after it) and the accounts' failed sign-ins (so a
+/// restart neither ends a lockout nor grants fresh guesses), in the tenant's
+/// SQLite database. Fixture clients are not stored: the fixture has them.
 
 #include <cstdint>
 #include <map>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mcpcert/clock.hpp"
+#include "mcpcert/mock_backend/account_lockout.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
 
@@ -37,8 +39,8 @@ struct RetiredKey {
 
 class SqliteDatabase;
 
-/// Thread-safe; every write is durable when it returns ok.
-class IssuerStateStore {
+/// Thread-safe; every write is durable when it returns ok (or true).
+class IssuerStateStore final : public AccountLockout::Journal {
 public:
   explicit IssuerStateStore(std::shared_ptr<SqliteDatabase> database);
 
@@ -56,6 +58,12 @@ public:
   std::map<std::string, std::uint64_t, std::less<>> spent_totp_steps() const;
   /// Records that `user`'s codes of `step` and older are spent.
   StoreStatus spend_totp_step(std::string_view user, std::uint64_t step);
+
+  /// The accounts a lockout tracked. Throws StorageError: read at start-up only.
+  AccountLockout::Standings lockout_standings() const;
+  bool save(std::string_view account, const AccountLockout::Standing& standing,
+            const std::vector<std::string>& dropped) override;
+  bool forget(std::string_view account) override;
 
 private:
   std::shared_ptr<SqliteDatabase> database_;
