@@ -477,14 +477,15 @@ AuthorizationStep AuthorizationServer::second_factor(std::string_view txn, std::
   }
   if (!problem.empty()) {
     auto failure = lockout_.record_failure(user->id);
-    if (!failure.kept) problem += unkept_failure_note;
+    // The event says what the store lost; the page only what was wrong.
+    const std::string detail = failure.kept ? problem : problem + std::string(unkept_failure_note);
     if (failure.lockout_until)
-      return abandon_sign_in(txn, *pending, user->id, problem + lockout_started_note(),
+      return abandon_sign_in(txn, *pending, user->id, detail + lockout_started_note(),
                              lockout_notice(*failure.lockout_until, clock_.now()));
     if (++pending->failed_codes >= max_code_attempts)
-      return abandon_sign_in(txn, *pending, user->id, problem + "; too many attempts, sign-in abandoned",
+      return abandon_sign_in(txn, *pending, user->id, detail + "; too many attempts, sign-in abandoned",
                              "too many wrong one-time codes");
-    log(AuthEventKind::sign_in_failure, user->id, pending->client_id, problem);
+    log(AuthEventKind::sign_in_failure, user->id, pending->client_id, detail);
     auto client = clients_.find(pending->client_id);
     problem[0] = static_cast<char>(problem[0] - 'a' + 'A');
     return SecondFactorForm{std::string(txn), client ? client->name : pending->client_id, problem + "."};

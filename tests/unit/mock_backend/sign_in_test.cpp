@@ -350,12 +350,20 @@ TEST(SignInLockout, AFailureTheStoreCannotRecordStillCountsAndIsLogged) {
   TenantWorld world({}, file);
   ASSERT_TRUE(refuse_inserts_into(file, "failed_sign_ins"));
 
-  for (int i = 0; i < 10; ++i) world.server().login(start(world), "alice", "guess");
+  EXPECT_EQ(login_error(world.server().login(start(world), "alice", "guess")), "Unknown user name or wrong password.");
+  for (int i = 0; i < 9; ++i) world.server().login(start(world), "alice", "guess");
   EXPECT_EQ(login_error(world.server().login(start(world), "alice", "alice-pw")), locked_for_15_minutes);
   auto failures = events_of(world, AuthEventKind::sign_in_failure);
   ASSERT_EQ(failures.size(), 11u);
   EXPECT_EQ(failures[0].detail,
             "unknown user name or wrong password; not recorded in the state database, a restart forgets it");
+
+  // A wrong code likewise: the event tells, the page does not.
+  auto txn = start(world);
+  ASSERT_TRUE(std::holds_alternative<SecondFactorForm>(world.server().login(txn, "erin", "erin-pw")));
+  EXPECT_EQ(form_error(world.server().second_factor(txn, code_at(world, 3600))), "Wrong one-time code.");
+  EXPECT_EQ(events_of(world, AuthEventKind::sign_in_failure).back().detail,
+            "wrong one-time code; not recorded in the state database, a restart forgets it");
 }
 
 // --- single sign-on --------------------------------------------------------------
