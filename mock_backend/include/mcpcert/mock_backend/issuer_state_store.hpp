@@ -59,8 +59,9 @@ public:
   /// Records that `user`'s codes of `step` and older are spent.
   StoreStatus spend_totp_step(std::string_view user, std::uint64_t step);
 
-  /// The accounts a lockout tracked. Throws StorageError: read at start-up only.
+  /// The accounts the issuer's lockout tracked. Throws StorageError: read at start-up only.
   AccountLockout::Standings lockout_standings() const;
+  // As the lockout's journal: failed_sign_ins follows every change of a count.
   bool save(std::string_view account, const AccountLockout::Standing& standing,
             const std::vector<std::string>& dropped) override;
   bool forget(std::string_view account) override;
