@@ -1,14 +1,21 @@
 #include "mcpcert/http_client.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 namespace mcpcert::http {
 
@@ -44,7 +51,68 @@ boost::system::result<Url> parse_url(std::string_view text) {
   return url;
 }
 
+struct TlsTrust::Context {
+  asio::ssl::context ssl{asio::ssl::context::tls_client};
+};
+
+TlsTrust::TlsTrust(std::unique_ptr<Context> context) : context_(std::move(context)) {}
+TlsTrust::~TlsTrust() = default;
+
+std::shared_ptr<const TlsTrust> TlsTrust::make(const std::vector<std::string>& extra_pem, bool system_store) {
+  auto context = std::make_unique<Context>();
+  auto& ssl = context->ssl;
+  if (SSL_CTX_set_min_proto_version(ssl.native_handle(), TLS1_2_VERSION) != 1)
+    throw std::invalid_argument("cannot set TLS 1.2 as the minimum version");
+  ssl.set_verify_mode(asio::ssl::verify_peer);
+  boost::system::error_code ec;
+  if (system_store && (ssl.set_default_verify_paths(ec), ec))
+    throw std::invalid_argument("cannot read the system's certificate store: " + ec.message());
+  for (std::size_t i = 0; i < extra_pem.size(); ++i) {
+    ssl.add_certificate_authority(asio::buffer(extra_pem[i]), ec);
+    if (ec)
+      throw std::invalid_argument("trusted certificate text " + std::to_string(i + 1) +
+                                  " holds no readable PEM certificate (" + ec.message() + ")");
+  }
+  return std::shared_ptr<const TlsTrust>(new TlsTrust(std::move(context)));
+}
+
+std::shared_ptr<const TlsTrust> TlsTrust::system() {
+  static const auto trust = make({}, true);
+  return trust;
+}
+
 namespace {
+
+/// Why OpenSSL refused a server's certificate (X509_V_ERR_*), so a failed
+/// fetch says "hostname mismatch" or "self-signed certificate" rather than
+/// only "certificate verify failed".
+class CertificateVerifyCategory final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "certificate verification"; }
+  std::string message(int code) const override {
+    return std::string("the server's certificate is refused: ") + X509_verify_cert_error_string(code);
+  }
+};
+
+const CertificateVerifyCategory& certificate_verify_category() {
+  static const CertificateVerifyCategory category;
+  return category;
+}
+
+/// The name the certificate must carry: an IP literal is matched against the
+/// certificate's IP addresses and sent without SNI (RFC 6066 3 allows only
+/// DNS names there); anything else is a DNS name, wildcards only whole labels.
+boost::system::error_code expect_host(SSL* ssl, const std::string& host) {
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  auto* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const bool named = !not_an_address ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
+                                     : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1 &&
+                                           SSL_set_tlsext_host_name(ssl, host.c_str()) == 1;
+  if (!named) return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  return {};
+}
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
@@ -73,31 +141,56 @@ void address_request(Request& request, const Url& url, bool keep_alive) {
   request.prepare_payload();
 }
 
-} // namespace
-
-asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request, ClientOptions options) {
-  auto executor = co_await asio::this_coro::executor;
-  if (url.scheme != "http") co_return boost::system::errc::make_error_code(boost::system::errc::protocol_not_supported);
-
-  beast::tcp_stream stream(executor);
-  // One deadline for the whole exchange: a slow upstream can't hold a caller past it.
-  stream.expires_after(options.timeout);
-  if (auto connect_ec = co_await connect(stream, url)) co_return connect_ec;
-
-  address_request(request, url, false);
+/// One request and its response on an open stream (plain or TLS).
+template <typename Stream>
+asio::awaitable<boost::system::result<Response>> send_and_read(Stream& stream, Request& request, const ClientOptions& options) {
   auto [write_ec, written] = co_await beast::http::async_write(stream, request, use_tuple);
   if (write_ec) co_return write_ec;
-
   beast::flat_buffer buffer;
   buffer.reserve(initial_read_room);
   beast::http::response_parser<beast::http::string_body> parser;
   parser.body_limit(options.body_limit);
   auto [read_ec, read] = co_await beast::http::async_read(stream, buffer, parser, use_tuple);
   if (read_ec) co_return read_ec;
+  co_return parser.release();
+}
 
+} // namespace
+
+asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request, ClientOptions options) {
+  auto executor = co_await asio::this_coro::executor;
+  const bool secure = url.scheme == "https";
+  if (!secure && url.scheme != "http")
+    co_return boost::system::errc::make_error_code(boost::system::errc::protocol_not_supported);
+
+  beast::tcp_stream stream(executor);
+  // One deadline for the whole exchange: a slow upstream can't hold a caller past it.
+  stream.expires_after(options.timeout);
+  if (auto connect_ec = co_await connect(stream, url)) co_return connect_ec;
+  address_request(request, url, false);
+
+  boost::system::result<Response> answer = boost::system::errc::make_error_code(boost::system::errc::io_error);
+  if (!secure) {
+    answer = co_await send_and_read(stream, request, options);
+  } else {
+    const auto system = options.trust ? nullptr : TlsTrust::system();
+    const TlsTrust* trust = options.trust ? options.trust : system.get();
+    beast::ssl_stream<beast::tcp_stream&> tls(stream, trust->context().ssl);
+    if (auto ec = expect_host(tls.native_handle(), url.host)) co_return ec;
+    auto [handshake_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (handshake_ec) {
+      const auto verdict = SSL_get_verify_result(tls.native_handle());
+      if (verdict != X509_V_OK) co_return boost::system::error_code(static_cast<int>(verdict), certificate_verify_category());
+      co_return handshake_ec;
+    }
+    // The request says Connection: close and the reply is read to its
+    // framed end, so no close_notify is awaited: a truncation can't pass
+    // for a whole reply.
+    answer = co_await send_and_read(tls, request, options);
+  }
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  co_return parser.release();
+  co_return answer;
 }
 
 struct ConnectionPool::Connection {

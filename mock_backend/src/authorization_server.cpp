@@ -176,7 +176,8 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
       grants_(grants),
       events_(events),
       state_(state),
-      documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {}),
+      documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {},
+                 policy_.client_document_trust),
       // A lockout running at a restart runs on, and counted guesses stay counted.
       lockout_(clock_, AccountLockout::Policy{}, &state_, state_.lockout_standings()) {
   // A restarted issuer keeps its keys: tokens it issued before still verify.

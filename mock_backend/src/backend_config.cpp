@@ -1,6 +1,8 @@
 #include "mcpcert/mock_backend/backend_config.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 
@@ -31,6 +33,25 @@ ListenAddress require_loopback(const ConfigNode& node, std::string_view field) {
   if (ec || !address.is_loopback())
     node.fail(field, "must be a loopback IP address (127.0.0.0/8 or ::1), not " + parsed.first);
   return {parsed.first, parsed.second};
+}
+
+// Certificates an https document host may chain to, besides the machine's
+// store: a loopback host's own, or a private CA's. Read once, at start-up.
+std::shared_ptr<const http::TlsTrust> read_document_trust(const ConfigNode& node, std::string_view field,
+                                                          const std::filesystem::path& base) {
+  std::filesystem::path path = node.require_string(field);
+  if (path.empty()) node.fail(field, "must not be empty");
+  if (!path.is_absolute()) path = base / path;
+  std::error_code ec;
+  std::ifstream in(path, std::ios::binary);
+  if (!std::filesystem::is_regular_file(path, ec) || !in) node.fail(field, "cannot read " + path.string());
+  const std::string pem{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) node.fail(field, "cannot read " + path.string());
+  try {
+    return http::TlsTrust::make({pem}, true);
+  } catch (const std::invalid_argument&) {
+    node.fail(field, path.string() + " holds no readable PEM certificate");
+  }
 }
 
 // Rounded to the nearest second, never below one: a lifetime of 0 would mean "already expired".
@@ -115,7 +136,7 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
                          "refresh_token_ttl_seconds", "code_ttl_seconds", "refresh_family_lifetime_seconds",
                          "api_rate_limit_per_minute",
                          "refresh_grace_seconds", "pkce_plain_allowed", "refresh_requires_offline_access",
-                         "resources", "client_metadata_document_hosts"});
+                         "resources", "client_metadata_document_hosts", "client_metadata_document_ca_file"});
     TenantConfig tenant;
     tenant.id = node.require_string("id");
     if (!valid_tenant_id(tenant.id)) node.fail("id", "must be 1-64 characters of a-z, 0-9, '-' and '_'");
@@ -143,6 +164,12 @@ BackendConfig parse_backend_config(const nlohmann::json& document, const std::fi
       if (!host.is_string() || !valid_document_host(host.get<std::string>()))
         host_node.fail("", "must be a host or host:port (IPv6 in brackets), no scheme or path");
       tenant.policy.client_document_hosts.push_back(host.get<std::string>());
+    }
+    if (node.has("client_metadata_document_ca_file")) {
+      if (tenant.policy.client_document_hosts.empty())
+        node.fail("client_metadata_document_ca_file", "is only used with client_metadata_document_hosts, which is empty");
+      tenant.policy.client_document_trust =
+          read_document_trust(node, "client_metadata_document_ca_file", file.parent_path());
     }
     if (scale != 1.0) scale_lifetimes(tenant, scale);
     for (const auto& resource_node : node.optional_array("resources")) {

@@ -105,8 +105,9 @@ ClientIdUrlCheck check_client_id_url(std::string_view client_id, const std::vect
 
 ClientMetadataDocuments::ClientMetadataDocuments(std::vector<std::string> allowed_hosts,
                                                  std::set<std::string, std::less<>> scopes, const Clock& clock,
-                                                 Limits limits)
-    : allowed_hosts_(std::move(allowed_hosts)), scopes_(std::move(scopes)), clock_(clock), limits_(limits) {}
+                                                 Limits limits, std::shared_ptr<const http::TlsTrust> trust)
+    : allowed_hosts_(std::move(allowed_hosts)), scopes_(std::move(scopes)), clock_(clock), limits_(limits),
+      trust_(std::move(trust)) {}
 
 ClientMetadataDocuments::Hold::Hold(std::shared_ptr<Cache> cache, std::string client_id)
     : cache_(std::move(cache)), client_id_(std::move(client_id)) {}
@@ -146,8 +147,9 @@ boost::asio::awaitable<ClientMetadataDocuments::Resolution> ClientMetadataDocume
   http::Request request{bhttp::verb::get, check.url->target, 11};
   request.set(bhttp::field::accept, "application/json");
   request.set(bhttp::field::user_agent, "mcpcert-backend");
-  // http::fetch follows no redirect and stops at the body limit and the deadline.
-  auto answer = co_await http::fetch(*check.url, std::move(request), {limits_.timeout, limits_.max_bytes});
+  // http::fetch follows no redirect and stops at the body limit and the deadline;
+  // over https the host's certificate must chain to the trust and name it.
+  auto answer = co_await http::fetch(*check.url, std::move(request), {limits_.timeout, limits_.max_bytes, trust_.get()});
   auto entry = evaluate(client_id, answer, fetch);
   out.hold = keep(client_id, std::move(entry));
   out.fetch = std::move(fetch);

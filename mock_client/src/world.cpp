@@ -115,6 +115,14 @@ struct World::DocumentHost {
 bool World::serve_client_metadata_document(std::string& error) {
   document_host_ = std::make_unique<DocumentHost>();
   auto* host = document_host_.get();
+  // Over https, as the draft wants of a client_id: the issuers trust this
+  // host's certificate through their config, as a tenant would a private CA.
+  auto identity = generate_loopback_identity();
+  client_metadata_document_ca_file_ = directory_ / "document-host-certificate.pem";
+  if (!write_file(client_metadata_document_ca_file_, identity.certificate_pem)) {
+    error = "cannot write " + client_metadata_document_ca_file_.string();
+    return false;
+  }
   try {
     host->server = std::make_unique<http::Server>(
         host->io.get_executor(), "127.0.0.1", 0, http::make_async([this](http::Request& request, const http::RequestContext&) {
@@ -130,7 +138,8 @@ bool World::serve_client_metadata_document(std::string& error) {
           auto response = http::make_response(request, 200, "application/json", document.dump());
           response.set(boost::beast::http::field::cache_control, "max-age=300");
           return response;
-        }));
+        }),
+        http::ServerLimits{}, std::move(identity));
   } catch (const std::exception& e) {
     error = std::string("cannot serve the client metadata document: ") + e.what();
     return false;
@@ -503,7 +512,8 @@ bool World::launch(const WorldOptions& options, std::string& error) {
                                          {"refresh_grace_seconds", options.parameters.refresh_reuse_grace},
                                          {"pkce_plain_allowed", plain_pkce},
                                          {"client_metadata_document_hosts",
-                                          {document_host->host + ":" + std::to_string(document_host->port)}}});
+                                          {document_host->host + ":" + std::to_string(document_host->port)}},
+                                         {"client_metadata_document_ca_file", client_metadata_document_ca_file_.string()}});
   }
   if (target_) wait_for_key_refetch(target_->backend.key_refetch_seconds);
   backend_config_ = std::move(backend_config);

@@ -18,7 +18,7 @@
 
 namespace mcpcert::http {
 
-/// A parsed absolute http:// URL.
+/// A parsed absolute http:// or https:// URL.
 struct Url {
   std::string scheme;
   std::string host;
@@ -31,13 +31,44 @@ struct Url {
 /// Parses http and https URLs; an error for anything else.
 boost::system::result<Url> parse_url(std::string_view text);
 
-struct ClientOptions {
-  std::chrono::milliseconds timeout{5'000}; ///< connect + write + read, all together
-  std::size_t body_limit = 8 * 1024 * 1024;
+/// Whom an https fetch believes: a server's certificate must chain to one of
+/// these anchors and name the URL's host (its DNS name, or its IP address for
+/// a literal one), over TLS 1.2 or later. Immutable once made, so one is
+/// shared by every fetch, on any thread.
+class TlsTrust {
+public:
+  /// The certificates of `extra_pem` (PEM texts, one or more certificates
+  /// each), and with `system_store` the machine's own store as well (on
+  /// Debian, /etc/ssl/certs). Throws std::invalid_argument naming the text
+  /// (by its index) that holds no readable certificate: a start-up error.
+  static std::shared_ptr<const TlsTrust> make(const std::vector<std::string>& extra_pem, bool system_store = true);
+  /// The machine's store alone, made on first use.
+  static std::shared_ptr<const TlsTrust> system();
+
+  ~TlsTrust();
+  TlsTrust(const TlsTrust&) = delete;
+  TlsTrust& operator=(const TlsTrust&) = delete;
+
+  struct Context; ///< the OpenSSL client context, in the source file
+  Context& context() const { return *context_; }
+
+private:
+  explicit TlsTrust(std::unique_ptr<Context> context);
+  std::unique_ptr<Context> context_;
 };
 
-/// Sends `request` to `url`'s host (one connection per call) and returns the response.
-/// Errors are values: connection refused, timeout, body too large.
+struct ClientOptions {
+  std::chrono::milliseconds timeout{5'000}; ///< connect + handshake + write + read, all together
+  std::size_t body_limit = 8 * 1024 * 1024;
+  /// For https URLs; null: `TlsTrust::system()`. Not owned: it outlives the
+  /// fetch. (A raw pointer keeps the options trivially destructible, which
+  /// g++ 12 needs of a braced temporary passed inside co_await.)
+  const TlsTrust* trust = nullptr;
+};
+
+/// Sends `request` to `url`'s host (one connection per call, TLS for https)
+/// and returns the response. Errors are values: connection refused, timeout,
+/// a certificate not trusted or not naming the host, body too large.
 boost::asio::awaitable<boost::system::result<Response>> fetch(Url url, Request request, ClientOptions options = {});
 
 /// Keep-alive connections to upstream origins, reused from call to call: a
@@ -59,7 +90,7 @@ public:
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  /// As `http::fetch`, on a pooled connection when one is idle. A reused
+  /// As `http::fetch` (plain http only), on a pooled connection when one is idle. A reused
   /// connection the server closed meanwhile fails before any byte of a
   /// reply: the request is sent once more on a new connection, as HTTP/1.1
   /// clients do (RFC 9112, 9.3.1), and never after part of a reply came back.

@@ -14,6 +14,8 @@
 #include <boost/beast/http/write.hpp>
 #include <gtest/gtest.h>
 
+#include "mcpcert/tls.hpp"
+
 namespace mcpcert::http {
 namespace {
 
@@ -165,6 +167,89 @@ TEST(ConnectionPool, AnUnreachableUpstreamIsAnError) {
   auto results = fetch_in_turn(io, pool, url, 1);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_FALSE(results[0]);
+}
+
+/// An HTTPS server on `host` (a loopback address) with a certificate made for
+/// 127.0.0.1, ::1 and localhost, and one fetch against it on the same io_context.
+class HttpsFetch : public ::testing::Test {
+protected:
+  void serve_on(const std::string& host) {
+    server_ = std::make_unique<Server>(
+        io_.get_executor(), host, 0,
+        make_async([](Request& request, const RequestContext&) {
+          return make_response(request, 200, "text/plain", "over tls: " + std::string(request.target()));
+        }),
+        ServerLimits{}, identity_);
+    server_->start();
+  }
+
+  boost::system::result<Response> fetch_from(const std::string& url_text, std::shared_ptr<const TlsTrust> trust) {
+    auto url = parse_url(url_text);
+    EXPECT_TRUE(url) << url_text;
+    boost::system::result<Response> answer = boost::system::errc::make_error_code(boost::system::errc::io_error);
+    ClientOptions options;
+    options.trust = trust.get();
+    asio::co_spawn(
+        io_, [&]() -> asio::awaitable<void> { answer = co_await fetch(*url, Request{boost::beast::http::verb::get, "/", 11}, options); },
+        [&](std::exception_ptr) {
+          server_->stop();
+          io_.stop();
+        });
+    io_.run();
+    return answer;
+  }
+
+  std::string url(const std::string& host, std::string_view path = "/doc.json") const {
+    return "https://" + host + ":" + std::to_string(server_->port()) + std::string(path);
+  }
+
+  std::shared_ptr<const TlsTrust> trusting_the_server() const { return TlsTrust::make({identity_.certificate_pem}, false); }
+
+  TlsIdentity identity_ = generate_loopback_identity();
+  asio::io_context io_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(HttpsFetch, ReachesAServerWhoseCertificateChainsToTheTrustAndNamesTheHost) {
+  serve_on("127.0.0.1");
+  auto answer = fetch_from(url("127.0.0.1", "/doc.json?v=1"), trusting_the_server());
+  ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answer->result_int(), 200u);
+  EXPECT_EQ(answer->body(), "over tls: /doc.json?v=1");
+}
+
+TEST_F(HttpsFetch, ADnsNameIsCheckedAgainstTheCertificatesNames) {
+  serve_on("127.0.0.1");
+  auto answer = fetch_from(url("localhost"), trusting_the_server());
+  ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answer->result_int(), 200u);
+}
+
+TEST_F(HttpsFetch, ACertificateOutsideTheTrustIsRefusedAndSaysWhy) {
+  serve_on("127.0.0.1");
+  // The machine's store does not hold a certificate made a moment ago.
+  auto answer = fetch_from(url("127.0.0.1"), TlsTrust::system());
+  ASSERT_FALSE(answer);
+  EXPECT_NE(answer.error().message().find("the server's certificate is refused: self-signed certificate"), std::string::npos)
+      << answer.error().message();
+}
+
+TEST_F(HttpsFetch, ATrustedCertificateThatDoesNotNameTheHostIsRefused) {
+  // 127.0.0.2 is loopback too, but the certificate names 127.0.0.1, ::1 and localhost only.
+  serve_on("127.0.0.2");
+  auto answer = fetch_from(url("127.0.0.2"), trusting_the_server());
+  ASSERT_FALSE(answer);
+  EXPECT_NE(answer.error().message().find("IP address mismatch"), std::string::npos) << answer.error().message();
+}
+
+TEST(TlsTrust, ATextWithoutACertificateIsRefusedByItsPlace) {
+  try {
+    TlsTrust::make({generate_loopback_identity().certificate_pem, "-----BEGIN NOTHING-----"}, false);
+    FAIL() << "a text with no certificate was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("trusted certificate text 2 holds no readable PEM certificate"), std::string::npos)
+        << e.what();
+  }
 }
 
 } // namespace

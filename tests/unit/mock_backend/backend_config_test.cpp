@@ -1,9 +1,13 @@
 #include "mcpcert/mock_backend/backend_config.hpp"
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "mcpcert/config.hpp"
 #include "mcpcert/mock_backend/tenant_fixture.hpp"
+#include "mcpcert/tls.hpp"
+#include "state_directory.hpp"
 
 namespace mcpcert::backend {
 namespace {
@@ -66,6 +70,42 @@ TEST(BackendConfig, ClientMetadataDocumentHostsAreHostsWithOptionalPorts) {
     EXPECT_NE(refusal(config).find("tenants[0].client_metadata_document_hosts[0]"), std::string::npos)
         << bad.dump() << ": " << refusal(config);
   }
+}
+
+TEST(BackendConfig, ADocumentCaFileIsReadAtStartAndRefusedNamingTheFieldWhenItHoldsNoCertificate) {
+  test_world::StateDirectory dir;
+  std::ofstream(dir.file("document-host.pem")) << generate_loopback_identity().certificate_pem;
+  std::ofstream(dir.file("not-a-certificate.pem")) << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  const auto config_file = dir.file("backend.json");
+  auto config = valid_config();
+  config["tenants"][0]["client_metadata_document_hosts"] = {"127.0.0.1:47100"};
+  EXPECT_EQ(parse_backend_config(config, config_file).tenants[0].policy.client_document_trust, nullptr);
+  // Relative to the config file, as the fixture is.
+  config["tenants"][0]["client_metadata_document_ca_file"] = "document-host.pem";
+  EXPECT_NE(parse_backend_config(config, config_file).tenants[0].policy.client_document_trust, nullptr);
+
+  auto refused = [&](const nlohmann::json& value) {
+    config["tenants"][0]["client_metadata_document_ca_file"] = value;
+    try {
+      parse_backend_config(config, config_file);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  for (const auto& [value, says] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {"not-a-certificate.pem", "holds no readable PEM certificate"},
+           {"missing.pem", "cannot read"},
+           {dir.file("").string(), "cannot read"},
+           {"", "must not be empty"},
+           {42, "tenants[0].client_metadata_document_ca_file"}}) {
+    const auto message = refused(value);
+    EXPECT_NE(message.find("tenants[0].client_metadata_document_ca_file"), std::string::npos) << value << ": " << message;
+    EXPECT_NE(message.find(says), std::string::npos) << value << ": " << message;
+  }
+  config["tenants"][0].erase("client_metadata_document_hosts");
+  EXPECT_NE(refused("document-host.pem").find("only used with client_metadata_document_hosts"), std::string::npos)
+      << refused("document-host.pem");
 }
 
 TEST(BackendConfig, RefusesUnknownFields) {

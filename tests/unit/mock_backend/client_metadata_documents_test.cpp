@@ -14,6 +14,7 @@
 #include "loopback_http.hpp"
 #include "mcpcert/mock_backend/backend.hpp"
 #include "mcpcert/pkce.hpp"
+#include "mcpcert/tls.hpp"
 #include "state_directory.hpp"
 #include "tenant_world.hpp"
 
@@ -110,12 +111,13 @@ constexpr std::string_view connector = "mcpcert-connector";
 constexpr std::string_view redirect_uri = "http://127.0.0.1:40000/callback";
 constexpr std::string_view mcp_url = "http://127.0.0.1:45700/mcp";
 
-/// Serves client metadata documents on loopback and counts what it was asked for.
+/// Serves client metadata documents on loopback (over https with `tls`) and counts what it was asked for.
 class DocumentHost {
 public:
-  explicit DocumentHost(boost::asio::io_context& io)
+  explicit DocumentHost(boost::asio::io_context& io, std::optional<TlsIdentity> tls = std::nullopt)
       : server_(io.get_executor(), "127.0.0.1", 0,
-                http::make_async([this](http::Request& request, const http::RequestContext&) { return answer(request); })) {
+                http::make_async([this](http::Request& request, const http::RequestContext&) { return answer(request); }),
+                {}, std::move(tls)) {
     server_.start();
   }
   ~DocumentHost() { server_.stop(); }
@@ -180,7 +182,9 @@ protected:
     tenant.api_listen = {"127.0.0.1", 0};
     tenant.issuer_listen = {"127.0.0.1", 0};
     tenant.resources = {{std::string(mcp_url), std::string(connector)}};
-    tenant.policy.client_document_hosts = {documents_.host()};
+    tenant.policy.client_document_hosts = {documents_.host(), secure_documents_.host(), untrusted_documents_.host()};
+    // Trusted as a configured CA file would be: besides the machine's store.
+    tenant.policy.client_document_trust = http::TlsTrust::make({secure_identity_.certificate_pem});
     config.tenants.push_back(tenant);
     backend_ = std::make_unique<Backend>(io_.get_executor(), config);
     backend_->start();
@@ -222,6 +226,25 @@ protected:
                                                      {"state", "st-1"}}));
   }
 
+  /// Alice signs in through `client_id`, consents and redeems the code: the token response,
+  /// or the first answer of the flow that was not what it should be.
+  http::Response sign_in(const std::string& client_id) {
+    auto verifier = pkce_make_verifier();
+    auto login = authorize(client_id, pkce_s256_challenge(verifier));
+    if (login.result_int() != 200u) return login;
+    auto consent = post_form(issuer_, "/authorize/login",
+                             {{"txn", txn_of(login.body())}, {"username", "alice"}, {"password", "alice-pw"}});
+    if (consent.result_int() != 200u) return consent;
+    auto redirect = post_form(issuer_, "/authorize/consent", {{"txn", txn_of(consent.body())}, {"decision", "approve"}});
+    if (redirect.result_int() != 302u) return redirect;
+    return post_form(issuer_, "/token",
+                     {{"grant_type", "authorization_code"},
+                      {"client_id", client_id},
+                      {"code", query_param(redirect[bhttp::field::location], "code")},
+                      {"redirect_uri", std::string(redirect_uri)},
+                      {"code_verifier", verifier}});
+  }
+
   nlohmann::json outbound_audit() {
     return json_of(send(control_, {bhttp::verb::get,
                                    "/control/tenants/" + std::string(tenant_id) + "/audit?listener=outbound",
@@ -241,6 +264,10 @@ protected:
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor stranger_{io_};
   DocumentHost documents_{io_};
+  TlsIdentity secure_identity_ = generate_loopback_identity();
+  DocumentHost secure_documents_{io_, secure_identity_};
+  // Listed, but its certificate is nobody's the tenant trusts.
+  DocumentHost untrusted_documents_{io_, generate_loopback_identity()};
   std::unique_ptr<Backend> backend_;
   std::vector<std::thread> threads_;
   std::string control_;
@@ -252,20 +279,7 @@ TEST_F(ClientDocumentsOverHttp, AClientNamedByItsDocumentSignsInAndRedeemsItsCod
   EXPECT_EQ(metadata.value("client_id_metadata_document_supported", false), true);
 
   const auto client_id = documents_.url("/good.json");
-  auto verifier = pkce_make_verifier();
-  auto login = authorize(client_id, pkce_s256_challenge(verifier));
-  ASSERT_EQ(login.result_int(), 200u) << login.body();
-  auto consent = post_form(issuer_, "/authorize/login",
-                           {{"txn", txn_of(login.body())}, {"username", "alice"}, {"password", "alice-pw"}});
-  ASSERT_EQ(consent.result_int(), 200u) << consent.body();
-  auto redirect = post_form(issuer_, "/authorize/consent", {{"txn", txn_of(consent.body())}, {"decision", "approve"}});
-  ASSERT_EQ(redirect.result_int(), 302u) << redirect.body();
-  auto token = post_form(issuer_, "/token",
-                         {{"grant_type", "authorization_code"},
-                          {"client_id", client_id},
-                          {"code", query_param(redirect[bhttp::field::location], "code")},
-                          {"redirect_uri", std::string(redirect_uri)},
-                          {"code_verifier", verifier}});
+  auto token = sign_in(client_id);
   ASSERT_EQ(token.result_int(), 200u) << token.body();
   auto refresh = post_form(issuer_, "/token",
                            {{"grant_type", "refresh_token"},
@@ -281,6 +295,25 @@ TEST_F(ClientDocumentsOverHttp, AClientNamedByItsDocumentSignsInAndRedeemsItsCod
   EXPECT_EQ(records[0]["method"], "GET");
   EXPECT_EQ(records[0]["status"], 200);
   EXPECT_EQ(records[0]["client_id"], client_id);
+}
+
+TEST_F(ClientDocumentsOverHttp, AnHttpsHostIsFetchedOnlyWhenItsCertificateIsTrustedAndNamesIt) {
+  const auto client_id = secure_documents_.url("/good.json");
+  ASSERT_TRUE(client_id.starts_with("https://127.0.0.1:")) << client_id;
+  auto token = sign_in(client_id);
+  EXPECT_EQ(token.result_int(), 200u) << token.body();
+  EXPECT_EQ(secure_documents_.requests(), 1);
+
+  // A certificate the tenant does not trust ends the fetch in the handshake:
+  // the host never sees the request, and the page says why.
+  expect_error_page(authorize(untrusted_documents_.url("/good.json")), "self-signed certificate");
+  EXPECT_EQ(untrusted_documents_.requests(), 0);
+  auto records = outbound_audit();
+  ASSERT_EQ(records.size(), 2u) << records.dump();
+  EXPECT_EQ(records[0]["path"], client_id);
+  EXPECT_EQ(records[0]["status"], 200);
+  EXPECT_EQ(records[1]["path"], untrusted_documents_.url("/good.json"));
+  EXPECT_EQ(records[1]["status"], 0) << records[1].dump(); // no HTTP answer
 }
 
 TEST_F(ClientDocumentsOverHttp, NoConnectionIsMadeToAHostTheTenantDoesNotList) {

@@ -108,6 +108,8 @@ struct IssuerPolicy {
   bool refresh_requires_offline_access = false;
   /// Hosts (`host[:port]`) client ID metadata documents are fetched from; empty: documents off.
   std::vector<std::string> client_document_hosts;
+  /// Whom an https document host must prove itself to; null: the machine's certificate store.
+  std::shared_ptr<const http::TlsTrust> client_document_trust;
   std::set<IssuerMutant> mutants;
   bool has(IssuerMutant mutant) const { return mutants.count(mutant) != 0; }
 };

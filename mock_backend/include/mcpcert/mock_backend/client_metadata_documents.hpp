@@ -63,8 +63,9 @@ public:
   };
 
   /// Empty `allowed_hosts`: documents are off, and a URL client_id is just an unknown client.
+  /// `trust`: whose certificates an https host may present; null: the machine's store.
   ClientMetadataDocuments(std::vector<std::string> allowed_hosts, std::set<std::string, std::less<>> scopes,
-                          const Clock& clock, Limits limits);
+                          const Clock& clock, Limits limits, std::shared_ptr<const http::TlsTrust> trust = nullptr);
   ClientMetadataDocuments(const ClientMetadataDocuments&) = delete;
   ClientMetadataDocuments& operator=(const ClientMetadataDocuments&) = delete;
 
@@ -131,6 +132,7 @@ private:
   std::set<std::string, std::less<>> scopes_;
   const Clock& clock_;
   Limits limits_;
+  std::shared_ptr<const http::TlsTrust> trust_;
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 

@@ -231,6 +231,7 @@ private:
   struct DocumentHost;
   std::unique_ptr<DocumentHost> document_host_;
   std::string client_metadata_document_url_;
+  std::filesystem::path client_metadata_document_ca_file_; ///< the document host's certificate, for the issuers
   std::map<std::string, TenantInfo> tenants_;
   nlohmann::json backend_config_;
   std::filesystem::path backend_binary_;
