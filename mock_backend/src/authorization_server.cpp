@@ -179,7 +179,7 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
       documents_(policy_.client_document_hosts, {supported_scopes.begin(), supported_scopes.end()}, clock_, {},
                  policy_.client_document_trust),
       // A lockout running at a restart runs on, and counted guesses stay counted.
-      lockout_(clock_, AccountLockout::Policy{}, &state_, state_.lockout_standings()) {
+      lockout_(clock_, AccountLockout::Policy{}, &state_.lockouts(), state_.lockouts().standings()) {
   // A restarted issuer keeps its keys: tokens it issued before still verify.
   for (auto& stored : state_.signing_keys()) {
     auto key = EcSigningKey::from_private_jwk(stored.private_jwk, stored.kid);

@@ -38,6 +38,7 @@ struct Backend::Site {
   std::unique_ptr<http::Server> api;
   std::unique_ptr<Tenant> tenant;
   std::unique_ptr<http::Server> idp; ///< the tenant's identity provider, when its fixture has one
+  std::unique_ptr<StoredLockouts> identity_provider_lockouts; // outlives the provider, which journals into it
   std::unique_ptr<IdentityProvider> identity_provider;
 };
 
@@ -165,12 +166,15 @@ Backend::Backend(boost::asio::any_io_executor executor, const BackendConfig& con
     }
     auto policy = tenant_config.policy;
     policy.mutants.insert(config.mutants.begin(), config.mutants.end());
+    auto storage = open_tenant_storage(state_file, tenant_config.id, *clock_);
+    site->identity_provider_lockouts = std::move(storage.identity_provider_lockouts);
     site->tenant = std::make_unique<Tenant>(std::move(identity), tenant_config.lifetimes, std::move(fixture), *clock_,
-                                            open_tenant_storage(state_file, tenant_config.id, *clock_), std::move(policy));
+                                            std::move(storage), std::move(policy));
     site->tenant->limit_api_rate(tenant_config.api_rate_limit_per_minute);
     if (provider) {
-      site->identity_provider = std::make_unique<IdentityProvider>(std::move(*provider), site->idp->base_url(),
-                                                                   site->issuer->base_url(), *clock_);
+      site->identity_provider =
+          std::make_unique<IdentityProvider>(std::move(*provider), site->idp->base_url(), site->issuer->base_url(),
+                                             *clock_, site->identity_provider_lockouts.get());
       const auto& idp = *site->identity_provider;
       site->tenant->authorization_server().trust_identity_provider(
           {idp.id(), idp.name(), idp.issuer(), idp.login_url(), idp.verification_keys()});

@@ -87,7 +87,8 @@ const char* to_string(StoreStatus status) {
 TenantStorage open_tenant_storage(const std::filesystem::path& file, const std::string& tenant, const Clock& clock) {
   auto database = SqliteDatabase::open(file);
   return {std::make_unique<SqliteGrantStore>(database), std::make_unique<AuthEventLog>(database, tenant, clock),
-          std::make_unique<IssuerStateStore>(database), std::make_unique<DirectoryStateStore>(database)};
+          std::make_unique<IssuerStateStore>(database), std::make_unique<DirectoryStateStore>(database),
+          std::make_unique<StoredLockouts>(database, LockoutKeeper::identity_provider)};
 }
 
 SqliteGrantStore::SqliteGrantStore(std::shared_ptr<SqliteDatabase> database) : database_(std::move(database)) {}

@@ -11,7 +11,7 @@ std::string value_of(const FormFields& fields, std::string_view name) {
 } // namespace
 
 IdentityProvider::IdentityProvider(IdentityProviderSpec spec, std::string base_url, std::string relying_party,
-                                   const Clock& clock)
+                                   const Clock& clock, StoredLockouts* lockouts)
     : id_(std::move(spec.id)),
       name_(std::move(spec.name)),
       issuer_(std::move(base_url)),
@@ -19,7 +19,8 @@ IdentityProvider::IdentityProvider(IdentityProviderSpec spec, std::string base_u
       clock_(clock),
       users_(id_, Company{id_, name_}),
       key_(EcSigningKey::generate(id_ + "-" + random_token(6))),
-      lockout_(clock) {
+      // A lockout running at a restart runs on, and counted guesses stay counted.
+      lockout_(clock, AccountLockout::Policy{}, lockouts, lockouts ? lockouts->standings() : AccountLockout::Standings{}) {
   for (auto& user : spec.users) {
     UserSpec account;
     account.id = std::move(user.id);
@@ -71,7 +72,8 @@ IdentityProviderStep IdentityProvider::login(const FormFields& form_fields) {
     form.error = locked ? lockout_notice(*locked, clock_.now()) : "Unknown user name or wrong password.";
     return form;
   }
-  (void)lockout_.record_success(username); // no journal: always true
+  // Not waited on: a count left behind by a refusing store only brings a lockout sooner.
+  (void)lockout_.record_success(username);
   return AssertionPost{relying_party_ + "/authorize/sso", assertion(username, form.nonce), form.relay_state};
 }
 

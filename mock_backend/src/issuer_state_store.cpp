@@ -1,7 +1,5 @@
 #include "mcpcert/mock_backend/issuer_state_store.hpp"
 
-#include <limits>
-
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/mock_backend/tenant_storage.hpp"
 #include "sqlite_database.hpp"
@@ -24,7 +22,8 @@ nlohmann::json parse_column(const std::string& text, const std::string& what) {
 
 } // namespace
 
-IssuerStateStore::IssuerStateStore(std::shared_ptr<SqliteDatabase> database) : database_(std::move(database)) {}
+IssuerStateStore::IssuerStateStore(std::shared_ptr<SqliteDatabase> database)
+    : database_(database), lockouts_(std::move(database), LockoutKeeper::issuer) {}
 
 std::vector<StoredSigningKey> IssuerStateStore::signing_keys() const {
   SqliteSession session(*database_);
@@ -147,49 +146,6 @@ StoreStatus IssuerStateStore::spend_totp_step(std::string_view user, std::uint64
                 .bind(static_cast<std::int64_t>(step))
                 .run();
   return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
-}
-
-AccountLockout::Standings IssuerStateStore::lockout_standings() const {
-  SqliteSession session(*database_);
-  auto query = session.statement("SELECT account, consecutive_failures, last_failure, locked_until FROM failed_sign_ins");
-  AccountLockout::Standings out;
-  for (;;) {
-    switch (query.step()) {
-    case SqliteStatement::Step::row: {
-      const auto failures = query.integer(1);
-      if (failures < 0 || failures > std::numeric_limits<int>::max())
-        unreadable("failed sign-in count of account " + query.text(0));
-      out[query.text(0)] = {static_cast<int>(failures), query.time(2), query.time(3)};
-      continue;
-    }
-    case SqliteStatement::Step::done: return out;
-    case SqliteStatement::Step::error: throw StorageError("state database: cannot read the failed sign-ins");
-    }
-  }
-}
-
-bool IssuerStateStore::save(std::string_view account, const AccountLockout::Standing& standing,
-                            const std::vector<std::string>& dropped) {
-  SqliteSession session(*database_);
-  if (!session.begin()) return false;
-  for (const auto& gone : dropped)
-    if (!session.statement("DELETE FROM failed_sign_ins WHERE account = ?").bind(gone).run()) return false;
-  bool ok = session
-                .statement("INSERT OR REPLACE INTO failed_sign_ins (account, consecutive_failures, last_failure, "
-                           "locked_until) VALUES (?, ?, ?, ?)")
-                .bind(account)
-                .bind(static_cast<std::int64_t>(standing.consecutive_failures))
-                .bind(standing.last_failure)
-                .bind(standing.locked_until)
-                .run();
-  return ok && session.commit();
-}
-
-bool IssuerStateStore::forget(std::string_view account) {
-  SqliteSession session(*database_);
-  if (!session.begin()) return false;
-  bool ok = session.statement("DELETE FROM failed_sign_ins WHERE account = ?").bind(account).run();
-  return ok && session.commit();
 }
 
 } // namespace mcpcert::backend

@@ -7,7 +7,7 @@
 namespace mcpcert::backend {
 namespace {
 
-constexpr int schema_version = 6;
+constexpr int schema_version = 7;
 
 // Times are nanoseconds since the epoch: the clock's own resolution, so a
 // value read back compares exactly with the one written.
@@ -103,6 +103,13 @@ CREATE TABLE IF NOT EXISTS failed_sign_ins (
   locked_until INTEGER NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS identity_provider_failed_sign_ins (
+  account TEXT PRIMARY KEY,
+  consecutive_failures INTEGER NOT NULL,
+  last_failure INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS auth_events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   time INTEGER NOT NULL,
@@ -180,7 +187,7 @@ std::shared_ptr<SqliteDatabase> SqliteDatabase::open(const std::filesystem::path
   execute_or_refuse(connection, what, "BEGIN IMMEDIATE");
   execute_or_refuse(connection, what, schema);
   // Version 2 records when a refresh token was rotated (the refresh grace
-  // window); versions 3 to 6 only add tables, which the schema creates if missing.
+  // window); versions 3 to 7 only add tables, which the schema creates if missing.
   if (version == 1) execute_or_refuse(connection, what, "ALTER TABLE refresh_tokens ADD COLUMN used_at INTEGER");
   execute_or_refuse(connection, what, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
   execute_or_refuse(connection, what, "COMMIT");

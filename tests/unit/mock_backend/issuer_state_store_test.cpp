@@ -169,7 +169,7 @@ TEST(IssuerState, MigratesADatabaseOfSchemaVersionTwo) {
                               "PRAGMA user_version=2;"));
 
   auto before = issue_and_register(file);
-  EXPECT_EQ(user_version(file), 6);
+  EXPECT_EQ(user_version(file), 7);
   ASSERT_EQ(before.kids.size(), 2u);
   TenantWorld restarted({}, file);
   EXPECT_EQ(kids(restarted.server()), before.kids);
@@ -192,14 +192,14 @@ TEST(IssuerState, KeepsWhatTheLockoutJournalIsTold) {
   const AccountLockout::Standing locked{0, failed_at, failed_at + Seconds(900)};
   {
     auto storage = open_tenant_storage(file, "emea-finance", clock);
-    auto& store = *storage.issuer_state;
+    auto& store = storage.issuer_state->lockouts();
     ASSERT_TRUE(store.save("alice", {4, failed_at, {}}, {}));
     ASSERT_TRUE(store.save("bob", {1, failed_at, {}}, {}));
     // carol's entry makes room by dropping alice's; bob's count is cleared.
     ASSERT_TRUE(store.save("carol", locked, {"alice"}));
     ASSERT_TRUE(store.forget("bob"));
   }
-  auto kept = open_tenant_storage(file, "emea-finance", clock).issuer_state->lockout_standings();
+  auto kept = open_tenant_storage(file, "emea-finance", clock).issuer_state->lockouts().standings();
   ASSERT_EQ(kept.size(), 1u);
   const auto& carol = kept.at("carol");
   EXPECT_EQ(carol.consecutive_failures, 0);
@@ -224,6 +224,7 @@ public:
     auto ready = nlohmann::json::parse(backend_.ready_line().substr(6));
     control = ready["control"];
     issuer = ready["tenants"]["emea-finance"]["issuer"];
+    identity_provider = ready["tenants"]["emea-finance"].value("identity_provider", "");
   }
   ~RunningBackend() {
     boost::asio::post(io_, [this] {
@@ -235,12 +236,32 @@ public:
 
   std::string control;
   std::string issuer;
+  std::string identity_provider; ///< empty unless the fixture has one
+
+  /// The identity provider's answer to `user` signing in with `password`.
+  http::Response sign_in_at_provider(const std::string& user, const std::string& password) const {
+    return loopback::post_form(identity_provider, "/login",
+                               {{"rp", issuer},
+                                {"nonce", "n-1"},
+                                {"relay_state", "r-1"},
+                                {"username", user},
+                                {"password", password}});
+  }
 
 private:
   boost::asio::io_context io_;
   Backend backend_;
   std::thread thread_;
 };
+
+/// One tenant of `fixture`, its state kept in `dir` from one start to the next.
+BackendConfig restartable_backend(const StateDirectory& dir, const nlohmann::json& fixture) {
+  const auto fixture_file = dir.file("emea-finance.json");
+  std::ofstream(fixture_file) << fixture.dump();
+  auto config = one_tenant_backend(fixture_file, "control-secret-for-restart-test", "http://127.0.0.1:45703/mcp");
+  config.state_dir = dir.file("state");
+  return config;
+}
 
 std::vector<std::string> served_kids(const std::string& issuer) {
   std::vector<std::string> out;
@@ -257,10 +278,7 @@ unsigned introspection_status(const std::string& issuer, const std::string& clie
 
 TEST(IssuerState, ABackendRestartedOnItsStateDirectoryKeepsKeysAndRegisteredClients) {
   StateDirectory dir;
-  auto fixture = dir.file("emea-finance.json");
-  std::ofstream(fixture) << test_fixture().dump();
-  auto config = one_tenant_backend(fixture, "control-secret-for-restart-test", "http://127.0.0.1:45703/mcp");
-  config.state_dir = dir.file("state");
+  const auto config = restartable_backend(dir, test_fixture());
 
   std::vector<std::string> kids_before;
   std::string registered;
@@ -291,6 +309,22 @@ TEST(IssuerState, ABackendRestartedOnItsStateDirectoryKeepsKeysAndRegisteredClie
   EXPECT_EQ(introspection_status(second.issuer, "run-connector", "run-connector-secret-0123"), 200u);
   EXPECT_EQ(introspection_status(second.issuer, "run-connector", "run-connector-secret-0124"), 401u);
   EXPECT_EQ(introspection_status(second.issuer, registered, registered_secret), 200u);
+}
+
+TEST(IssuerState, TheIdentityProvidersLockoutOutlivesABackendRestart) {
+  StateDirectory dir;
+  const auto config = restartable_backend(dir, single_sign_on_fixture());
+  {
+    RunningBackend first(config);
+    ASSERT_FALSE(first.identity_provider.empty());
+    for (int i = 0; i < 10; ++i) first.sign_in_at_provider("gina@test-id.example", "guess");
+  }
+  RunningBackend second(config);
+  auto refused = second.sign_in_at_provider("gina@test-id.example", "gina-idp-pw");
+  EXPECT_EQ(refused.result_int(), 400u);
+  EXPECT_NE(refused.body().find("locked for 15 more minutes"), std::string::npos) << refused.body();
+  // The account, not the provider, is locked: another one signs in.
+  EXPECT_EQ(second.sign_in_at_provider("hank@test-id.example", "hank-idp-pw").result_int(), 200u);
 }
 
 } // namespace

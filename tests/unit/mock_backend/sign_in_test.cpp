@@ -432,6 +432,58 @@ TEST(SingleSignOn, TheProviderLocksItsAccountsAfterTooManyWrongPasswords) {
   EXPECT_TRUE(std::holds_alternative<AssertionPost>(sso.sign_in_at_provider(offer, "gina@test-id.example", "gina-idp-pw")));
 }
 
+/// The provider's login error for `password`, or why there was no login form.
+std::string provider_error(IdentityProvider& provider, std::string user, std::string password) {
+  auto step = provider.login({{"rp", std::string(issuer_url)},
+                              {"nonce", "n-1"},
+                              {"relay_state", "r-1"},
+                              {"username", std::move(user)},
+                              {"password", std::move(password)}});
+  if (std::holds_alternative<AssertionPost>(step)) return "(signed in)";
+  const auto* form = std::get_if<IdpLoginForm>(&step);
+  return form ? form->error : "(no login form)";
+}
+
+TEST(SingleSignOn, TheProvidersLockoutsOutliveARestartApartFromTheIssuers) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  VirtualClock clock;
+  const std::string gina = "gina@test-id.example";
+  const std::string hank = "hank@test-id.example";
+  {
+    auto storage = open_tenant_storage(file, "emea-finance", clock);
+    IdentityProvider provider(test_provider(), std::string(idp_url), std::string(issuer_url), clock,
+                              storage.identity_provider_lockouts.get());
+    for (int i = 0; i < 10; ++i) provider_error(provider, gina, "guess");
+    for (int i = 0; i < 9; ++i) provider_error(provider, hank, "guess");
+    ASSERT_EQ(provider_error(provider, gina, "gina-idp-pw"), locked_for_15_minutes);
+  }
+  auto storage = open_tenant_storage(file, "emea-finance", clock);
+  // The provider's accounts are not the issuer's: nothing of theirs is in its table.
+  EXPECT_TRUE(storage.issuer_state->lockouts().standings().empty());
+  IdentityProvider restarted(test_provider(), std::string(idp_url), std::string(issuer_url), clock,
+                             storage.identity_provider_lockouts.get());
+  EXPECT_EQ(provider_error(restarted, gina, "gina-idp-pw"), locked_for_15_minutes);
+  // hank's nine guesses still count: the tenth locks.
+  EXPECT_EQ(provider_error(restarted, hank, "guess"), locked_for_15_minutes);
+  clock.advance(std::chrono::minutes(15));
+  EXPECT_EQ(provider_error(restarted, gina, "gina-idp-pw"), "(signed in)");
+  // A completed sign-in clears the stored count too.
+  EXPECT_FALSE(storage.identity_provider_lockouts->standings().contains(gina));
+}
+
+TEST(SingleSignOn, AnUnreadableProviderCountStopsTheStart) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  VirtualClock clock;
+  { auto storage = open_tenant_storage(file, "emea-finance", clock); }
+  ASSERT_TRUE(edit_state_file(file, "INSERT INTO identity_provider_failed_sign_ins VALUES ('gina@test-id.example', -1, 0, 0)"));
+  auto storage = open_tenant_storage(file, "emea-finance", clock);
+  EXPECT_THROW(IdentityProvider(test_provider(), std::string(idp_url), std::string(issuer_url), clock,
+                                storage.identity_provider_lockouts.get()),
+               StorageError);
+}
+
 TEST(SingleSignOn, LoginPageOffersTheProviderBoundToThisSignIn) {
   SsoWorld sso;
   auto offer = sso.start();

@@ -20,6 +20,7 @@
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/jwt.hpp"
 #include "mcpcert/mock_backend/account_lockout.hpp"
+#include "mcpcert/mock_backend/stored_lockouts.hpp"
 #include "mcpcert/mock_backend/tenant_directory.hpp"
 
 namespace mcpcert::backend {
@@ -66,7 +67,11 @@ using IdentityProviderStep = std::variant<IdpErrorPage, IdpLoginForm, AssertionP
 class IdentityProvider {
 public:
   /// `relying_party` is the one issuer it sends assertions to (the tenant's).
-  IdentityProvider(IdentityProviderSpec spec, std::string base_url, std::string relying_party, const Clock& clock);
+  /// `lockouts` (may be null: kept in memory only) keeps its accounts'
+  /// failed sign-ins across restarts; what it kept is read here, so an
+  /// unreadable count throws StorageError, at start-up.
+  IdentityProvider(IdentityProviderSpec spec, std::string base_url, std::string relying_party, const Clock& clock,
+                   StoredLockouts* lockouts = nullptr);
 
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }

@@ -18,9 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include "mcpcert/clock.hpp"
-#include "mcpcert/mock_backend/account_lockout.hpp"
 #include "mcpcert/mock_backend/client_registry.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
+#include "mcpcert/mock_backend/stored_lockouts.hpp"
 
 namespace mcpcert::backend {
 
@@ -40,7 +40,7 @@ struct RetiredKey {
 class SqliteDatabase;
 
 /// Thread-safe; every write is durable when it returns ok (or true).
-class IssuerStateStore final : public AccountLockout::Journal {
+class IssuerStateStore {
 public:
   explicit IssuerStateStore(std::shared_ptr<SqliteDatabase> database);
 
@@ -59,15 +59,12 @@ public:
   /// Records that `user`'s codes of `step` and older are spent.
   StoreStatus spend_totp_step(std::string_view user, std::uint64_t step);
 
-  /// The accounts the issuer's lockout tracked. Throws StorageError: read at start-up only.
-  AccountLockout::Standings lockout_standings() const;
-  // As the lockout's journal: failed_sign_ins follows every change of a count.
-  bool save(std::string_view account, const AccountLockout::Standing& standing,
-            const std::vector<std::string>& dropped) override;
-  bool forget(std::string_view account) override;
+  /// The journal of the issuer's lockout (`failed_sign_ins`).
+  StoredLockouts& lockouts() { return lockouts_; }
 
 private:
   std::shared_ptr<SqliteDatabase> database_;
+  StoredLockouts lockouts_;
 };
 
 } // namespace mcpcert::backend

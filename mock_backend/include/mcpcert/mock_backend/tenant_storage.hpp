@@ -13,6 +13,7 @@
 #include "mcpcert/mock_backend/directory_state_store.hpp"
 #include "mcpcert/mock_backend/grant_store.hpp"
 #include "mcpcert/mock_backend/issuer_state_store.hpp"
+#include "mcpcert/mock_backend/stored_lockouts.hpp"
 
 namespace mcpcert::backend {
 
@@ -27,6 +28,8 @@ struct TenantStorage {
   std::unique_ptr<AuthEventLog> events;
   std::unique_ptr<IssuerStateStore> issuer_state;
   std::unique_ptr<DirectoryStateStore> directory_state;
+  /// For the tenant's identity provider, which lives beside the tenant, not in it.
+  std::unique_ptr<StoredLockouts> identity_provider_lockouts;
 };
 
 /// Opens (creating) `file`; an empty path gives a private in-memory database,
