@@ -195,6 +195,9 @@ AuthorizationServer::AuthorizationServer(IssuerIdentity identity, TokenLifetimes
   for (const auto& key : keys_) verification_keys_.add(key.key.kid(), key.key.public_key());
   // A code used just before a restart stays spent after it (RFC 6238 5.2).
   last_totp_step_ = state_.spent_totp_steps();
+  // A restart signs nobody out, and brings back no session that had ended.
+  for (auto& [digest, stored] : state_.browser_sessions())
+    sessions_.emplace(digest, BrowserSession{std::move(stored.user), stored.expires_at});
 }
 
 nlohmann::json AuthorizationServer::metadata() const {
@@ -351,6 +354,8 @@ std::string AuthorizationServer::session_user(std::string_view session, std::str
   if (it == sessions_.end()) return {};
   if (clock_.now() >= it->second.expires_at) {
     log(AuthEventKind::expiry, it->second.user, client, "browser session expired");
+    // Not waited on: an expired row in the store signs nobody in.
+    (void)state_.end_browser_session(it->first);
     sessions_.erase(it);
     return {};
   }
@@ -400,6 +405,8 @@ SignOut AuthorizationServer::sign_out(std::string_view session) {
   auto it = sessions_.find(secret_digest(session));
   if (session.empty() || it == sessions_.end()) return {};
   SignOut out{clock_.now() < it->second.expires_at, it->second.user};
+  // Ended in the store first: a session a restart brought back would undo the sign-out.
+  if (state_.end_browser_session(it->first) != StoreStatus::ok) return SignOut{false, out.user, true};
   sessions_.erase(it);
   if (out.ended) log(AuthEventKind::sign_out, out.user, {}, "browser session ended");
   return out;
@@ -538,7 +545,11 @@ AuthorizationStep AuthorizationServer::complete_sign_in(std::string_view txn, Pe
                    pending.scope, pending.entity, entity ? entity->name : pending.entity};
   if (begin_session) {
     form.new_session = random_token(32);
-    sessions_[secret_digest(form.new_session)] = {user.id, clock_.now() + lifetimes_.browser_session};
+    BrowserSession opened{user.id, clock_.now() + lifetimes_.browser_session};
+    auto digest = secret_digest(form.new_session);
+    // Not waited on: a session the store refused only asks for the password again after a restart.
+    (void)state_.save_browser_session(digest, {opened.user, opened.expires_at});
+    sessions_[std::move(digest)] = std::move(opened);
   }
   return form;
 }
@@ -1265,10 +1276,13 @@ StoreStatus AuthorizationServer::revoke_grant(std::string_view grant_id, std::st
 }
 
 std::optional<std::size_t> AuthorizationServer::revoke_user_grants(std::string_view user, std::string_view reason) {
+  bool sessions_ended = true;
   {
-    // Rotated credentials or a suspension end the user's browser sessions too.
+    // Rotated credentials or a suspension end the user's browser sessions
+    // too, in the store as well, or a restart would bring them back.
     std::lock_guard lock(pending_mutex_);
     std::erase_if(sessions_, [&](const auto& entry) { return entry.second.user == user; });
+    sessions_ended = state_.end_browser_sessions_of(user) == StoreStatus::ok;
   }
   // The control plane names a credential rotation with this reason (suspension revokes as before).
   if (reason == "credentials rotated" && policy_.has(IssuerMutant::grants_survive_rotation)) return 0;
@@ -1278,6 +1292,7 @@ std::optional<std::size_t> AuthorizationServer::revoke_user_grants(std::string_v
     auto grant = grants_.find_grant(id);
     log(AuthEventKind::revocation, user, grant ? grant->client_id : std::string{}, "grant " + id + ": " + std::string(reason));
   }
+  if (!sessions_ended) return std::nullopt;
   return revoked->size();
 }
 
@@ -1321,7 +1336,9 @@ void AuthorizationServer::drop_expired_pending() {
   // A spent assertion can't come back once it has expired anyway.
   std::erase_if(used_assertions_, [&](const auto& entry) { return now >= entry.second; });
   // Sessions long expired go unlogged: nobody presented them (those presented are logged then).
-  std::erase_if(sessions_, [&](const auto& entry) { return now >= entry.second.expires_at + std::chrono::hours(24); });
+  const auto long_ago = now - std::chrono::hours(24);
+  if (std::erase_if(sessions_, [&](const auto& entry) { return long_ago >= entry.second.expires_at; }) != 0)
+    (void)state_.drop_browser_sessions_expired_before(long_ago); // not waited on: they sign nobody in
 }
 
 std::string AuthorizationServer::redirect_with(const std::string& redirect_uri,

@@ -487,7 +487,7 @@ http::Response ControlApi::rotate_credentials(const http::Request& request, Tena
   const bool lockout_cleared = tenant.authorization_server().forget_failed_sign_ins(user);
   auto revoked = tenant.authorization_server().revoke_user_grants(user, "credentials rotated");
   if (!revoked)
-    return problem_response(request, 500, "storage-failure", "the password changed but the grants could not be revoked");
+    return problem_response(request, 500, "storage-failure", "the password changed but the grants and browser sessions could not all be ended in the state database");
   if (!lockout_cleared)
     return problem_response(request, 500, "storage-failure",
                             "the password changed and the grants were revoked, but the account's failed sign-ins "
@@ -511,7 +511,7 @@ http::Response ControlApi::suspend_user(const http::Request& request, Tenant& te
   if (suspended->get<bool>()) {
     auto count = tenant.authorization_server().revoke_user_grants(user, "user suspended");
     if (!count)
-      return problem_response(request, 500, "storage-failure", "the user is suspended but the grants could not be revoked");
+      return problem_response(request, 500, "storage-failure", "the user is suspended but the grants and browser sessions could not all be ended in the state database");
     revoked = *count;
   }
   // Saved after the revocation, so a store that refuses the standing still leaves no grant standing.

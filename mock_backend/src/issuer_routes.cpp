@@ -229,6 +229,13 @@ std::string session_cookie(const AuthorizationServer& server, std::string_view v
 HandledRequest sign_out_endpoint(AuthorizationServer& server, const http::Request& request) {
   auto outcome = server.sign_out(cookie_value(request, server.session_cookie_name()));
   HandledRequest out;
+  if (outcome.refused) {
+    // The cookie stays: the session still stands, and signing out again may work.
+    out.response = html_response(request, 500, "Sign-out failed",
+                                 "<h1>Sign-out failed</h1>\n<p>Your session could not be ended. Try again.</p>\n");
+    out.facts.subject = outcome.user;
+    return out;
+  }
   out.response = html_response(request, 200, "Signed out",
                                outcome.ended ? "<h1>Signed out</h1>\n<p>You are signed out.</p>\n"
                                              : "<h1>Signed out</h1>\n<p>You were not signed in.</p>\n");

@@ -148,4 +148,55 @@ StoreStatus IssuerStateStore::spend_totp_step(std::string_view user, std::uint64
   return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
 }
 
+std::map<std::string, StoredBrowserSession, std::less<>> IssuerStateStore::browser_sessions() const {
+  SqliteSession session(*database_);
+  auto query = session.statement("SELECT digest, user_id, expires_at FROM browser_sessions");
+  std::map<std::string, StoredBrowserSession, std::less<>> out;
+  for (;;) {
+    switch (query.step()) {
+    case SqliteStatement::Step::row: {
+      auto digest = query.text(0);
+      auto user = query.text(1);
+      if (digest.size() != 64 || user.empty()) unreadable("browser session of user " + user);
+      out[std::move(digest)] = {std::move(user), query.time(2)};
+      continue;
+    }
+    case SqliteStatement::Step::done: return out;
+    case SqliteStatement::Step::error: throw StorageError("state database: cannot read the browser sessions");
+    }
+  }
+}
+
+StoreStatus IssuerStateStore::save_browser_session(std::string_view digest, const StoredBrowserSession& stored) {
+  SqliteSession session(*database_);
+  if (!session.begin()) return StoreStatus::failed;
+  bool ok = session.statement("INSERT OR REPLACE INTO browser_sessions (digest, user_id, expires_at) VALUES (?, ?, ?)")
+                .bind(digest)
+                .bind(stored.user)
+                .bind(stored.expires_at)
+                .run();
+  return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
+}
+
+StoreStatus IssuerStateStore::end_browser_session(std::string_view digest) {
+  SqliteSession session(*database_);
+  if (!session.begin()) return StoreStatus::failed;
+  bool ok = session.statement("DELETE FROM browser_sessions WHERE digest = ?").bind(digest).run();
+  return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
+}
+
+StoreStatus IssuerStateStore::end_browser_sessions_of(std::string_view user) {
+  SqliteSession session(*database_);
+  if (!session.begin()) return StoreStatus::failed;
+  bool ok = session.statement("DELETE FROM browser_sessions WHERE user_id = ?").bind(user).run();
+  return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
+}
+
+StoreStatus IssuerStateStore::drop_browser_sessions_expired_before(TimePoint moment) {
+  SqliteSession session(*database_);
+  if (!session.begin()) return StoreStatus::failed;
+  bool ok = session.statement("DELETE FROM browser_sessions WHERE expires_at < ?").bind(moment).run();
+  return ok && session.commit() ? StoreStatus::ok : StoreStatus::failed;
+}
+
 } // namespace mcpcert::backend

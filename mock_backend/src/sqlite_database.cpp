@@ -103,6 +103,12 @@ CREATE TABLE IF NOT EXISTS failed_sign_ins (
   locked_until INTEGER NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS browser_sessions (
+  digest TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS identity_provider_failed_sign_ins (
   account TEXT PRIMARY KEY,
   consecutive_failures INTEGER NOT NULL,

@@ -13,6 +13,7 @@
 #include "mcpcert/jwt.hpp"
 #include "mcpcert/pkce.hpp"
 #include "mcpcert/totp.hpp"
+#include "state_directory.hpp"
 #include "tenant_world.hpp"
 
 namespace mcpcert::backend {
@@ -32,8 +33,9 @@ protected:
     dir_ = pattern;
     std::ofstream(dir_ / "fixture.json") << test_world::single_sign_on_fixture().dump();
 
-    backend_ = std::make_unique<Backend>(io_.get_executor(),
-                                         test_world::one_tenant_backend(dir_ / "fixture.json", control_secret, mcp_url));
+    auto config = test_world::one_tenant_backend(dir_ / "fixture.json", control_secret, mcp_url);
+    config.state_dir = dir_ / "state"; // a file, so a test can make the store refuse
+    backend_ = std::make_unique<Backend>(io_.get_executor(), config);
     backend_->start();
     thread_ = std::thread([this] { io_.run(); });
     auto ready = nlohmann::json::parse(backend_->ready_line().substr(6));
@@ -227,6 +229,20 @@ TEST_F(SignInOverHttp, SessionCookieSparesThePasswordUntilSignOut) {
   auto after = authorize(cookie);
   EXPECT_NE(after.body().find("name=\"password\""), std::string::npos);
   EXPECT_EQ(event_kinds(), (std::vector<std::string>{"sign_in", "sign_in", "sign_out"}));
+}
+
+TEST_F(SignInOverHttp, ASignOutTheStoreRefusesIsA500ThatKeepsTheSession) {
+  auto consent = login(authorize().body(), "alice", "alice-pw");
+  std::string set_cookie(consent[bhttp::field::set_cookie]);
+  const auto cookie = set_cookie.substr(0, set_cookie.find(';'));
+  ASSERT_FALSE(cookie.empty());
+  ASSERT_TRUE(test_world::refuse_deletes_from(dir_ / "state" / "emea-finance.sqlite", "browser_sessions"));
+  auto refused = send(issuer_, {bhttp::verb::post, "/sign-out", "", "", "", cookie});
+  EXPECT_EQ(refused.result_int(), 500u);
+  EXPECT_NE(refused.body().find("could not be ended"), std::string::npos) << refused.body();
+  // The cookie is not cleared: the session stands, so the browser can try again.
+  EXPECT_TRUE(refused[bhttp::field::set_cookie].empty());
+  EXPECT_NE(authorize(cookie).body().find("action=\"/authorize/consent\""), std::string::npos);
 }
 
 TEST_F(SignInOverHttp, ControlPlaneListsTheSecondFactorForTheHarness) {

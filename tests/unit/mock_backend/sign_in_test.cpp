@@ -724,6 +724,48 @@ TEST(BrowserSession, RotatedCredentialsAndSuspensionEndIt) {
   EXPECT_TRUE(std::holds_alternative<LoginForm>(authorize_with(world, session)));
 }
 
+TEST(BrowserSession, ARestartSignsNobodyOutAndBringsBackNoSessionThatEnded) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  std::string kept, signed_out, rotated;
+  {
+    TenantWorld world({}, file);
+    // Two browsers of alice's, one signed out; bob's credentials rotated.
+    kept = session_of(world.server().login(start(world), "alice", "alice-pw"));
+    signed_out = session_of(world.server().login(start(world), "alice", "alice-pw"));
+    rotated = session_of(world.server().login(start(world), "bob", "bob-pw"));
+    for (const auto* session : {&kept, &signed_out, &rotated}) ASSERT_EQ(session->size(), 43u);
+    ASSERT_TRUE(world.server().sign_out(signed_out).ended);
+    ASSERT_TRUE(world.server().revoke_user_grants("bob", "credentials rotated"));
+  }
+  TenantWorld restarted({}, file);
+  auto step = authorize_with(restarted, kept);
+  ASSERT_TRUE(std::holds_alternative<ConsentForm>(step));
+  EXPECT_EQ(std::get<ConsentForm>(step).user, "alice");
+  EXPECT_TRUE(std::holds_alternative<LoginForm>(authorize_with(restarted, signed_out)));
+  EXPECT_TRUE(std::holds_alternative<LoginForm>(authorize_with(restarted, rotated)));
+  // It keeps its expiry too.
+  restarted.advance(8 * 3600);
+  EXPECT_TRUE(std::holds_alternative<LoginForm>(authorize_with(restarted, kept)));
+}
+
+TEST(BrowserSession, ASignOutTheStoreCannotRecordLeavesTheSessionStanding) {
+  StateDirectory dir;
+  const auto file = dir.file("emea-finance.sqlite");
+  TenantWorld world({}, file);
+  auto session = session_of(world.server().login(start(world), "alice", "alice-pw"));
+  ASSERT_TRUE(refuse_deletes_from(file, "browser_sessions"));
+  auto out = world.server().sign_out(session);
+  EXPECT_TRUE(out.refused);
+  EXPECT_FALSE(out.ended);
+  // Not signed out here and back after a restart: still signed in, and told so.
+  EXPECT_TRUE(std::holds_alternative<ConsentForm>(authorize_with(world, session)));
+  EXPECT_TRUE(events_of(world, AuthEventKind::sign_out).empty());
+  // A rotation still ends it here, and says the store could not.
+  EXPECT_FALSE(world.server().revoke_user_grants("alice", "credentials rotated"));
+  EXPECT_TRUE(std::holds_alternative<LoginForm>(authorize_with(world, session)));
+}
+
 TEST(BrowserSession, ASuspendedUsersSessionGetsNoConsentPage) {
   TenantWorld world;
   auto session = session_of(world.server().login(start(world), "bob", "bob-pw"));

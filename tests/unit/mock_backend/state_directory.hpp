@@ -45,4 +45,11 @@ inline bool refuse_inserts_into(const std::filesystem::path& file, const std::st
   return edit_state_file(file, trigger.c_str());
 }
 
+/// As refuse_inserts_into, for deletes: a store that can't end what it keeps.
+inline bool refuse_deletes_from(const std::filesystem::path& file, const std::string& table) {
+  const auto trigger = "CREATE TRIGGER refuse_delete_" + table + " BEFORE DELETE ON " + table +
+                       " BEGIN SELECT RAISE(ABORT, 'disk'); END;";
+  return edit_state_file(file, trigger.c_str());
+}
+
 } // namespace mcpcert::backend::test_world

@@ -185,8 +185,9 @@ struct IdentityProviderTrust {
 
 /// The outcome of the sign-out endpoint.
 struct SignOut {
-  bool ended = false; ///< false: there was no live session to end
+  bool ended = false; ///< false: there was no live session to end, or `refused`
   std::string user;
+  bool refused = false; ///< the state database could not end it: the session stands
 };
 
 /// The claims of a valid access token that the API acts on.
@@ -282,8 +283,9 @@ public:
 
   /// Revokes the grant and so every token derived from it; logs the revocation.
   StoreStatus revoke_grant(std::string_view grant_id, std::string_view reason);
-  /// Credential rotation and suspension: every standing grant of `user`; how
-  /// many were revoked, or nullopt when the store refused.
+  /// Credential rotation and suspension: every standing grant and browser
+  /// session of `user`; how many grants were revoked, or nullopt when the
+  /// store refused either (both are still ended as far as it could).
   std::optional<std::size_t> revoke_user_grants(std::string_view user, std::string_view reason);
   /// An administrator set a new password: wrong guesses of the old one no
   /// longer count, and a lockout they caused ends. False when the state
