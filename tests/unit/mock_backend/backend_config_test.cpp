@@ -74,8 +74,10 @@ TEST(BackendConfig, ClientMetadataDocumentHostsAreHostsWithOptionalPorts) {
 
 TEST(BackendConfig, ADocumentCaFileIsReadAtStartAndRefusedNamingTheFieldWhenItHoldsNoCertificate) {
   test_world::StateDirectory dir;
-  std::ofstream(dir.file("document-host.pem")) << generate_loopback_identity().certificate_pem;
-  std::ofstream(dir.file("not-a-certificate.pem")) << "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  const auto identity = generate_loopback_identity();
+  std::ofstream(dir.file("document-host.pem")) << identity.certificate_pem;
+  // PEM, but a key (made now) rather than a certificate: the mix-up the check is for.
+  std::ofstream(dir.file("not-a-certificate.pem")) << identity.private_key_pem;
   const auto config_file = dir.file("backend.json");
   auto config = valid_config();
   config["tenants"][0]["client_metadata_document_hosts"] = {"127.0.0.1:47100"};
