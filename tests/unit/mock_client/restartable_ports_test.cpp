@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -75,6 +76,53 @@ TEST(RestartablePorts, APortAnotherServerHoldsIsNeverPicked) {
     picked.push_back(*port);
   }
   for (auto port : picked) release_restartable_port(port);
+}
+
+TEST(RestartablePorts, APortAnotherHarnessProcessPickedIsNeverPicked) {
+  // Another process (a parallel test job) picks 600 ports and holds them
+  // without binding them yet, as a world does before its servers start.
+  int ports_out[2];
+  int hold[2];
+  ASSERT_EQ(::pipe(ports_out), 0);
+  ASSERT_EQ(::pipe(hold), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ports_out[0]);
+    ::close(hold[1]);
+    for (int i = 0; i < 600; ++i) {
+      auto port = pick_restartable_port();
+      const std::uint16_t value = port.value_or(0);
+      if (::write(ports_out[1], &value, sizeof value) != sizeof value) ::_exit(1);
+    }
+    ::close(ports_out[1]);
+    char byte;
+    while (::read(hold[0], &byte, 1) > 0) {} // until the parent is done
+    ::_exit(0);
+  }
+  ::close(ports_out[1]);
+  ::close(hold[0]);
+  std::set<std::uint16_t> theirs;
+  std::uint16_t value = 0;
+  while (::read(ports_out[0], &value, sizeof value) == sizeof value) theirs.insert(value);
+  ::close(ports_out[0]);
+  ASSERT_EQ(theirs.size(), 600u);
+  ASSERT_FALSE(theirs.contains(0)) << "the other process found no port";
+
+  // 300 picks that ignored the other process would land on one of its 600
+  // about 8 times; the chance of none is about 1 in 4,000.
+  std::vector<std::uint16_t> picked;
+  for (int i = 0; i < 300; ++i) {
+    auto port = pick_restartable_port();
+    ASSERT_TRUE(port);
+    EXPECT_FALSE(theirs.contains(*port)) << *port << " is the other process's";
+    picked.push_back(*port);
+  }
+  for (auto port : picked) release_restartable_port(port);
+  ::close(hold[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 } // namespace

@@ -7,7 +7,8 @@
 namespace mcpcert::client {
 
 /// A free loopback port below the kernel's ephemeral range, at random among
-/// thousands, not handed out again in this process until released. The kernel hands out
+/// thousands, not handed out again until released: neither by this process
+/// nor by another harness process on the machine. The kernel hands out
 /// ports for connect() and for bind() to port 0 from the ephemeral range
 /// only, so a server restarted on one of these finds it free again unless
 /// another process chose the same one on purpose; a port the kernel picked
