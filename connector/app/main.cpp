@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
                                                                    service.operational_log());
     }
     service.start();
-    nlohmann::json ready{{"mcp", service.mcp_url()}};
+    nlohmann::json ready{{"mcp", service.mcp_url()}, {"tenant_mcp", service.tenant_mcp_urls()}};
     // Clients pin the connector's certificate from here when it was generated at start-up.
     if (service.certificate_pem()) ready["certificate_pem"] = *service.certificate_pem();
     if (control) {

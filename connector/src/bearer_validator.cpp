@@ -13,8 +13,7 @@ namespace {
 constexpr auto jwks_refetch_interval = std::chrono::seconds(10);
 } // namespace
 
-BearerValidator::BearerValidator(const ConnectorConfig& config, const Clock& clock, std::string audience)
-    : config_(config), clock_(clock), audience_(std::move(audience)) {}
+BearerValidator::BearerValidator(const ConnectorConfig& config, const Clock& clock) : config_(config), clock_(clock) {}
 
 boost::asio::awaitable<void> BearerValidator::refresh_keys(const TenantRoute& route, IssuerKeys& keys) {
   auto url = http::parse_url(route.jwks_uri);
@@ -30,12 +29,14 @@ boost::asio::awaitable<void> BearerValidator::refresh_keys(const TenantRoute& ro
   keys.fetched = true;
 }
 
-boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::validate(std::string token) {
+boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::validate(std::string token, const McpResource& resource) {
   const auto digest = sha256(token);
   // The expiry-unchecked mutant validates as if time stood still at the epoch's end.
   const auto leeway = config_.mutants.contains(Mutant::expiry_unchecked) ? std::int64_t{100} * 365 * 24 * 3600 : config_.leeway.count();
   const auto now = clock_.unix_seconds();
-  if (auto cached = verified_.find(digest); cached != verified_.end()) {
+  if (auto cached = verified_.find(digest); cached != verified_.end() && cached->second.identity.resource != &resource) {
+    verified_.erase(cached);
+  } else if (cached != verified_.end()) {
     const auto& entry = cached->second;
     const auto* key = keys_by_issuer_[entry.identity.route->issuer].keys.find(entry.kid);
     if (key == nullptr) {
@@ -68,7 +69,8 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
   for (const auto& tenant : config_.tenants) {
     if (tenant.issuer == iss->get<std::string>()) route = &tenant;
   }
-  if (route == nullptr) co_return make_error_code(JwtStatus::wrong_issuer);
+  // A tenant's own URL knows no issuer but that tenant's.
+  if (route == nullptr || !resource.serves(*route)) co_return make_error_code(JwtStatus::wrong_issuer);
 
   auto& keys = keys_by_issuer_[route->issuer];
   const auto kid = decoded->header.find("kid");
@@ -80,7 +82,7 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
   JwtExpectations expect;
   expect.type = "at+jwt";
   expect.issuers = {route->issuer};
-  if (!config_.mutants.contains(Mutant::audience_unchecked)) expect.audience = audience_;
+  if (!config_.mutants.contains(Mutant::audience_unchecked)) expect.audience = resource.url;
   expect.now = now;
   expect.leeway_seconds = leeway;
   auto verified = verify_jwt(token, keys.keys, expect);
@@ -100,6 +102,7 @@ boost::asio::awaitable<boost::system::result<AccessIdentity>> BearerValidator::v
   identity.token_id = text("jti");
   identity.expires_at = verified->value("exp", std::int64_t{0});
   identity.route = route;
+  identity.resource = &resource;
   if (identity.subject.empty() || identity.entity.empty() || identity.tenant != route->id) {
     co_return make_error_code(JwtStatus::missing_claim);
   }

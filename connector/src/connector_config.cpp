@@ -1,5 +1,7 @@
 #include "mcpcert/connector/connector_config.hpp"
 
+#include <cctype>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -113,6 +115,12 @@ ConnectorConfig ConnectorConfig::load(const std::filesystem::path& file) {
     tenant.reject_unknown({"id", "region", "issuer", "jwks_uri", "token_endpoint", "api", "tool_set"});
     TenantRoute route;
     route.id = tenant.require_string("id");
+    // The id is the last segment of the tenant's own MCP URL, <mcp_path>/<id>.
+    if (route.id.empty() || !std::isalnum(static_cast<unsigned char>(route.id.front())) ||
+        route.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != std::string::npos) {
+      tenant.fail("id", "must start with a letter or digit and hold only letters, digits, '-', '.' and '_' "
+                        "(it names the tenant's MCP URL, <mcp_path>/<id>), got '" + route.id + "'");
+    }
     route.region = tenant.require_string("region");
     // The region names a store file: keep it to a safe alphabet.
     if (route.region.empty() || route.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {

@@ -64,5 +64,11 @@ void ConnectorService::stop() {
 }
 bool ConnectorService::drained() const { return server_->connection_count() == 0; }
 std::string ConnectorService::mcp_url() const { return endpoint_->resource(); }
+std::map<std::string, std::string> ConnectorService::tenant_mcp_urls() const {
+  std::map<std::string, std::string> urls;
+  for (const auto& resource : endpoint_->resources())
+    if (resource.tenant != nullptr) urls.emplace(resource.tenant->id, resource.url);
+  return urls;
+}
 
 } // namespace mcpcert::connector

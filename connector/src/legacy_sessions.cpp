@@ -41,7 +41,7 @@ bool session_revision(std::string_view version) {
 
 bool LegacySessions::belongs_to(const McpSession& session, const AccessIdentity& identity) const {
   if (services_.config().mutants.contains(Mutant::session_by_id_only)) return true;
-  return session.issuer == identity.issuer && session.subject == identity.subject;
+  return session.issuer == identity.issuer && session.subject == identity.subject && session.resource == identity.resource;
 }
 
 http::Response LegacySessions::handle_delete(http::Request& request, const AccessIdentity& identity, const RequestFacts& facts) {
@@ -205,7 +205,7 @@ http::Response LegacySessions::initialize(http::Request& request, const AccessId
   if (!services_.log_event("session_opened", &identity, facts, "")) return mcp_http::log_unavailable(request, call.id);
   {
     std::lock_guard lock(mutex_);
-    sessions_[session_id] = McpSession{identity.issuer, identity.subject, version, false, now};
+    sessions_[session_id] = McpSession{identity.issuer, identity.subject, identity.resource, version, false, now};
   }
   json result = {
       {"protocolVersion", version},
@@ -234,7 +234,7 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
     auto found = sessions_.find(session_header->value());
     if (found == sessions_.end() && services_.config().mutants.contains(Mutant::unknown_session_served)) {
       found = sessions_.emplace(std::string(session_header->value()),
-                                McpSession{identity.issuer, identity.subject, std::string(newest_session_version()), true,
+                                McpSession{identity.issuer, identity.subject, identity.resource, std::string(newest_session_version()), true,
                                            services_.clock().now()}).first;
     }
     if (found == sessions_.end() || !belongs_to(found->second, identity)) {
@@ -285,7 +285,7 @@ boost::asio::awaitable<http::Response> LegacySessions::handle_post(http::Request
       co_return rpc_error(request, 403, call->id, permission_denied_code, reply.message);
     case ToolCallReply::Kind::insufficient_scope: {
       auto response = rpc_error(request, 403, call->id, permission_denied_code, reply.message);
-      response.set(boost::beast::http::field::www_authenticate, services_.insufficient_scope_challenge(reply));
+      response.set(boost::beast::http::field::www_authenticate, McpServices::insufficient_scope_challenge(reply, identity));
       co_return response;
     }
     case ToolCallReply::Kind::log_unavailable: co_return mcp_http::log_unavailable(request, call->id);

@@ -78,31 +78,31 @@ bool names_stateless_revision(const http::Request& request) {
 McpEndpoint::McpEndpoint(const ConnectorConfig& config, const Clock& clock, std::string base_url, OperationalLog* log)
     : config_(config),
       base_url_(std::move(base_url)),
-      resource_(base_url_ + config.mcp_path),
-      metadata_url_(base_url_ + "/.well-known/oauth-protected-resource" + config.mcp_path),
-      validator_(config, clock, resource_),
-      services_(config, clock, log, metadata_url_),
+      resources_(mcp_resources(config, base_url_)),
+      validator_(config, clock),
+      services_(config, clock, log),
       sessions_(services_),
       stateless_(services_),
       per_user_(config.limits.requests_per_user_per_minute),
       per_connection_(config.limits.requests_per_connection_per_minute) {}
 
-std::string McpEndpoint::read_scopes() const {
+std::string McpEndpoint::read_scopes(const McpResource& resource) const {
   // What a client needs to start: the read scope of each tool set served;
   // writes are asked for by step-up on a 403 insufficient_scope.
   std::string scopes;
-  for (const auto& scope : supported_scopes()) {
+  for (const auto& scope : supported_scopes(resource)) {
     const auto& text = scope.get_ref<const std::string&>();
     if (text.ends_with(":read")) scopes += (scopes.empty() ? "" : " ") + text;
   }
   return scopes;
 }
 
-json McpEndpoint::supported_scopes() const {
+json McpEndpoint::supported_scopes(const McpResource& resource) const {
   json scopes = json::array();
   for (const char* set : {"finance", "planning"}) {
-    bool served = std::any_of(config_.tenants.begin(), config_.tenants.end(),
-                              [&](const TenantRoute& route) { return route.tool_set == set; });
+    bool served = std::any_of(config_.tenants.begin(), config_.tenants.end(), [&](const TenantRoute& route) {
+      return resource.serves(route) && route.tool_set == set;
+    });
     if (!served) continue;
     scopes.push_back(std::string(set) + ":read");
     if (std::string_view(set) == "planning") scopes.push_back("planning:write");
@@ -110,26 +110,28 @@ json McpEndpoint::supported_scopes() const {
   return scopes;
 }
 
-http::Response McpEndpoint::protected_resource_metadata(const http::Request& request) const {
+http::Response McpEndpoint::protected_resource_metadata(const http::Request& request, const McpResource& resource) const {
   json servers = json::array();
-  for (const auto& tenant : config_.tenants) servers.push_back(tenant.issuer);
+  for (const auto& tenant : config_.tenants)
+    if (resource.serves(tenant)) servers.push_back(tenant.issuer);
   json metadata = {
-      {"resource", resource_},
+      {"resource", resource.url},
       {"authorization_servers", servers},
-      {"scopes_supported", supported_scopes()},
+      {"scopes_supported", supported_scopes(resource)},
       {"bearer_methods_supported", {"header"}},
-      {"resource_name", "mcpcert reference connector"},
+      {"resource_name", resource.tenant == nullptr ? std::string("mcpcert reference connector")
+                                                   : "mcpcert reference connector, tenant " + resource.tenant->id},
   };
   auto response = json_reply(request, 200, metadata);
   response.set(beast::http::field::cache_control, "max-age=300");
   return response;
 }
 
-http::Response McpEndpoint::unauthorized(const http::Request& request, std::string_view error,
+http::Response McpEndpoint::unauthorized(const http::Request& request, const McpResource& resource, std::string_view error,
                                          std::string_view description) const {
   // RFC 6750 section 3 and RFC 9728 section 5.1: tell the client where to
   // find the authorization servers for this resource.
-  std::string challenge = "Bearer resource_metadata=\"" + metadata_url_ + "\", scope=\"" + read_scopes() + "\"";
+  std::string challenge = "Bearer resource_metadata=\"" + resource.metadata_url + "\", scope=\"" + read_scopes(resource) + "\"";
   if (!error.empty()) {
     challenge += ", error=\"" + std::string(error) + "\", error_description=\"" + std::string(description) + "\"";
   }
@@ -155,12 +157,24 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
   const std::string target(request.target());
   const std::string path = target.substr(0, target.find('?'));
 
-  if (path == "/.well-known/oauth-protected-resource" + config_.mcp_path ||
-      path == "/.well-known/oauth-protected-resource") {
-    if (request.method() != beast::http::verb::get) co_return json_reply(request, 405, {{"error", "method not allowed"}});
-    co_return protected_resource_metadata(request);
+  // The root well-known location (the form of RFC 9728 before path
+  // insertion, which some clients still try) describes the shared URL.
+  constexpr std::string_view well_known = "/.well-known/oauth-protected-resource";
+  const McpResource* described = path == well_known ? &resources_.front() : nullptr;
+  const McpResource* addressed = nullptr;
+  for (const auto& resource : resources_) {
+    if (path.size() == well_known.size() + resource.path.size() && path.starts_with(well_known) &&
+        path.ends_with(resource.path)) {
+      described = &resource;
+    }
+    if (path == resource.path) addressed = &resource;
   }
-  if (path != config_.mcp_path) co_return json_reply(request, 404, {{"error", "not found"}});
+  if (described != nullptr) {
+    if (request.method() != beast::http::verb::get) co_return json_reply(request, 405, {{"error", "method not allowed"}});
+    co_return protected_resource_metadata(request, *described);
+  }
+  if (addressed == nullptr) co_return json_reply(request, 404, {{"error", "not found"}});
+  const McpResource& resource = *addressed;
 
   if (!origin_allowed(request)) co_return rpc_error(request, 403, nullptr, -32000, "origin not allowed");
   // Before any token work: a connection that floods pays nothing but this lookup.
@@ -183,20 +197,20 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
       if (auto it = query.fields.find("access_token"); it != query.fields.end()) credentials = "Bearer " + it->second;
     }
   }
-  if (credentials.empty()) co_return unauthorized(request, "", "");
+  if (credentials.empty()) co_return unauthorized(request, resource, "", "");
   const RequestFacts facts{random_token(12), context.remote_address, context.stream};
   auto token = parse_bearer_credentials(credentials);
   if (!token) {
     services_.log_event("token_rejected", nullptr, facts, "malformed Authorization header");
-    auto refusal = unauthorized(request, "invalid_request", "expected a Bearer token");
+    auto refusal = unauthorized(request, resource, "invalid_request", "expected a Bearer token");
     refusal.set("X-Request-Id", facts.request_id);
     co_return refusal;
   }
-  auto identity = co_await validator_.validate(std::move(*token));
+  auto identity = co_await validator_.validate(std::move(*token), resource);
   if (!identity) {
     // The reason is a fixed status name, never token material.
     services_.log_event("token_rejected", nullptr, facts, identity.error().message());
-    auto refusal = unauthorized(request, "invalid_token", identity.error().message());
+    auto refusal = unauthorized(request, resource, "invalid_token", identity.error().message());
     refusal.set("X-Request-Id", facts.request_id);
     co_return refusal;
   }

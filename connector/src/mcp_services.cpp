@@ -2,13 +2,11 @@
 
 namespace mcpcert::connector {
 
-McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log,
-                         std::string resource_metadata_url)
+McpServices::McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log)
     : config_(config),
       clock_(clock),
       log_(log),
       tool_call_records_(log != nullptr ? std::make_unique<LogGroupCommit>(*log) : nullptr),
-      resource_metadata_url_(std::move(resource_metadata_url)),
       gateway_(config, clock),
       tools_(gateway_, config.mutants.contains(Mutant::extra_tool), config.mutants.contains(Mutant::entity_from_arguments)),
       planning_tools_(gateway_, config),
@@ -19,9 +17,9 @@ nlohmann::json McpServices::tool_definitions(const AccessIdentity& identity) con
   return tools_.definitions();
 }
 
-std::string McpServices::insufficient_scope_challenge(const ToolCallReply& reply) const {
+std::string McpServices::insufficient_scope_challenge(const ToolCallReply& reply, const AccessIdentity& identity) {
   std::string challenge = "Bearer error=\"insufficient_scope\", scope=\"" + reply.scope + "\"";
-  if (!resource_metadata_url_.empty()) challenge += ", resource_metadata=\"" + resource_metadata_url_ + "\"";
+  if (identity.resource != nullptr) challenge += ", resource_metadata=\"" + identity.resource->metadata_url + "\"";
   challenge += ", error_description=\"" + reply.message + "\"";
   return challenge;
 }

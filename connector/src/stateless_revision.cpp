@@ -89,7 +89,7 @@ boost::asio::awaitable<http::Response> StatelessRevision::call_tool(http::Reques
   case ToolCallReply::Kind::permission_denied: co_return error_reply(request, 403, call.id, permission_denied_code, reply.message);
   case ToolCallReply::Kind::insufficient_scope: {
     auto response = error_reply(request, 403, call.id, permission_denied_code, reply.message);
-    response.set(boost::beast::http::field::www_authenticate, services_.insufficient_scope_challenge(reply));
+    response.set(boost::beast::http::field::www_authenticate, McpServices::insufficient_scope_challenge(reply, identity));
     co_return response;
   }
   case ToolCallReply::Kind::log_unavailable: co_return mcp_http::log_unavailable(request, call.id);

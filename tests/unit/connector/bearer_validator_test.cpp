@@ -37,6 +37,10 @@ protected:
     jwks_server_->start();
     issuer_ = jwks_server_->base_url();
     config_.tenants.push_back({"emea-finance", "eu-central-1", issuer_, issuer_ + "/jwks", issuer_ + "/token", "http://127.0.0.1:1"});
+    // A second tenant whose issuer never answers: its tokens are refused before any key is needed.
+    config_.tenants.push_back({"us-finance", "us-east-1", "http://127.0.0.1:3", "http://127.0.0.1:3/jwks",
+                               "http://127.0.0.1:3/token", "http://127.0.0.1:4"});
+    resources_ = mcp_resources(config_, "https://127.0.0.1:9443");
     published_.push_back(&key_);
   }
 
@@ -46,18 +50,26 @@ protected:
             {"jti", "j1"}, {"iat", now}, {"exp", now + 3600}, {"tenant", "emea-finance"}, {"entity", "ent-brussels"}};
   }
 
-  boost::system::result<AccessIdentity> validate(const std::string& token) {
+  /// At the shared MCP URL.
+  boost::system::result<AccessIdentity> validate(const std::string& token) { return validate_at(token, resources_.front()); }
+
+  boost::system::result<AccessIdentity> validate_at(const std::string& token, const McpResource& resource) {
     std::optional<boost::system::result<AccessIdentity>> outcome;
-    boost::asio::co_spawn(io_, validator_.validate(token),
+    boost::asio::co_spawn(io_, validator_.validate(token, resource),
                           [&](std::exception_ptr, boost::system::result<AccessIdentity> result) { outcome = std::move(result); });
     while (!outcome) io_.run_one();
     return *outcome;
   }
 
-  JwtStatus refusal(const std::string& token) {
-    auto result = validate(token);
+  JwtStatus refusal(const std::string& token) { return refusal_at(token, resources_.front()); }
+
+  JwtStatus refusal_at(const std::string& token, const McpResource& resource) {
+    auto result = validate_at(token, resource);
     return result ? JwtStatus::ok : static_cast<JwtStatus>(result.error().value());
   }
+
+  const McpResource& emea_url() const { return resources_.at(1); }
+  const McpResource& us_url() const { return resources_.at(2); }
 
   boost::asio::io_context io_;
   StoppedClock clock_;
@@ -68,7 +80,8 @@ protected:
   int jwks_fetches_ = 0;
   std::unique_ptr<http::Server> jwks_server_;
   std::string issuer_;
-  BearerValidator validator_{config_, clock_, audience_};
+  std::vector<McpResource> resources_;
+  BearerValidator validator_{config_, clock_};
 };
 
 TEST_F(BearerValidatorTest, AcceptsAGoodTokenAndVerifiesItOnce) {
@@ -79,6 +92,42 @@ TEST_F(BearerValidatorTest, AcceptsAGoodTokenAndVerifiesItOnce) {
   EXPECT_EQ(identity->entity, "ent-brussels");
   EXPECT_EQ(identity->route->region, "eu-central-1");
   EXPECT_TRUE(validate(token));
+  EXPECT_EQ(jwks_fetches_, 1);
+}
+
+TEST_F(BearerValidatorTest, ATenantsOwnUrlTakesOnlyThatTenantsTokensForThatUrl) {
+  ASSERT_EQ(emea_url().url, "https://127.0.0.1:9443/mcp/emea-finance");
+  auto own = claims();
+  own["aud"] = emea_url().url;
+  const auto token = sign_jwt(key_, own, "at+jwt");
+  auto identity = validate_at(token, emea_url());
+  ASSERT_TRUE(identity) << identity.error().message();
+  EXPECT_EQ(identity->route->id, "emea-finance");
+  EXPECT_EQ(identity->resource, &emea_url());
+
+  // A token for the shared URL is not one for the tenant's, nor the other way round.
+  EXPECT_EQ(refusal_at(sign_jwt(key_, claims(), "at+jwt"), emea_url()), JwtStatus::wrong_audience);
+  EXPECT_EQ(refusal(token), JwtStatus::wrong_audience);
+  // Another tenant's URL knows no issuer but its own, whatever the token's audience says.
+  auto elsewhere = claims();
+  elsewhere["aud"] = us_url().url;
+  EXPECT_EQ(refusal_at(sign_jwt(key_, elsewhere, "at+jwt"), us_url()), JwtStatus::wrong_issuer);
+  EXPECT_EQ(refusal_at(token, us_url()), JwtStatus::wrong_issuer);
+  // Having been refused elsewhere, the token still holds where it belongs.
+  EXPECT_TRUE(validate_at(token, emea_url()));
+}
+
+TEST_F(BearerValidatorTest, ATokenVerifiedAtOneUrlIsCheckedAfreshAtAnother) {
+  // The cache must not carry a verdict from one URL to the next.
+  auto own = claims();
+  own["aud"] = emea_url().url;
+  const auto token = sign_jwt(key_, own, "at+jwt");
+  ASSERT_TRUE(validate_at(token, emea_url()));
+  EXPECT_EQ(refusal(token), JwtStatus::wrong_audience);
+  EXPECT_EQ(refusal_at(token, us_url()), JwtStatus::wrong_issuer);
+  const auto shared = sign_jwt(key_, claims(), "at+jwt");
+  ASSERT_TRUE(validate(shared));
+  EXPECT_EQ(refusal_at(shared, emea_url()), JwtStatus::wrong_audience);
   EXPECT_EQ(jwks_fetches_, 1);
 }
 

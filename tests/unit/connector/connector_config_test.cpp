@@ -56,6 +56,12 @@ TEST_F(ConnectorConfigFile, RefusesBadFieldsByName) {
   EXPECT_THAT(with("\"listen\"", "\"lisen\""), testing::HasSubstr("lisen"));
   EXPECT_THAT(error_of(valid.substr(0, valid.find("\"tenants\"")) + "\"tenants\": []}"),
               testing::HasSubstr("tenants: at least one tenant is required"));
+  // The id is a segment of the tenant's own MCP URL.
+  for (const char* id : {"a/b", "", "..", "-leading", "t 1", "t%2F1", "t?x"}) {
+    EXPECT_THAT(with("\"id\": \"t1\"", std::string("\"id\": \"") + id + "\""), testing::HasSubstr("tenants[0].id: must start with"))
+        << id;
+  }
+  EXPECT_EQ(with("\"id\": \"t1\"", "\"id\": \"Emea.Finance_2-x\""), "no error");
 }
 
 TEST_F(ConnectorConfigFile, ToolsPageSizeDefaultsToOnePageAndIsBounded) {

@@ -112,9 +112,10 @@ protected:
     return true;
   }
 
-  std::string token_for(const std::string& subject, std::int64_t lifetime) const {
+  /// A token of the fake tenant's issuer for the shared MCP URL, or for `audience`.
+  std::string token_for(const std::string& subject, std::int64_t lifetime, const std::string& audience = {}) const {
     const auto now = clock_.unix_seconds();
-    const json claims = {{"iss", tenant_->base_url()}, {"sub", subject}, {"aud", connector_->mcp_url()},
+    const json claims = {{"iss", tenant_->base_url()}, {"sub", subject}, {"aud", audience.empty() ? connector_->mcp_url() : audience},
                          {"client_id", "assistant"}, {"scope", "finance:read"}, {"jti", "jti-" + subject},
                          {"iat", now}, {"exp", now + lifetime}, {"tenant", "emea-finance"}, {"entity", "ent-brussels"}};
     return sign_jwt(key_, claims, "at+jwt");
@@ -187,7 +188,12 @@ protected:
   }
 
   Reply send(bhttp::verb verb, const std::string& body, const Headers& headers, const std::string& token) {
-    auto url = http::parse_url(connector_->mcp_url());
+    return send_to(connector_->mcp_url(), verb, body, headers, token);
+  }
+
+  Reply send_to(const std::string& address, bhttp::verb verb, const std::string& body, const Headers& headers,
+                const std::string& token) {
+    auto url = http::parse_url(address);
     http::Request request{verb, url->target, 11};
     request.set(bhttp::field::host, url->host + ":" + std::to_string(url->port));
     request.set(bhttp::field::accept, "application/json, text/event-stream");

@@ -1,8 +1,8 @@
 #pragma once
 /// Validates bearer tokens as an OAuth 2.1 resource server: signature through
 /// the issuer's JWKS (fetched from configuration, never from the token),
-/// ES256 pinned, typ at+jwt, iss among the tenants, aud equal to this
-/// connector, exp/nbf with a bounded leeway.
+/// ES256 pinned, typ at+jwt, iss among the tenants the requested MCP URL
+/// serves, aud equal to that URL, exp/nbf with a bounded leeway.
 
 #include <chrono>
 #include <map>
@@ -16,6 +16,7 @@
 
 #include "mcpcert/clock.hpp"
 #include "mcpcert/connector/connector_config.hpp"
+#include "mcpcert/connector/mcp_resource.hpp"
 #include "mcpcert/jwt.hpp"
 
 namespace mcpcert::connector {
@@ -32,6 +33,8 @@ struct AccessIdentity {
   std::string token_id;
   std::int64_t expires_at = 0;
   const TenantRoute* route = nullptr;
+  /// The MCP URL the token was presented at, and is bound to.
+  const McpResource* resource = nullptr;
   /// Set only by the route-by-client-region mutant: the API it wrongly calls.
   const TenantRoute* api_route = nullptr;
   /// Set only by the meta-forwarded mutant: the client's request _meta, sent upstream.
@@ -40,13 +43,13 @@ struct AccessIdentity {
 
 class BearerValidator {
 public:
-  BearerValidator(const ConnectorConfig& config, const Clock& clock, std::string audience);
+  BearerValidator(const ConnectorConfig& config, const Clock& clock);
 
-  /// JwtStatus values on failure; the JWKS of the token's issuer is fetched on first use
-  /// and again (rate-limited) when a kid is unknown, so key rotation needs no restart.
-  boost::asio::awaitable<boost::system::result<AccessIdentity>> validate(std::string token);
-
-  const std::string& audience() const { return audience_; }
+  /// A token presented at `resource` (which must outlive the identity):
+  /// JwtStatus values on failure. The JWKS of the token's issuer is fetched
+  /// on first use and again (rate-limited) when a kid is unknown, so key
+  /// rotation needs no restart.
+  boost::asio::awaitable<boost::system::result<AccessIdentity>> validate(std::string token, const McpResource& resource);
 
 private:
   struct IssuerKeys {
@@ -58,7 +61,6 @@ private:
 
   const ConnectorConfig& config_;
   const Clock& clock_;
-  std::string audience_;
   std::map<std::string, IssuerKeys, std::less<>> keys_by_issuer_;
   /// Tokens already verified, by SHA-256 of the token, until they expire: an
   /// ES256 verification costs far more than the rest of a call. Expiry and
@@ -66,6 +68,8 @@ private:
   /// counts only while its issuer's key set still binds its kid to the key that
   /// verified it: a key the issuer withdraws takes its tokens with it as soon as
   /// the connector refetches the JWKS, as an uncached token would be refused.
+  /// An entry holds for the MCP URL it was verified at; the same token at
+  /// another is verified afresh, against that URL.
   struct VerifiedToken {
     AccessIdentity identity;
     std::int64_t not_before = 0;

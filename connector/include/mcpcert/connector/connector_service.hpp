@@ -2,6 +2,7 @@
 /// The reference connector as one object: its listener and MCP endpoint,
 /// bound at construction, so main() and in-process tests start it alike.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,8 +38,10 @@ public:
   std::optional<std::string> certificate_pem() const {
     return config_.tls ? std::optional<std::string>(config_.tls->certificate_pem) : std::nullopt;
   }
-  /// The canonical MCP URL, which is also the OAuth resource identifier.
+  /// The shared MCP URL, which is also its OAuth resource identifier.
   std::string mcp_url() const;
+  /// Each tenant's own MCP URL (and resource identifier), by tenant id.
+  std::map<std::string, std::string> tenant_mcp_urls() const;
 
 private:
   ConnectorConfig config_;

@@ -20,10 +20,11 @@
 
 namespace mcpcert::connector {
 
-/// An MCP session: bound to the user who opened it.
+/// An MCP session: bound to the user who opened it, at the MCP URL they opened it at.
 struct McpSession {
   std::string issuer;
   std::string subject;
+  const McpResource* resource = nullptr;
   std::string protocol_version;
   bool initialized = false; ///< notifications/initialized received
   TimePoint last_used{};    ///< on the connector's clock; idle sessions end

@@ -50,10 +50,8 @@ struct ToolCallReply {
 
 class McpServices {
 public:
-  /// `log` may be null (no operational log configured). `resource_metadata_url`
-  /// is this connector's RFC 9728 metadata, named in insufficient_scope challenges.
-  McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log,
-              std::string resource_metadata_url = {});
+  /// `log` may be null (no operational log configured).
+  McpServices(const ConnectorConfig& config, const Clock& clock, OperationalLog* log);
 
   const ConnectorConfig& config() const { return config_; }
   const Clock& clock() const { return clock_; }
@@ -73,8 +71,9 @@ public:
   boost::asio::awaitable<ToolCallReply> call_tool(const AccessIdentity& identity, const RequestFacts& facts,
                                                   const nlohmann::json& params,
                                                   const PlanningTools::ProgressSink& progress = {});
-  /// `WWW-Authenticate` for a 403 insufficient_scope (RFC 6750 3.1, MCP step-up authorization).
-  std::string insufficient_scope_challenge(const ToolCallReply& reply) const;
+  /// `WWW-Authenticate` for a 403 insufficient_scope (RFC 6750 3.1, MCP step-up
+  /// authorization), naming the metadata of the URL the identity's token is for.
+  static std::string insufficient_scope_challenge(const ToolCallReply& reply, const AccessIdentity& identity);
   /// Records an auth event; false when the record could not be stored.
   bool log_event(const std::string& event, const AccessIdentity* identity, const RequestFacts& facts, std::string detail);
 
@@ -91,7 +90,6 @@ private:
   const Clock& clock_;
   OperationalLog* log_;
   std::unique_ptr<LogGroupCommit> tool_call_records_; ///< null without a log
-  std::string resource_metadata_url_;
   TenantGateway gateway_;
   FinanceTools tools_;
   PlanningTools planning_tools_;
