@@ -576,6 +576,7 @@ int run_up(const std::vector<std::string>& args, std::ostream& out, std::ostream
   row("world directory", world->directory().string() + (options.keep_dir ? "" : "  (removed on exit)"));
   for (const auto& [id, tenant] : world->tenants()) {
     out << "\ntenant " << id << " (region " << tenant.region << ")\n";
+    if (auto own = world->tenant_mcp_url(id); !own.empty()) row("MCP URL", own + "  (lists this tenant's issuer alone)");
     row("issuer", tenant.issuer);
     row("API", tenant.api);
     out << "  users\n";

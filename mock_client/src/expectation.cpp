@@ -95,9 +95,15 @@ void check_www_authenticate(const nlohmann::json& wanted, const HttpReply& reply
 } // namespace
 
 const std::set<std::string, std::less<>>& placeholder_names() {
-  static const std::set<std::string, std::less<>> names{"mcp_url", "mcp_origin", "issuer", "api", "tenant", "decoy_resource",
-                                                            "client_metadata_document"};
+  static const std::set<std::string, std::less<>> names{"mcp_url",        "shared_mcp_url", "mcp_metadata_url", "mcp_origin", "issuer",
+                                                            "api",            "tenant",         "decoy_resource",   "client_metadata_document"};
   return names;
+}
+
+std::optional<std::string> tenant_url_placeholder(std::string_view name) {
+  constexpr std::string_view prefix = "tenant_mcp_url:";
+  if (!name.starts_with(prefix) || name.size() == prefix.size()) return std::nullopt;
+  return std::string(name.substr(prefix.size()));
 }
 
 const std::set<std::string, std::less<>>& identity_placeholder_kinds() {

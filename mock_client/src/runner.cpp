@@ -133,8 +133,15 @@ std::string describe_request(const json& args) {
 class ScenarioExecution {
 public:
   ScenarioExecution(const Scenario& scenario, World& world) : scenario_(scenario), world_(world), agent_(transcript_, world.trusted_certificate_file()) {
-    placeholders_ = {{"mcp_url", world_.mcp_url()}, {"tenant", scenario_.tenant}};
-    if (auto url = http::parse_url(world_.mcp_url())) placeholders_["mcp_origin"] = url->origin();
+    placeholders_ = {{"mcp_url", mcp_url()}, {"shared_mcp_url", world_.mcp_url()}, {"tenant", scenario_.tenant}};
+    if (auto url = http::parse_url(mcp_url())) {
+      placeholders_["mcp_origin"] = url->origin();
+      // RFC 9728 section 3.1: the well-known prefix, then the resource's path.
+      const auto path = url->target.substr(0, url->target.find('?'));
+      placeholders_["mcp_metadata_url"] = url->origin() + "/.well-known/oauth-protected-resource" + (path == "/" ? "" : path);
+    }
+    for (const auto& [id, tenant] : world_.tenants())
+      if (auto own = world_.tenant_mcp_url(id); !own.empty()) placeholders_["tenant_mcp_url:" + id] = own;
     if (auto tenant = world_.tenant(scenario_.tenant)) {
       placeholders_["issuer"] = tenant->issuer;
       placeholders_["api"] = tenant->api;
@@ -267,6 +274,11 @@ private:
   }
 
   // Adds the scenario's expectations beyond call_tool's outcome; returns false when one failed.
+  /// The MCP URL the scenario speaks to: the shared one, or its tenant's own
+  /// (`mcp_url: tenant`; empty when the connector has none, which the run
+  /// refuses before the first step).
+  std::string mcp_url() const { return scenario_.at_tenant_url ? world_.tenant_mcp_url(scenario_.tenant) : world_.mcp_url(); }
+
   bool check_expectations(const json& expect, const HttpReply& reply, const json& message, StepRecord& record) {
     const auto mismatches = check_reply(expect, reply, message, placeholders_);
     if (mismatches.empty()) return true;
@@ -305,7 +317,7 @@ private:
                      : OAuthClient(agent_, ClientRegistration{scripted_client_id, scripted_redirect_uri});
     const auto resource = args.contains("resource") ? substitute(args["resource"].get<std::string>(), placeholders_) : std::string{};
     const auto user_credentials = world_.credentials_for(*credentials);
-    auto outcome = oauth.authorize(world_.mcp_url(), tenant->issuer, user_credentials, args["scope"], resource,
+    auto outcome = oauth.authorize(mcp_url(), tenant->issuer, user_credentials, args["scope"], resource,
                                    args.value("consent", "approve") == "approve");
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {
@@ -335,7 +347,7 @@ private:
   bool connect(const json& args, StepRecord& record) {
     auto* who = identity(args["as"], record);
     if (who == nullptr) return false;
-    who->mcp.emplace(agent_, world_.mcp_url(), who->tokens.access_token);
+    who->mcp.emplace(agent_, mcp_url(), who->tokens.access_token);
     auto reply = who->mcp->connect(args["protocol_version"]);
     const int expected_status = args.contains("expect") ? args["expect"].value("status", 200) : 200;
     // The stateless revision opens no session: server/discover, then requests that stand alone.
@@ -505,7 +517,7 @@ private:
     }
     const auto after = args.value("after_event", std::int64_t{0});
     const std::string last_event_id = stream->second + "-" + std::to_string(after);
-    HttpCall call{"GET", world_.mcp_url(),
+    HttpCall call{"GET", mcp_url(),
                   {{"Accept", "text/event-stream"},
                    {"Authorization", "Bearer " + who->tokens.access_token},
                    {"Mcp-Session-Id", who->mcp->session_id()},
@@ -843,7 +855,7 @@ private:
     const bool token_in_query = bearer && args["token_in"] == "query";
     if (token_in_query) credential_note += " in the query string";
 
-    std::string url = world_.mcp_url();
+    std::string url = mcp_url();
     if (args.contains("path")) url = placeholders_["mcp_origin"] + substitute(args["path"].get<std::string>(), placeholders_);
     if (args.contains("url")) url = substitute(args["url"].get<std::string>(), placeholders_);
     FormFields query;
@@ -967,7 +979,7 @@ private:
       return false;
     }
     OAuthClient oauth(agent_, {scripted_client_id, scripted_redirect_uri});
-    auto outcome = oauth.refresh(who->tokens, presented, who->tokens.resource.empty() ? world_.mcp_url() : who->tokens.resource);
+    auto outcome = oauth.refresh(who->tokens, presented, who->tokens.resource.empty() ? mcp_url() : who->tokens.resource);
     const std::string expected = args.contains("expect") ? args["expect"]["outcome"].get<std::string>() : "granted";
     if (outcome.tokens) {
       const bool rotated = !outcome.tokens->refresh_token.empty() && outcome.tokens->refresh_token != presented;
@@ -1443,6 +1455,11 @@ std::optional<std::string> reason_not_to_run(const Scenario& scenario, const Wor
                " does not offer";
       }
     }
+    for (const auto& id : tenant_urls_named(scenario)) {
+      if (!options.target->tenant_mcp_urls.contains(id)) {
+        return "needs tenant " + id + "'s own MCP URL, which target " + options.target->name + " does not list in tenant_mcp_urls";
+      }
+    }
   }
   for (const auto& hosted : hosted_tenants()) {
     if (hosted.id != scenario.tenant) continue;
@@ -1520,6 +1537,12 @@ ScenarioResult run_scenario(const Scenario& written, const WorldOptions& written
     if (auto problem = execution.watch_upstream_texts(); !problem.empty()) {
       result.verdict = Verdict::failed;
       result.reason = problem;
+    }
+    for (const auto& id : tenant_urls_named(scenario)) {
+      if (result.verdict == Verdict::passed && world->tenant_mcp_url(id).empty()) {
+        result.verdict = Verdict::failed;
+        result.reason = "the scenario speaks to tenant " + id + "'s own MCP URL, and the connector names none for it";
+      }
     }
     for (std::size_t i = 0; i < scenario.steps.size() && result.verdict == Verdict::passed; ++i) {
       const auto& step = scenario.steps[i];

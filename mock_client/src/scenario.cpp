@@ -223,7 +223,7 @@ void check_placeholders(const Reader& reader, const YAML::Node& node, const nloh
                         const std::set<std::string>& identities) {
   if (value.is_string()) {
     for (const auto& name : placeholder_references(value.get<std::string>())) {
-      if (placeholder_names().contains(name)) continue;
+      if (placeholder_names().contains(name) || tenant_url_placeholder(name)) continue;
       if (name.starts_with("canary:")) {
         if (!identities.contains(name)) reader.fail(node, field, "placeholder ${" + name + "}: no earlier plant_canary step names it");
         continue;
@@ -236,6 +236,7 @@ void check_placeholders(const Reader& reader, const YAML::Node& node, const nloh
       }
       std::vector<std::string> known(placeholder_names().begin(), placeholder_names().end());
       for (const auto& kind : identity_placeholder_kinds()) known.push_back(kind + ":IDENTITY");
+      known.push_back("tenant_mcp_url:TENANT");
       reader.fail(node, field, "unknown placeholder ${" + name + "} (known: " + join(known) + ")");
     }
   } else if (value.is_structured()) {
@@ -317,8 +318,8 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
   Reader reader(file);
   static const std::vector<Rule> header_rules{
       text("scenario", true), text("title", true), strings("claims", true), strings("tags"),
-      object("notice", {text("source", true), text("sentence", true)}, true), text("tenant", true), strings("requires"),
-      text("time_scaling", false, {"issuer_lifetimes"})};
+      object("notice", {text("source", true), text("sentence", true)}, true), text("tenant", true),
+      text("mcp_url", false, {"shared", "tenant"}, "shared"), strings("requires"), text("time_scaling", false, {"issuer_lifetimes"})};
   if (!root.IsMap()) reader.fail(root, "", "a scenario file is a mapping with scenario, title, claims, notice, tenant and steps");
   const auto fields = reader.object(root, header_rules, "scenario", {"steps"});
   const auto steps_node = root["steps"];
@@ -330,6 +331,7 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
   scenario.name = fields["scenario"];
   scenario.title = fields["title"];
   scenario.tenant = fields["tenant"];
+  scenario.at_tenant_url = fields["mcp_url"] == "tenant";
   scenario.notice = {fields["notice"]["source"], fields["notice"]["sentence"]};
   for (std::size_t i = 0; i < fields["claims"].size(); ++i) {
     const std::string id = fields["claims"][i];
@@ -496,7 +498,7 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
 }
 
 const std::vector<std::string>& capability_names() {
-  static const std::vector<std::string> names{"oauth", "virtual_clock", "log_export", "storage_dir", "restart_command"};
+  static const std::vector<std::string> names{"oauth", "virtual_clock", "log_export", "storage_dir", "restart_command", "tenant_urls"};
   return names;
 }
 
@@ -583,9 +585,15 @@ std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
     if (!known) needs.push_back({capability, why});
   };
   for (const auto& capability : scenario.requires_capabilities) add(capability, "declared in requires");
+  if (scenario.at_tenant_url) add("tenant_urls", "mcp_url: tenant");
   std::set<std::string> users;
   for (const auto& step : scenario.steps) {
     const auto why = step.kind + " at line " + std::to_string(step.line);
+    std::vector<std::string> texts;
+    collect_strings(step.args, texts);
+    for (const auto& text : texts)
+      for (const auto& name : placeholder_references(text))
+        if (tenant_url_placeholder(name)) add("tenant_urls", step.kind + " naming ${" + name + "} at line " + std::to_string(step.line));
     if (auto use = oauth_use(step.kind, step.args, users); !use.empty()) add("oauth", use + " at line " + std::to_string(step.line));
     if (step.kind == "advance_clock" || step.kind == "rewind_clock") add("virtual_clock", why);
     if (step.kind == "mark_log" || step.kind == "assert_log") add("log_export", why);
@@ -593,6 +601,19 @@ std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
     if (step.kind == "restart_connector") add("restart_command", why);
   }
   return needs;
+}
+
+std::set<std::string> tenant_urls_named(const Scenario& scenario) {
+  std::set<std::string> tenants;
+  if (scenario.at_tenant_url) tenants.insert(scenario.tenant);
+  for (const auto& step : scenario.steps) {
+    std::vector<std::string> texts;
+    collect_strings(step.args, texts);
+    for (const auto& text : texts)
+      for (const auto& name : placeholder_references(text))
+        if (auto tenant = tenant_url_placeholder(name)) tenants.insert(*tenant);
+  }
+  return tenants;
 }
 
 std::vector<std::filesystem::path> find_scenario_files(const std::vector<std::filesystem::path>& paths) {

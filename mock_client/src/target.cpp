@@ -1,5 +1,7 @@
 #include "mcpcert/mock_client/target.hpp"
 
+#include <algorithm>
+
 #include "mcpcert/crypto.hpp"
 #include "mcpcert/encoding.hpp"
 #include "mcpcert/http_client.hpp"
@@ -88,6 +90,7 @@ bool Target::offers(std::string_view capability) const {
   if (capability == "log_export") return log_export;
   if (capability == "storage_dir") return !storage_dir.empty();
   if (capability == "restart_command") return !restart_command.empty();
+  if (capability == "tenant_urls") return !tenant_mcp_urls.empty();
   return false;
 }
 
@@ -104,7 +107,7 @@ Target load_target(const std::filesystem::path& file) {
        yaml::object("capabilities", {yaml::boolean("virtual_clock"), yaml::boolean("log_export"), yaml::text("storage_dir"),
                                      yaml::text("restart_command")},
                     true)},
-      "target", {"backend", "tools"});
+      "target", {"backend", "tools", "tenant_mcp_urls"});
   Target target;
   target.file = file;
   target.sha256 = hex_encode(sha256(yaml::read_bytes(file)));
@@ -116,6 +119,15 @@ Target load_target(const std::filesystem::path& file) {
     if (!std::filesystem::exists(target.ca_file)) reader.fail(root["tls_ca_file"], "target.tls_ca_file", "no such file: " + target.ca_file);
   }
   if (root["tools"].IsDefined()) target.tools = tool_mappings(reader, root["tools"]);
+  if (const auto urls = root["tenant_mcp_urls"]; urls.IsDefined()) {
+    if (!urls.IsMap() || urls.size() == 0) reader.fail(urls, "target.tenant_mcp_urls", "must map tenant ids to the connector's MCP URL for each");
+    for (const auto& entry : urls) {
+      const auto id = reader.scalar(entry.first, "target.tenant_mcp_urls");
+      const bool hosted = std::any_of(hosted_tenants().begin(), hosted_tenants().end(), [&](const HostedTenant& tenant) { return tenant.id == id; });
+      if (!hosted) reader.fail(entry.first, "target.tenant_mcp_urls." + id, "no world hosts a tenant of that id");
+      target.tenant_mcp_urls[id] = absolute_url(reader, entry.second, "target.tenant_mcp_urls." + id);
+    }
+  }
   if (fields.contains("control")) {
     target.control_url = absolute_url(reader, root["control"]["url"], "target.control.url");
     target.control_secret = fields["control"]["secret"];
@@ -140,7 +152,7 @@ Target load_target(const std::filesystem::path& file) {
   if (target.authorization == Authorization::none) {
     for (const auto& entry : root) {
       const auto key = entry.first.as<std::string>();
-      if (key == "registration" || key == "backend") {
+      if (key == "registration" || key == "backend" || key == "tenant_mcp_urls") {
         reader.fail(entry.first, "target." + key,
                     "a target with authorization: none has no client at the mock issuers and no mock backend; remove it");
       }

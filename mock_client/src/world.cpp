@@ -256,10 +256,16 @@ std::string World::advance_clock(HttpAgent& agent, std::int64_t seconds) {
   return {};
 }
 
+std::string World::tenant_mcp_url(const std::string& tenant_id) const {
+  const auto found = tenant_mcp_urls_.find(tenant_id);
+  return found == tenant_mcp_urls_.end() ? std::string{} : found->second;
+}
+
 nlohmann::json World::describe() const {
   nlohmann::json tenants = nlohmann::json::object();
   for (const auto& [id, tenant] : tenants_) {
     tenants[id] = {{"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}};
+    if (auto own = tenant_mcp_url(id); !own.empty()) tenants[id]["mcp_url"] = own;
   }
   nlohmann::json out = {{"mcp_url", mcp_url_}};
   if (!connector_control_url_.empty()) out["connector_control"] = connector_control_url_;
@@ -337,6 +343,11 @@ bool World::start_connector(std::string& error) {
     return false;
   }
   mcp_url_ = endpoints["mcp"];
+  tenant_mcp_urls_.clear();
+  if (endpoints.contains("tenant_mcp") && endpoints["tenant_mcp"].is_object()) {
+    for (const auto& [id, url] : endpoints["tenant_mcp"].items())
+      if (url.is_string()) tenant_mcp_urls_[id] = url.get<std::string>();
+  }
   if (endpoints.contains("certificate_pem") && endpoints["certificate_pem"].is_string()) {
     // Rewritten in place on a restart: agents read the file on every request.
     trusted_certificate_file_ = (directory_ / "connector-certificate.pem").string();
@@ -597,6 +608,7 @@ bool World::attach_external_connector(HttpAgent& agent, std::string& error) {
 
 void World::take_target_addresses() {
   mcp_url_ = target_->mcp_url;
+  tenant_mcp_urls_ = target_->tenant_mcp_urls;
   trusted_certificate_file_ = target_->ca_file;
   connector_control_url_ = target_->control_url;
   connector_log_directory_ = target_->storage_dir;
@@ -695,13 +707,18 @@ std::string World::restart_backend(HttpAgent& agent, bool crash) {
 
 bool World::register_resources(HttpAgent& agent, const std::string& connector_client, std::string& error) {
   for (const auto& [id, tenant] : tenants_) {
-    auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", mcp_url_}, {"client_id", connector_client}});
-    if (reply.status != 201 && reply.status != 200) {
-      error = "registering the MCP resource at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
-      return false;
+    // The shared URL at every issuer; a tenant's own URL at its issuer alone.
+    std::vector<std::string> resources{mcp_url_};
+    if (auto own = tenant_mcp_url(id); !own.empty()) resources.push_back(own);
+    for (const auto& resource : resources) {
+      auto reply = control(agent, "POST", "/control/tenants/" + id + "/resources", {{"resource", resource}, {"client_id", connector_client}});
+      if (reply.status != 201 && reply.status != 200) {
+        error = "registering the MCP resource " + resource + " at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;
+        return false;
+      }
     }
     // The issuer only mints tokens for registered resources, and a resource belongs to a client.
-    reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
+    auto reply = control(agent, "POST", "/control/tenants/" + id + "/clients",
                     {{"client_id", decoy_client_id}, {"client_secret", random_token(32)}, {"type", "confidential"}});
     if (reply.status != 201 && reply.status != 200) {
       error = "registering the decoy client at tenant " + id + " failed: HTTP " + std::to_string(reply.status) + " " + reply.body;

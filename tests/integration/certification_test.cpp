@@ -21,6 +21,7 @@
 #include "mcpcert/mock_client/cli.hpp"
 #include "mcpcert/mock_client/profile.hpp"
 #include "mcpcert/mock_client/restartable_ports.hpp"
+#include "mcpcert/mock_client/runner.hpp"
 #include "mcpcert/mock_client/world.hpp"
 
 namespace mcpcert::client {
@@ -156,6 +157,9 @@ TEST(ExternalTarget, WithheldCapabilitiesSkipTheirClaimsByName) {
          << "registration: {client_id: vendor-connector, client_secret: " << secret << "}\n"
          << "backend:\n  control: 127.0.0.1:" << free_port() << "\n  key_refetch_seconds: 10\n  tenants:\n";
   for (const auto& [id, addresses] : listen) target << "    " << id << ": {api: " << addresses.first << ", issuer: " << addresses.second << "}\n";
+  // The connector names each tenant's own MCP URL in its READY line; a vendor lists them once.
+  target << "tenant_mcp_urls:\n";
+  for (const auto& [id, url] : endpoints["tenant_mcp"].items()) target << "  " << id << ": " << url.get<std::string>() << "\n";
   target << "capabilities: {virtual_clock: false, log_export: false}\n";
   std::ofstream(dir / "target.yaml") << target.str();
 
@@ -164,8 +168,16 @@ TEST(ExternalTarget, WithheldCapabilitiesSkipTheirClaimsByName) {
   const auto run = cli({"certify", "--profile", (profiles_dir / "emasphere-2026-05-28.yaml").string(), "--target", (dir / "target.yaml").string(),
                         "--claim", "NO-PASSTHROUGH", "--claim", "ACCESS-TTL", "--claim", "LOG-COMPLETE", "--claim", "SUBPROCESSORS",
                         "--no-colour", "--json", report_file.string(), "--signing-key", (dir / "key.pem").string()});
+  // The tenant URLs the target file lists are the ones a scenario at a tenant's own URL speaks to.
+  const auto tenant_url_report = dir / "tenant-url.json";
+  const auto tenant_url_run = cli({"run", (source_dir / "scenarios" / "tokens" / "tenant_url.yaml").string(), "--target",
+                                   (dir / "target.yaml").string(), "--no-colour", "--json", tenant_url_report.string()});
   connector->terminate();
   ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_EQ(tenant_url_run.code, 0) << tenant_url_run.out << tenant_url_run.err;
+  const auto tenant_url_claims = claims_by_id(read_json(tenant_url_report));
+  ASSERT_TRUE(tenant_url_claims.contains("TOKEN-SCOPE"));
+  EXPECT_EQ(tenant_url_claims.at("TOKEN-SCOPE")["verdict"], "PASSED") << tenant_url_claims.at("TOKEN-SCOPE")["evidence"];
 
   const auto report = read_json(report_file);
   EXPECT_EQ(report["summary"]["result"], "CERTIFIED");
@@ -191,6 +203,22 @@ TEST(ExternalTarget, WithheldCapabilitiesSkipTheirClaimsByName) {
   EXPECT_THAT(run.out, HasSubstr("skipped:"));
   EXPECT_EQ(cli({"verify", report_file.string()}).code, 0);
   std::filesystem::remove_all(dir);
+}
+
+TEST(ExternalTarget, AScenarioAtATenantsOwnUrlIsSkippedWhereTheTargetListsNone) {
+  const auto scenario = load_scenario(source_dir / "scenarios" / "tokens" / "tenant_url.yaml");
+  WorldOptions options;
+  options.target.emplace();
+  options.target->name = "one-url-for-all";
+  auto result = run_scenario(scenario, options);
+  EXPECT_EQ(result.verdict, Verdict::skipped);
+  EXPECT_THAT(result.reason, HasSubstr("needs the target's tenant_urls capability (mcp_url: tenant)"));
+  // A list without the tenant the scenario speaks to, or one it names.
+  options.target->tenant_mcp_urls = {{"emea-finance", "https://127.0.0.1:9/mcp/emea"}};
+  result = run_scenario(scenario, options);
+  EXPECT_EQ(result.verdict, Verdict::skipped);
+  EXPECT_THAT(result.reason, HasSubstr("needs tenant us-finance's own MCP URL, which target one-url-for-all does not list in tenant_mcp_urls"));
+  EXPECT_TRUE(result.steps.empty()) << "decided before a world starts";
 }
 
 TEST(Certify, RefusesABadProfileBeforeAnythingRuns) {

@@ -60,6 +60,10 @@ INSTANTIATE_TEST_SUITE_P(
              "assert_audit"},
         Bite{"tokens/session_bind.yaml", "        status: 404\n        json: {/id: 41}", "        status: 200", "raw_request"},
         Bite{"tokens/token_scope.yaml", "token: {of: alice, claims: {sub: bob}}", "token: alice", "raw_request"},
+        // A token for this very URL, where one for the shared URL is refused; the token's own URL, where another tenant's is.
+        Bite{"tokens/tenant_url.yaml", "{as: alice_shared, user: alice, resource: \"${shared_mcp_url}\"}", "{as: alice_shared, user: alice}",
+             "raw_request"},
+        Bite{"tokens/tenant_url.yaml", "url: ${tenant_mcp_url:us-finance}", "url: ${mcp_url}", "raw_request"},
         Bite{"tokens/access_ttl.yaml", "token_age: ${access_ttl-1}", "token_age: ${access_ttl+1}", "call_tool"},
         Bite{"tokens/refresh_rotate.yaml", "use: previous\n      expect: {outcome: refused, error: invalid_grant}",
              "use: previous\n      expect: {outcome: granted}", "refresh"},

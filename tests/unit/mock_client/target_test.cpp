@@ -127,6 +127,24 @@ TEST_F(TargetFile, RefusesAuthorizationAndToolMistakesNamingTheField) {
   for (const auto& [text, refusal] : refusals) EXPECT_THAT(error_of(text), HasSubstr(refusal)) << text;
 }
 
+TEST_F(TargetFile, ReadsTheConnectorsOwnUrlPerTenant) {
+  EXPECT_FALSE(load_target(write(head + backend + "capabilities: {}\n")).offers("tenant_urls"));
+  const auto target = load_target(write(head + "tenant_mcp_urls: {emea-finance: 'https://127.0.0.1:47200/t/emea'}\n" + backend +
+                                        "capabilities: {}\n"));
+  EXPECT_TRUE(target.offers("tenant_urls"));
+  EXPECT_EQ(target.tenant_mcp_urls, (std::map<std::string, std::string>{{"emea-finance", "https://127.0.0.1:47200/t/emea"}}));
+
+  EXPECT_THAT(error_of(head + "tenant_mcp_urls: {nowhere-finance: 'https://127.0.0.1:47200/t'}\n" + backend + "capabilities: {}\n"),
+              HasSubstr(":4: target.tenant_mcp_urls.nowhere-finance: no world hosts a tenant of that id"));
+  EXPECT_THAT(error_of(head + "tenant_mcp_urls: {emea-finance: 't/emea'}\n" + backend + "capabilities: {}\n"),
+              HasSubstr(":4: target.tenant_mcp_urls.emea-finance: must be an absolute http(s) URL"));
+  EXPECT_THAT(error_of(head + "tenant_mcp_urls: [emea-finance]\n" + backend + "capabilities: {}\n"),
+              HasSubstr(":4: target.tenant_mcp_urls: must map tenant ids"));
+  EXPECT_THAT(error_of("target: v\nmcp_url: http://127.0.0.1:47400/mcp\nauthorization: none\ncapabilities: {}\n"
+                       "tenant_mcp_urls: {emea-finance: 'http://127.0.0.1:47400/t'}\n"),
+              HasSubstr(":5: target.tenant_mcp_urls: a target with authorization: none"));
+}
+
 Scenario scenario_with(std::vector<ScenarioStep> steps, std::vector<std::string> declared = {}) {
   Scenario scenario;
   scenario.steps = std::move(steps);
@@ -226,6 +244,28 @@ TEST(CapabilitiesNeeded, TheProtocolScenariosRunOnATargetWithoutAuthorizationAnd
   for (const char* file : {"auth_rs", "auth_rs_audience", "auth_rs_scope"}) {
     EXPECT_NE(oauth_need(load_scenario(transport / (std::string(file) + ".yaml")).steps), "") << file;
   }
+}
+
+TEST(CapabilitiesNeeded, ATenantsOwnUrlIsNeededWhereTheScenarioSpeaksToOrNamesOne) {
+  auto own = scenario_with({{"authorize", 3, {}}});
+  own.tenant = "emea-finance";
+  own.at_tenant_url = true;
+  ASSERT_EQ(capabilities_needed(own).size(), 1u);
+  EXPECT_EQ(capabilities_needed(own)[0].capability, "tenant_urls");
+  EXPECT_EQ(capabilities_needed(own)[0].why, "mcp_url: tenant");
+  EXPECT_EQ(tenant_urls_named(own), (std::set<std::string>{"emea-finance"}));
+
+  auto named = scenario_with({raw({{"url", "${tenant_mcp_url:us-finance}"}})});
+  named.tenant = "emea-finance";
+  bool needed = false;
+  for (const auto& need : capabilities_needed(named)) {
+    if (need.capability != "tenant_urls") continue;
+    needed = true;
+    EXPECT_EQ(need.why, "raw_request naming ${tenant_mcp_url:us-finance} at line 9");
+  }
+  EXPECT_TRUE(needed);
+  EXPECT_EQ(tenant_urls_named(named), (std::set<std::string>{"us-finance"}));
+  EXPECT_TRUE(tenant_urls_named(scenario_with({raw({{"url", "${mcp_url}"}})})).empty());
 }
 
 } // namespace

@@ -20,8 +20,13 @@ namespace mcpcert::client {
 /// Placeholder name -> value, e.g. "mcp_url" -> "http://127.0.0.1:4100/mcp".
 using Placeholders = std::map<std::string, std::string, std::less<>>;
 
-/// The placeholder names a scenario may use: mcp_url, mcp_origin, issuer, api, tenant, decoy_resource.
+/// The placeholder names a scenario may use: mcp_url (the scenario's MCP URL),
+/// shared_mcp_url, mcp_metadata_url, mcp_origin, issuer, api, tenant,
+/// decoy_resource, client_metadata_document.
 const std::set<std::string, std::less<>>& placeholder_names();
+
+/// The tenant id of a ${tenant_mcp_url:ID} placeholder (that tenant's own MCP URL); nullopt for any other name.
+std::optional<std::string> tenant_url_placeholder(std::string_view name);
 
 /// A placeholder that names an identity's value, e.g. ${sub:alice} or ${refresh_token:alice}.
 struct IdentityPlaceholder {

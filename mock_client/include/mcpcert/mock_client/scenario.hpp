@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct Scenario {
   std::vector<std::string> tags;
   NoticeReference notice;
   std::string tenant;
+  /// `mcp_url: tenant`: the scenario speaks to its tenant's own MCP URL
+  /// (whose metadata lists that tenant's issuer alone), not the shared one.
+  bool at_tenant_url = false;
   std::vector<std::string> requires_capabilities; ///< declared by `requires:`; more are inferred from the steps
   /// `time_scaling: issuer_lifetimes`: every clock move of the scenario is
   /// measured in the issuer's token lifetimes (${access_ttl...},
@@ -60,7 +64,7 @@ Scenario load_scenario(const std::filesystem::path& file, const ScenarioParamete
 /// A capability of the target a scenario cannot run without, and the step (or
 /// declaration) that needs it.
 struct CapabilityNeed {
-  std::string capability; ///< oauth, virtual_clock, log_export, storage_dir or restart_command
+  std::string capability; ///< oauth, virtual_clock, log_export, storage_dir, restart_command or tenant_urls
   std::string why;        ///< e.g. "advance_clock at line 21"
 };
 /// The capabilities a target offers or withholds.
@@ -72,8 +76,10 @@ const std::vector<std::string>& capability_names();
 /// issuers and backend can answer (refresh, admin, audit and grants, forged
 /// or literal tokens, a 401 challenge, OAuth metadata, ${issuer}/${api} and
 /// token placeholders, permission errors, authorize beyond a plain sign-in,
-/// a second user).
+/// a second user); tenant_urls by `mcp_url: tenant` and ${tenant_mcp_url:ID}.
 std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario);
+/// The tenants whose own MCP URL the scenario speaks to or names.
+std::set<std::string> tenant_urls_named(const Scenario& scenario);
 
 /// Expands directories (recursively, *.yaml / *.yml, sorted) and keeps files as given.
 std::vector<std::filesystem::path> find_scenario_files(const std::vector<std::filesystem::path>& paths);

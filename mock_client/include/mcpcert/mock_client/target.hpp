@@ -46,6 +46,9 @@ struct Target {
   std::filesystem::path file;
   std::string name;
   std::string mcp_url;
+  /// Tenant id -> that tenant's own MCP URL, for a connector that has one per
+  /// tenant besides mcp_url; offers `tenant_urls` when not empty.
+  std::map<std::string, std::string> tenant_mcp_urls;
   Authorization authorization = Authorization::oauth;
   std::map<std::string, ToolMapping> tools; ///< scenario tool name -> the target's call; unlisted: called by its own name
   std::string ca_file;       ///< PEM the MCP URL's certificate chains to; empty: the system store

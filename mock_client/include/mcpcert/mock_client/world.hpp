@@ -105,7 +105,11 @@ public:
   static std::unique_ptr<World> start(const WorldOptions& options, std::string& error);
   ~World();
 
+  /// The connector's shared MCP URL.
   const std::string& mcp_url() const { return mcp_url_; }
+  /// A tenant's own MCP URL, whose metadata lists that tenant's issuer alone;
+  /// empty when the connector offers none for it.
+  std::string tenant_mcp_url(const std::string& tenant_id) const;
   /// The backend's control plane.
   const std::string& control_url() const { return control_url_; }
   /// The connector's control plane, or empty when its READY line names none.
@@ -225,6 +229,7 @@ private:
   std::string connector_control_url_;
   std::string control_secret_;
   std::string mcp_url_;
+  std::map<std::string, std::string> tenant_mcp_urls_; ///< by tenant id, from the connector's READY line
   std::string trusted_certificate_file_;
   std::filesystem::path connector_log_directory_;
   std::filesystem::path backend_state_directory_;
