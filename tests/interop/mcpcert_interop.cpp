@@ -87,6 +87,7 @@ int run_world() {
       }
     }
     out["tenants"][id] = {{"region", tenant.region}, {"issuer", tenant.issuer}, {"api", tenant.api}, {"users", users}};
+    if (auto own = world->tenant_mcp_url(id); !own.empty()) out["tenants"][id]["mcp_url"] = own;
   }
   if (!token_user) {
     std::cerr << "mcpcert-interop: no user of " << token_tenant << " has MCP Access\n";

@@ -3,7 +3,9 @@
 // the 401, RFC 8414 metadata, dynamic registration, PKCE S256, resource),
 // with a headless user on our login and consent pages; then tools/list,
 // tools/call get_kpis, and a refresh the SDK does by itself when the
-// connector refuses an access token.
+// connector refuses an access token. First at the shared MCP URL, where the
+// SDK takes the first issuer listed; then at another tenant's own MCP URL,
+// which lists that tenant's issuer alone, so the SDK reaches it too.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { actAsUser } from './lib/headless_user.mjs';
@@ -14,8 +16,8 @@ const { StreamableHTTPClientTransport } = npmRequire('@modelcontextprotocol/sdk/
 const { UnauthorizedError } = npmRequire('@modelcontextprotocol/sdk/client/auth.js');
 const sdkVersion = JSON.parse(fs.readFileSync(npmFile('@modelcontextprotocol/sdk/package.json'), 'utf8')).version;
 
-const mcpUrl = new URL(requireEnv('MCP_URL'));
-// The connector lists every tenant's issuer; the user signs in at the one the SDK chose.
+const sharedUrl = new URL(requireEnv('MCP_URL'));
+// The shared URL lists every tenant's issuer; the user signs in at the one the SDK chose.
 const tenants = JSON.parse(requireEnv('WORLD_TENANTS'));
 const redirectUrl = 'http://127.0.0.1:47012/callback';
 
@@ -50,17 +52,19 @@ class HeadlessProvider {
   async redirectToAuthorization(url) { this.redirects.push(url); }
 }
 
-function transportFor(provider) {
+function transportFor(mcpUrl, provider) {
   return new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider, fetch: recordingFetch });
 }
 
-async function main() {
+// The whole flow against one MCP URL, as a fresh app would run it; returns the tenant whose issuer the SDK chose.
+async function flow(mcpUrl) {
+  requests.length = 0;
   const provider = new HeadlessProvider();
   console.log(`@modelcontextprotocol/sdk ${sdkVersion} against ${mcpUrl}`);
 
   // 1. The first connect meets the 401: the SDK discovers, registers, and hands the user the authorization URL.
   let client = new Client({ name: 'mcpcert-interop-sdk', version: sdkVersion });
-  let transport = transportFor(provider);
+  let transport = transportFor(mcpUrl, provider);
   await assert.rejects(client.connect(transport), UnauthorizedError, 'connect without a token must ask for authorization');
   assert.equal(provider.redirects.length, 1, 'the SDK asks the app to open the authorization URL once');
   const authorizationUrl = provider.redirects[0];
@@ -85,7 +89,7 @@ async function main() {
   await transport.finishAuth(code);
   assert.ok(provider.saved.tokens?.access_token && provider.saved.tokens?.refresh_token, 'access and refresh tokens saved');
   client = new Client({ name: 'mcpcert-interop-sdk', version: sdkVersion });
-  transport = transportFor(provider);
+  transport = transportFor(mcpUrl, provider);
   await client.connect(transport);
   console.log(`connected: protocol ${transport.protocolVersion ?? '?'}, server ${JSON.stringify(client.getServerVersion())}`);
 
@@ -114,7 +118,18 @@ async function main() {
   for (const step of ['/register', '/.well-known/oauth-protected-resource', '/.well-known/oauth-authorization-server']) {
     assert.ok(requests.some((request) => request.path.startsWith(step) && request.status < 300), `the SDK reached ${step}`);
   }
-  console.log('PASS: discovery, registration, PKCE, login + consent, token, tools/list, tools/call, refresh');
+  console.log(`PASS at ${mcpUrl}: discovery, registration, PKCE, login + consent, token, tools/list, tools/call, refresh`);
+  return tenantId;
+}
+
+async function main() {
+  const first = await flow(sharedUrl);
+  // Another finance tenant (it serves get_kpis), at its own URL.
+  const [otherId, other] = Object.entries(tenants).find(([id, tenant]) =>
+    id !== first && tenant.mcp_url && ['emea-finance', 'us-finance'].includes(id)) ?? [];
+  assert.ok(other, `the connector names an MCP URL of its own for a finance tenant other than ${first}`);
+  const reached = await flow(new URL(other.mcp_url));
+  assert.equal(reached, otherId, `at ${other.mcp_url} the SDK signs in at ${otherId}'s issuer`);
 }
 
 await withDeadline(60_000, 'the SDK OAuth flow', main);
