@@ -157,8 +157,8 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
   const std::string target(request.target());
   const std::string path = target.substr(0, target.find('?'));
 
-  // The root well-known location (the form of RFC 9728 before path
-  // insertion, which some clients still try) describes the shared URL.
+  // Clients also try the root well-known location, without the resource's
+  // path; it describes the shared URL.
   constexpr std::string_view well_known = "/.well-known/oauth-protected-resource";
   const McpResource* described = path == well_known ? &resources_.front() : nullptr;
   const McpResource* addressed = nullptr;
