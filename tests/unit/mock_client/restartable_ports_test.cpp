@@ -40,6 +40,18 @@ struct HeldPort {
   bool bound = false;
 };
 
+/// 300 picks, none of them in `avoided`; handed back afterwards.
+void picks_avoid(const std::set<std::uint16_t>& avoided, const char* whose) {
+  std::vector<std::uint16_t> picked;
+  for (int i = 0; i < 300; ++i) {
+    auto port = pick_restartable_port();
+    ASSERT_TRUE(port);
+    EXPECT_FALSE(avoided.contains(*port)) << *port << " is " << whose;
+    picked.push_back(*port);
+  }
+  for (auto port : picked) release_restartable_port(port);
+}
+
 TEST(RestartablePorts, LieBelowTheEphemeralRangeAndAreNotHandedOutTwice) {
   // 600 picks at random among ~22,000 ports would repeat one about eight
   // times if nothing kept track; the chance of no repeat is about 1 in 3,000.
@@ -68,14 +80,7 @@ TEST(RestartablePorts, APortAnotherServerHoldsIsNeverPicked) {
     held_ports.insert(port);
     held.push_back(std::move(socket));
   }
-  std::vector<std::uint16_t> picked;
-  for (int i = 0; i < 300; ++i) {
-    auto port = pick_restartable_port();
-    ASSERT_TRUE(port);
-    EXPECT_FALSE(held_ports.contains(*port)) << *port << " is bound by another socket";
-    picked.push_back(*port);
-  }
-  for (auto port : picked) release_restartable_port(port);
+  picks_avoid(held_ports, "bound by another socket");
 }
 
 TEST(RestartablePorts, APortAnotherHarnessProcessPickedIsNeverPicked) {
@@ -111,14 +116,7 @@ TEST(RestartablePorts, APortAnotherHarnessProcessPickedIsNeverPicked) {
 
   // 300 picks that ignored the other process would land on one of its 600
   // about 8 times; the chance of none is about 1 in 4,000.
-  std::vector<std::uint16_t> picked;
-  for (int i = 0; i < 300; ++i) {
-    auto port = pick_restartable_port();
-    ASSERT_TRUE(port);
-    EXPECT_FALSE(theirs.contains(*port)) << *port << " is the other process's";
-    picked.push_back(*port);
-  }
-  for (auto port : picked) release_restartable_port(port);
+  picks_avoid(theirs, "the other process's");
   ::close(hold[1]);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
