@@ -273,12 +273,12 @@ private:
     return name;
   }
 
-  // Adds the scenario's expectations beyond call_tool's outcome; returns false when one failed.
   /// The MCP URL the scenario speaks to: the shared one, or its tenant's own
   /// (`mcp_url: tenant`; empty when the connector has none, which the run
   /// refuses before the first step).
   std::string mcp_url() const { return scenario_.at_tenant_url ? world_.tenant_mcp_url(scenario_.tenant) : world_.mcp_url(); }
 
+  // Adds the scenario's expectations beyond call_tool's outcome; returns false when one failed.
   bool check_expectations(const json& expect, const HttpReply& reply, const json& message, StepRecord& record) {
     const auto mismatches = check_reply(expect, reply, message, placeholders_);
     if (mismatches.empty()) return true;
