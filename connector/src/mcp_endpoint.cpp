@@ -159,14 +159,10 @@ boost::asio::awaitable<http::Response> McpEndpoint::handle(http::Request& reques
 
   // Clients also try the root well-known location, without the resource's
   // path; it describes the shared URL.
-  constexpr std::string_view well_known = "/.well-known/oauth-protected-resource";
-  const McpResource* described = path == well_known ? &resources_.front() : nullptr;
+  const McpResource* described = path == "/.well-known/oauth-protected-resource" ? &resources_.front() : nullptr;
   const McpResource* addressed = nullptr;
   for (const auto& resource : resources_) {
-    if (path.size() == well_known.size() + resource.path.size() && path.starts_with(well_known) &&
-        path.ends_with(resource.path)) {
-      described = &resource;
-    }
+    if (path == resource.metadata_path) described = &resource;
     if (path == resource.path) addressed = &resource;
   }
   if (described != nullptr) {

@@ -5,8 +5,9 @@ namespace mcpcert::connector {
 std::vector<McpResource> mcp_resources(const ConnectorConfig& config, const std::string& base_url) {
   // RFC 9728 section 3.1: the metadata of a resource with a path lives at the
   // well-known prefix followed by that path.
-  const auto resource = [&](std::string path, const TenantRoute* tenant) {
-    return McpResource{path, base_url + path, base_url + "/.well-known/oauth-protected-resource" + path, tenant};
+  const auto resource = [&](const std::string& path, const TenantRoute* tenant) {
+    const auto metadata_path = "/.well-known/oauth-protected-resource" + path;
+    return McpResource{path, base_url + path, metadata_path, base_url + metadata_path, tenant};
   };
   std::vector<McpResource> resources;
   resources.reserve(config.tenants.size() + 1);

@@ -134,12 +134,9 @@ class ScenarioExecution {
 public:
   ScenarioExecution(const Scenario& scenario, World& world) : scenario_(scenario), world_(world), agent_(transcript_, world.trusted_certificate_file()) {
     placeholders_ = {{"mcp_url", mcp_url()}, {"shared_mcp_url", world_.mcp_url()}, {"tenant", scenario_.tenant}};
-    if (auto url = http::parse_url(mcp_url())) {
-      placeholders_["mcp_origin"] = url->origin();
-      // RFC 9728 section 3.1: the well-known prefix, then the resource's path.
-      const auto path = url->target.substr(0, url->target.find('?'));
-      placeholders_["mcp_metadata_url"] = url->origin() + "/.well-known/oauth-protected-resource" + (path == "/" ? "" : path);
-    }
+    if (auto url = http::parse_url(mcp_url())) placeholders_["mcp_origin"] = url->origin();
+    // RFC 9728 section 3.1's location comes first: the well-known prefix, then the resource's path.
+    if (auto metadata = protected_resource_metadata_urls(mcp_url()); !metadata.empty()) placeholders_["mcp_metadata_url"] = metadata.front();
     for (const auto& [id, tenant] : world_.tenants())
       if (auto own = world_.tenant_mcp_url(id); !own.empty()) placeholders_["tenant_mcp_url:" + id] = own;
     if (auto tenant = world_.tenant(scenario_.tenant)) {

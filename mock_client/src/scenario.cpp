@@ -510,6 +510,17 @@ void collect_strings(const nlohmann::json& value, std::vector<std::string>& into
     for (const auto& item : value) collect_strings(item, into);
 }
 
+// The tenants whose own MCP URL a step names (${tenant_mcp_url:ID}), in order.
+std::vector<std::string> tenant_urls_in(const nlohmann::json& args) {
+  std::vector<std::string> texts;
+  collect_strings(args, texts);
+  std::vector<std::string> tenants;
+  for (const auto& text : texts)
+    for (const auto& name : placeholder_references(text))
+      if (auto tenant = tenant_url_placeholder(name)) tenants.push_back(std::move(*tenant));
+  return tenants;
+}
+
 bool expects_challenge(const nlohmann::json& args) {
   if (!args.contains("expect") || !args["expect"].is_object()) return false;
   const auto& expect = args["expect"];
@@ -589,11 +600,8 @@ std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
   std::set<std::string> users;
   for (const auto& step : scenario.steps) {
     const auto why = step.kind + " at line " + std::to_string(step.line);
-    std::vector<std::string> texts;
-    collect_strings(step.args, texts);
-    for (const auto& text : texts)
-      for (const auto& name : placeholder_references(text))
-        if (tenant_url_placeholder(name)) add("tenant_urls", step.kind + " naming ${" + name + "} at line " + std::to_string(step.line));
+    for (const auto& tenant : tenant_urls_in(step.args))
+      add("tenant_urls", step.kind + " naming ${tenant_mcp_url:" + tenant + "} at line " + std::to_string(step.line));
     if (auto use = oauth_use(step.kind, step.args, users); !use.empty()) add("oauth", use + " at line " + std::to_string(step.line));
     if (step.kind == "advance_clock" || step.kind == "rewind_clock") add("virtual_clock", why);
     if (step.kind == "mark_log" || step.kind == "assert_log") add("log_export", why);
@@ -606,13 +614,8 @@ std::vector<CapabilityNeed> capabilities_needed(const Scenario& scenario) {
 std::set<std::string> tenant_urls_named(const Scenario& scenario) {
   std::set<std::string> tenants;
   if (scenario.at_tenant_url) tenants.insert(scenario.tenant);
-  for (const auto& step : scenario.steps) {
-    std::vector<std::string> texts;
-    collect_strings(step.args, texts);
-    for (const auto& text : texts)
-      for (const auto& name : placeholder_references(text))
-        if (auto tenant = tenant_url_placeholder(name)) tenants.insert(*tenant);
-  }
+  for (const auto& step : scenario.steps)
+    for (auto& tenant : tenant_urls_in(step.args)) tenants.insert(std::move(tenant));
   return tenants;
 }
 

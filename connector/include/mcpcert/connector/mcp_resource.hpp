@@ -19,7 +19,8 @@ namespace mcpcert::connector {
 struct McpResource {
   std::string path;         ///< e.g. /mcp, or /mcp/emea-finance
   std::string url;          ///< the canonical URL: the audience its tokens must name
-  std::string metadata_url; ///< its metadata, at the path-suffixed well-known location
+  std::string metadata_path; ///< where its metadata is: the well-known prefix, then `path`
+  std::string metadata_url;  ///< the same, as a URL
   const TenantRoute* tenant = nullptr; ///< the one tenant served; null for the shared URL
 
   bool serves(const TenantRoute& route) const { return tenant == nullptr || tenant == &route; }
